@@ -1,0 +1,1 @@
+"""Datasets: each module turns its config into a `DataBundle` (see `spec.py`)."""

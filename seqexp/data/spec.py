@@ -1,0 +1,70 @@
+"""The data contract: what a dataset hands to the rest of the run.
+
+A loader returns a `DataBundle`; models, training and reports read only the bundle and its
+`DataSpec`, never the loader's internals. Loaders declare the input kind they produce with
+`@provides(...)` so that an incompatible model is refused before any data is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from collections.abc import Callable
+from typing import Any
+
+TASKS = ("binary", "multiclass", "regression", "next_token")
+INPUT_KINDS = ("tokens", "timeseries", "image")
+
+
+@dataclass
+class DataSpec:
+    """What a model and the reports need to know about a dataset."""
+
+    task: str
+    input_kind: str
+    input_shape: tuple  # one sample's shape, without the batch axis
+    num_classes: int | None = None
+    vocab_size: int | None = None  # tokens: embedding input size, padding index 0 included
+    target_name: str | None = None
+    target_index: int | None = None  # timeseries: column of the target among the input features
+    target_scale: float | None = None  # normalised error x scale = error in target_unit
+    target_unit: str | None = None
+    time_reversed: bool = False  # timeseries windows are fed newest-first
+    class_names: list[str] | None = None
+    vocabulary: list[str] | None = None
+    info: dict[str, Any] = field(default_factory=dict)  # facts for the log and metrics.json
+    # Task extras, run after the best weights are restored and the test split is evaluated:
+    # report(model, bundle, run_dir) writes its files (plots, samples.txt, vocabulary) and
+    # returns a dict that is stored under its name in metrics.json["extras"].
+    reports: list[Callable] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task {self.task!r} is not one of {TASKS}")
+        if self.input_kind not in INPUT_KINDS:
+            raise ValueError(f"input_kind {self.input_kind!r} is not one of {INPUT_KINDS}")
+
+
+@dataclass
+class DataBundle:
+    """Batched, prefetched `tf.data.Dataset`s of (input, target) pairs, plus their spec.
+
+    `train` may be infinite only if the loader says so in the spec; `val` may be None when the
+    protocol has no validation split (the run then monitors training metrics).
+    """
+
+    train: Any
+    val: Any
+    test: Any
+    spec: DataSpec
+
+
+def provides(input_kind: str):
+    """Mark a loader with the input kind it produces (read before the loader runs)."""
+    if input_kind not in INPUT_KINDS:
+        raise ValueError(f"input kind {input_kind!r} is not one of {INPUT_KINDS}")
+
+    def mark(loader):
+        loader.input_kind = input_kind
+        return loader
+
+    return mark

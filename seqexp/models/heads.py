@@ -1,0 +1,94 @@
+"""What every builder shares: the input kinds it accepts, the input layer and the task head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from seqexp.data.spec import INPUT_KINDS, DataSpec
+from seqexp.errors import SeqexpError
+
+# task -> (output activation, default loss, default metrics)
+TASK_HEADS = {
+    "regression": (None, "mae", ["mae"]),
+    "binary": ("sigmoid", "binary_crossentropy", ["accuracy"]),
+    "multiclass": ("softmax", "sparse_categorical_crossentropy", ["accuracy"]),
+    "next_token": ("softmax", "sparse_categorical_crossentropy", ["accuracy"]),
+}
+
+
+def accepts(*input_kinds: str):
+    """Mark a builder with the input kinds it can be built on."""
+    bad = set(input_kinds) - set(INPUT_KINDS)
+    if bad:
+        raise ValueError(f"unknown input kinds {sorted(bad)}; known: {INPUT_KINDS}")
+
+    def mark(builder):
+        builder.input_kinds = tuple(input_kinds)
+        return builder
+
+    return mark
+
+
+def check_compatible(builder, input_kind: str, model_name: str, data_name: str) -> None:
+    kinds = getattr(builder, "input_kinds", ())
+    if input_kind not in kinds:
+        raise SeqexpError(
+            f"model={model_name} cannot take the {input_kind} input of data={data_name}: it takes "
+            f"{' or '.join(kinds) or 'no known input'}. Pick a model built for {input_kind} input."
+        )
+
+
+def output_units(spec: DataSpec) -> int:
+    if spec.task in ("regression", "binary"):
+        return 1
+    if spec.task == "multiclass":
+        return spec.num_classes
+    return spec.vocab_size
+
+
+def model_input(spec: DataSpec):
+    import keras
+
+    dtype = "int32" if spec.input_kind == "tokens" else "float32"
+    return keras.Input(shape=spec.input_shape, dtype=dtype, name=spec.input_kind)
+
+
+def embed_tokens(x, spec: DataSpec, embedding):
+    """Token ids -> vectors with an Embedding layer; other input kinds pass through unchanged.
+
+    `embedding` is the model's `embedding` config ({dim, trainable}); it is used only for token
+    input, so one preset (e.g. model=lstm) serves both Jena windows and IMDB reviews.
+    """
+    import keras
+
+    if spec.input_kind != "tokens":
+        return x
+    if not embedding or not embedding.get("dim"):
+        raise SeqexpError("Token input needs model.embedding.dim (the embedding size), e.g. 32.")
+    return keras.layers.Embedding(
+        spec.vocab_size, embedding["dim"], trainable=embedding.get("trainable", True),
+        name="embedding",
+    )(x)
+
+
+def task_head(x, spec: DataSpec):
+    """The output layer the task calls for: Dense(1) for regression, sigmoid, softmax."""
+    import keras
+
+    activation = TASK_HEADS[spec.task][0]
+    return keras.layers.Dense(output_units(spec), activation=activation, name="head")(x)
+
+
+def as_list(value) -> list:
+    """A list from a scalar or any sequence (config lists arrive as ListConfig)."""
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+
+
+def per_layer(value, layers: int, name: str) -> list:
+    """A scalar (or one-element list) applies to every layer; a list gives one value per layer."""
+    values = as_list(value)
+    if len(values) == 1:
+        return values * layers
+    if len(values) != layers:
+        raise SeqexpError(f"model.{name} has {len(values)} values for {layers} layers: {values}.")
+    return values

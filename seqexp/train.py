@@ -1,0 +1,223 @@
+"""The one train entrypoint: config -> data -> model -> fit -> run-directory artifacts.
+
+`train(cfg)` returns the best value of the monitored metric, so a Hydra sweeper can optimise it.
+Every file of the run directory (DESIGN.md) is written here or by the callbacks it installs;
+metrics.json is written even when the run is interrupted or fails, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from hydra.errors import InstantiationException
+from hydra.utils import get_method, instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from seqexp.errors import SeqexpError
+from seqexp.models.heads import TASK_HEADS, check_compatible
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def run_log(path: Path):
+    """Send every log record of the run to train.log as well as the console."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+def run_names(cfg: DictConfig) -> tuple[str, str]:
+    """The data and model options chosen on the command line (or the builder names in-process)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        choices = HydraConfig.get().runtime.choices
+        return choices["data"], choices["model"]
+    return cfg.data._target_.rsplit(".", 1)[-1], cfg.model._target_.rsplit(".", 1)[-1]
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same history on CPU: Python, NumPy and TF seeds plus deterministic TF ops."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def best_mode(monitor: str, mode: str) -> str:
+    """Keras' rule for mode=auto: accuracy-like metrics are maximised, everything else minimised."""
+    if mode in ("min", "max"):
+        return mode
+    return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
+
+
+def in_target_units(metrics: dict, spec) -> dict:
+    """Add `<name>_<unit>` for every absolute-error metric of a normalised regression target."""
+    if spec.task != "regression" or not spec.target_scale or not spec.target_unit:
+        return metrics
+    extra = {f"{k}_{spec.target_unit}": v * spec.target_scale for k, v in metrics.items() if "mae" in k}
+    return {**metrics, **extra}
+
+
+def limit(dataset, steps):
+    """The first `steps` batches (None = all); an infinite or repeated set must be limited."""
+    return dataset if dataset is None or steps is None else dataset.take(steps)
+
+
+def build(cfg: DictConfig, data_name: str, model_name: str):
+    """Refuse an incompatible model before loading data, then load data and build the model."""
+    builder = get_method(cfg.model._target_)
+    loader = get_method(cfg.data._target_)
+    check_compatible(builder, loader.input_kind, model_name, data_name)
+    try:
+        data = instantiate(cfg.data)
+        model = instantiate(cfg.model)(spec=data.spec)
+    except InstantiationException as err:
+        cause = err.__cause__
+        if isinstance(cause, SeqexpError):
+            raise cause from None
+        raise SeqexpError(f"Could not build data={data_name} / model={model_name}: {cause or err}") from None
+    return data, model
+
+
+def train(cfg: DictConfig) -> float:
+    run_dir = Path(cfg.paths.run_dir)
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    with run_log(run_dir / "train.log"):
+        log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
+        return _train(cfg, run_dir)
+
+
+def _train(cfg: DictConfig, run_dir: Path) -> float:
+    import keras
+
+    started = time.perf_counter()
+    data_name, model_name = run_names(cfg)
+    trainer = cfg.trainer
+    seed_everything(trainer.seed)
+    data, model = build(cfg, data_name, model_name)
+    spec = data.spec
+
+    _, default_loss, default_metrics = TASK_HEADS[spec.task]
+    metrics = list(trainer.metrics or default_metrics)
+    model.compile(optimizer=instantiate(cfg.optimizer), loss=trainer.loss or default_loss,
+                  metrics=metrics)
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
+    (run_dir / "model_summary.txt").write_text("\n".join(lines) + "\n")
+
+    monitor = trainer.monitor
+    allowed = ["loss", *metrics] + ([f"val_{m}" for m in ["loss", *metrics]] if data.val is not None else [])
+    if monitor not in allowed:
+        raise SeqexpError(f"trainer.monitor={monitor} is not logged by this run; choose one of {allowed}.")
+
+    val = limit(data.val, trainer.validation_steps)
+    test = limit(data.test, trainer.test_steps)
+    report = {
+        "data": data_name, "model": model_name, "task": spec.task, "monitor": monitor,
+        "status": "completed", "reason": None, "data_info": spec.info,
+    }  # fmt: skip
+
+    if not model.trainable_weights:  # the naive baseline: nothing to fit, evaluate only
+        log.info("model=%s has no trainable weights: evaluating without training", model_name)
+        best_metrics = {f"val_{k}": v for k, v in model.evaluate(val, verbose=0, return_dict=True).items()}
+        report.update(best_epoch=None, epochs_run=0, samples_per_second=None)
+        return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
+
+    from seqexp.callbacks import RunReporter, configured_callbacks
+
+    train_ds = data.train
+    if trainer.steps_per_epoch:
+        train_ds = train_ds.repeat().take(trainer.steps_per_epoch)
+    reporter = RunReporter(run_dir, trainer.batch_size, title=f"{data_name} / {model_name}")
+    switchable = configured_callbacks(cfg.callbacks)
+    callbacks = [keras.callbacks.CSVLogger(str(run_dir / "history.csv")), reporter, *switchable]
+    try:
+        model.fit(train_ds, validation_data=val, epochs=trainer.epochs, callbacks=callbacks,
+                  verbose=trainer.verbose, shuffle=False)  # the loader shuffles training data
+    except KeyboardInterrupt:
+        report.update(status="interrupted", reason="stopped by the user (Ctrl-C)")
+    except Exception as err:
+        report.update(status="failed", reason=f"{type(err).__name__}: {err}")
+        _write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
+        raise
+    stopper = next((c for c in switchable if isinstance(c, keras.callbacks.EarlyStopping)), None)
+    if report["status"] == "completed" and stopper is not None and stopper.stopped_epoch > 0:
+        report["status"] = "stopped early"
+
+    history = reporter.history
+    if monitor not in history:
+        raise SeqexpError(f"trainer.monitor={monitor} was never logged; logged: {sorted(history)}.")
+    values = history[monitor]
+    pick = max if best_mode(monitor, trainer.mode) == "max" else min
+    best_index = pick(range(len(values)), key=lambda i: values[i])
+    best_metrics = {k: v[best_index] for k, v in history.items()}
+    report.update(best_epoch=best_index + 1, epochs_run=len(values),
+                  samples_per_second=reporter.samples_per_second)
+
+    checkpoint = run_dir / "checkpoints" / "best.keras"
+    if checkpoint.exists():
+        model.load_weights(checkpoint)
+        report["weights"] = "best checkpoint"
+    elif stopper is not None and stopper.restore_best_weights and stopper.best_weights is not None:
+        report["weights"] = "best epoch (early stopping)"
+    else:
+        report["weights"] = "last epoch"
+    if report["status"] == "interrupted":
+        _write_metrics(run_dir, {**report, "best": in_target_units(best_metrics, spec),
+                                 "wall_time_s": time.perf_counter() - started})
+        raise KeyboardInterrupt
+    return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
+
+
+def _finish(model, data, test, report, best_metrics, monitor, run_dir, started) -> float:
+    """Evaluate the restored model on the test split, run the task's reports, write metrics.json
+    and return the best monitored value."""
+    spec = data.spec
+    test_metrics = model.evaluate(test, verbose=0, return_dict=True)
+    extras = {fn.__name__: fn(model, data, run_dir) for fn in spec.reports}
+    if extras:
+        report["extras"] = extras
+    report.update(
+        best=in_target_units(best_metrics, spec),
+        test=in_target_units({k: float(v) for k, v in test_metrics.items()}, spec),
+        wall_time_s=time.perf_counter() - started,
+    )
+    _write_metrics(run_dir, report)
+    log.info("Best %s = %.4f (epoch %s); test: %s", monitor, best_metrics[monitor],
+             report["best_epoch"], _fmt(report["test"]))
+    for key, value in report["best"].items():
+        log.info("  best-epoch %s = %.4f", key, value)
+    return float(best_metrics[monitor])
+
+
+def _fmt(metrics: dict) -> str:
+    return ", ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+
+
+def _write_metrics(run_dir: Path, report: dict) -> None:
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+
+    report = {k: ({kk: clean(vv) for kk, vv in v.items()} if isinstance(v, dict) else clean(v))
+              for k, v in report.items()}
+    tmp = run_dir / "metrics.json.tmp"
+    tmp.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    tmp.replace(run_dir / "metrics.json")
