@@ -121,6 +121,11 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
     (run_dir / "model_summary.txt").write_text("\n".join(lines) + "\n")
 
+    if data.val is None and trainer.monitor.startswith("val_"):
+        # No validation split in this protocol (e.g. WD headlines): monitor the training value.
+        log.warning("data=%s has no validation split: checkpoint and early stopping monitor %s "
+                    "instead of %s", data_name, trainer.monitor[4:], trainer.monitor)
+        OmegaConf.update(cfg, "trainer.monitor", trainer.monitor[4:])
     monitor = trainer.monitor
     allowed = ["loss", *metrics] + ([f"val_{m}" for m in ["loss", *metrics]] if data.val is not None else [])
     if monitor not in allowed:

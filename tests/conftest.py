@@ -1,0 +1,36 @@
+"""Shared fixtures: configs composed in-process with Hydra's compose API, and data files written
+in the real on-disk formats so they go through the same loader code as downloaded files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from seqexp.cli import CONF_DIR
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+# Small, fast settings for any run: no progress bars, no TensorBoard files.
+QUIET = ["trainer.verbose=0", "callbacks.tensorboard.enabled=false"]
+
+
+def compose_train(run_dir: Path, *overrides: str):
+    """The train config exactly as `seqexp train <overrides>` composes it, run dir pinned."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("train", overrides=[f"paths.run_dir={run_dir}", *QUIET, *overrides])
+
+
+@pytest.fixture
+def make_cfg(tmp_path):
+    """make_cfg(*overrides, run_dir=None) -> composed train config writing into tmp_path/run."""
+
+    def make(*overrides: str, run_dir: Path | None = None):
+        return compose_train(run_dir or tmp_path / "run", *overrides)
+
+    return make
