@@ -34,3 +34,22 @@ def make_cfg(tmp_path):
         return compose_train(run_dir or tmp_path / "run", *overrides)
 
     return make
+
+
+# A tiny Jena protocol: 1800 rows (12.5 days), windows of 80 timesteps (lookback 240, step 3).
+JENA_ROWS = 1800
+TINY_JENA = [
+    "data.split.train=[0,1000]", "data.split.val=[1000,1400]", "data.split.test=[1400,null]",
+    "data.lookback=240", "data.step=3", "data.delay=12",
+    "trainer.batch_size=16", "trainer.epochs=1", "trainer.steps_per_epoch=2",
+    "trainer.validation_steps=2", "trainer.test_steps=2",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def jena_csv(tmp_path_factory) -> Path:
+    """A synthetic weather file in the exact Jena CSV format (quoted header, Date Time first)."""
+    from seqexp.data.synthetic import synthetic_weather, write_jena_csv
+
+    path = tmp_path_factory.mktemp("jena") / "jena_climate_2009_2016.csv"
+    return write_jena_csv(path, synthetic_weather(JENA_ROWS, seed=7))
