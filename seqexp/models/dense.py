@@ -8,7 +8,7 @@ from seqexp.data.spec import DataSpec
 from seqexp.models.heads import accepts, embed_tokens, as_list, model_input, task_head
 
 
-@accepts("timeseries", "tokens")
+@accepts("timeseries", "tokens", "image")
 def build_dense(spec: DataSpec, units=(32,), activation="relu", dropout=0.0,
                 embedding=None) -> keras.Model:
     inputs = model_input(spec)

@@ -1,0 +1,216 @@
+"""Fashion-MNIST: 28x28 grey images of 10 kinds of clothing, read from the four IDX gz files.
+
+HG 8-2 protocol: pixels scaled to [0, 1] with a channel axis added (28, 28, 1); 20 % of the
+60,000 training images held out for validation with a seeded shuffle (split_seed 42 draws the
+same 48,000 / 12,000 split as scikit-learn's `train_test_split(test_size=0.2, random_state=42)`);
+the 10,000 t10k images are the test split. Images stay uint8 in memory and are scaled per batch
+inside `tf.data`, so the whole dataset costs ~55 MB.
+
+The loader attaches the HG 8-3 reports (seqexp/insight.py) to the spec: after training they
+draw the first conv layer's filters, weight histograms, feature maps, the confusion matrix and
+a grid of test predictions, and store per-class accuracy in metrics.json.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import math
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from seqexp.data.download import cache_root, fetch
+from seqexp.data.spec import DataBundle, DataSpec, provides
+from seqexp.errors import SeqexpError
+
+log = logging.getLogger(__name__)
+
+ROLES = ("train_images", "train_labels", "test_images", "test_labels")
+CACHE_SUBDIR = "fashion-mnist"  # the Keras cache layout: ~/.keras/datasets/fashion-mnist/
+IDX_DTYPES = {0x08: np.uint8}  # the only element type Fashion-MNIST uses (unsigned byte)
+IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801  # ubyte with 3 dims / ubyte with 1 dim
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_idx(path: str | Path, ndim: int) -> np.ndarray:
+    """An IDX file (gzipped or not) as a uint8 array of `ndim` dimensions.
+
+    IDX: two zero bytes, an element-type byte (0x08 = ubyte), a dimension-count byte, one
+    big-endian uint32 per dimension, then the elements in row-major order.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as err:
+            raise SeqexpError(
+                f"{path} is a damaged or truncated gzip file ({err}). Delete it so it is "
+                f"downloaded again, or replace it with an intact copy."
+            ) from None
+    kind = "images" if ndim == 3 else "labels"
+    expected_magic = IMAGE_MAGIC if ndim == 3 else LABEL_MAGIC
+    if len(raw) < 4 + 4 * ndim:
+        raise SeqexpError(
+            f"{path} is not an IDX {kind} file: it holds only {len(raw)} bytes, less than its "
+            f"{4 + 4 * ndim}-byte header."
+        )
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != expected_magic:
+        raise SeqexpError(
+            f"{path} is not an IDX {kind} file: its magic number is 0x{magic:08x}, expected "
+            f"0x{expected_magic:08x} (unsigned bytes, {ndim} dimension{'s' * (ndim > 1)}). "
+            f"Check that the four files are not swapped or renamed."
+        )
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    body = raw[4 + 4 * ndim:]
+    expected = math.prod(shape)
+    if len(body) != expected:
+        raise SeqexpError(
+            f"{path} is truncated or padded: its header announces {kind} of shape {shape} "
+            f"({expected:,} bytes of data) but the file holds {len(body):,} bytes after the header."
+        )
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+
+
+def read_split(images_path: Path, labels_path: Path, num_classes: int):
+    """Matching (n, h, w) images and (n,) labels, every label a valid class index."""
+    images = read_idx(images_path, ndim=3)
+    labels = read_idx(labels_path, ndim=1)
+    if len(images) != len(labels):
+        raise SeqexpError(
+            f"{images_path} holds {len(images):,} images but {labels_path} holds "
+            f"{len(labels):,} labels; the two files must come from the same split."
+        )
+    if len(labels) and labels.max() >= num_classes:
+        raise SeqexpError(
+            f"{labels_path} has label {int(labels.max())}, but data.class_names names only "
+            f"{num_classes} classes (labels 0..{num_classes - 1})."
+        )
+    return images, labels
+
+
+def locate(path: str | Path | None, base_url: str, files: Mapping, cache_dir: str | None) -> dict:
+    """The local path of each of the four files: from `data.path` or the checked cache."""
+    missing_roles = [role for role in ROLES if role not in files or not files[role].get("name")]
+    if missing_roles:
+        raise SeqexpError(f"data.files must name all of {list(ROLES)}; missing {missing_roles}.")
+    if path is not None:
+        folder = Path(path).expanduser()
+        if not folder.is_dir():
+            raise SeqexpError(
+                f"data.path={folder} is not a folder; give the folder that holds "
+                f"{', '.join(files[r]['name'] for r in ROLES)}."
+            )
+        found, missing = {}, []
+        for role in ROLES:
+            name = files[role]["name"]
+            candidates = [folder / name, folder / name.removesuffix(".gz")]
+            hit = next((c for c in candidates if c.is_file()), None)
+            if hit is None:
+                missing.append(name)
+            found[role] = hit
+        if missing:
+            raise SeqexpError(
+                f"data.path={folder} lacks {', '.join(missing)} (gzipped or not). It must hold "
+                f"the four Fashion-MNIST IDX files: {', '.join(files[r]['name'] for r in ROLES)}."
+            )
+        return found
+
+    folder = cache_root(cache_dir) / CACHE_SUBDIR
+    return {
+        role: fetch(
+            base_url.rstrip("/") + "/" + files[role]["name"], files[role]["name"],
+            sha256=files[role].get("sha256"), size=files[role].get("size"), cache_dir=folder,
+            how_to_provide="pass data.path=/folder/with/the/four/idx/files",
+        )
+        for role in ROLES
+    }
+
+
+def validation_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, val) indices: scikit-learn's ShuffleSplit draw, so HG's split is reproduced."""
+    n_val = math.ceil(fraction * n)
+    order = np.random.RandomState(seed).permutation(n)
+    return order[n_val:], order[:n_val]
+
+
+def image_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle=False, seed=0):
+    """Batched (float32 (h, w, 1) in [0, 1], int32 label) pairs; uint8 until a batch is formed."""
+    import tensorflow as tf
+
+    def scale(x, y):
+        return tf.cast(x, tf.float32)[..., None] / 255.0, tf.cast(y, tf.int32)
+
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).map(scale, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+        tf.data.AUTOTUNE
+    )
+
+
+@provides("image")
+def load_fashion_mnist(
+    path: str | None = None,
+    base_url: str = "",
+    files: Mapping | None = None,
+    cache_dir: str | None = None,
+    class_names: Sequence[str] = (),
+    validation_split: float = 0.2,
+    split_seed: int = 42,
+    batch_size: int = 32,
+    seed: int = 0,
+) -> DataBundle:
+    from seqexp.insight import class_report, conv_report
+
+    if not 0 < validation_split < 1:
+        raise SeqexpError(
+            f"data.validation_split={validation_split} must be a fraction strictly between 0 and 1 "
+            f"(HG: 0.2)."
+        )
+    if batch_size < 1:
+        raise SeqexpError(f"data.batch_size={batch_size} must be at least 1.")
+    class_names = [str(name) for name in class_names]
+    if len(class_names) < 2:
+        raise SeqexpError(f"data.class_names must name at least 2 classes, got {class_names}.")
+
+    paths = locate(path, base_url, files or {}, cache_dir)
+    x_full, y_full = read_split(paths["train_images"], paths["train_labels"], len(class_names))
+    x_test, y_test = read_split(paths["test_images"], paths["test_labels"], len(class_names))
+    if x_full.shape[1:] != x_test.shape[1:]:
+        raise SeqexpError(
+            f"Training images are {x_full.shape[1:]} but test images {x_test.shape[1:]}: "
+            f"{paths['train_images']} and {paths['test_images']} are not from one dataset."
+        )
+    train_idx, val_idx = validation_indices(len(x_full), validation_split, split_seed)
+    if len(train_idx) == 0 or len(x_test) == 0:
+        raise SeqexpError(
+            f"data.validation_split={validation_split} of {len(x_full)} training images leaves "
+            f"{len(train_idx)} for training and the test file holds {len(x_test)} images; both "
+            f"must be more than 0."
+        )
+    counts = {"train": len(train_idx), "val": len(val_idx), "test": len(x_test)}
+    log.info("Fashion-MNIST %s images of %s from %s", counts, x_full.shape[1:],
+             paths["train_images"].parent)
+
+    spec = DataSpec(
+        task="multiclass",
+        input_kind="image",
+        input_shape=(*x_full.shape[1:], 1),
+        num_classes=len(class_names),
+        class_names=class_names,
+        info={"images": counts, "split_seed": split_seed,
+              "files": {role: str(p) for role, p in paths.items()}},
+        reports=[class_report, conv_report],
+    )
+    return DataBundle(
+        train=image_dataset(x_full[train_idx], y_full[train_idx], batch_size, shuffle=True,
+                            seed=seed),
+        val=image_dataset(x_full[val_idx], y_full[val_idx], batch_size),
+        test=image_dataset(x_test, y_test, batch_size),
+        spec=spec,
+    )
