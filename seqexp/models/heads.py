@@ -6,13 +6,14 @@ from collections.abc import Sequence
 
 from seqexp.data.spec import INPUT_KINDS, DataSpec
 from seqexp.errors import SeqexpError
+from seqexp.models.metrics import Perplexity  # a Keras-free name; see metrics.py
 
 # task -> (output activation, default loss, default metrics)
 TASK_HEADS = {
     "regression": (None, "mae", ["mae"]),
     "binary": ("sigmoid", "binary_crossentropy", ["accuracy"]),
     "multiclass": ("softmax", "sparse_categorical_crossentropy", ["accuracy"]),
-    "next_token": ("softmax", "sparse_categorical_crossentropy", ["accuracy"]),
+    "next_token": ("softmax", "sparse_categorical_crossentropy", ["accuracy", Perplexity]),
 }
 
 
@@ -54,21 +55,17 @@ def model_input(spec: DataSpec):
 
 
 def embed_tokens(x, spec: DataSpec, embedding):
-    """Token ids -> vectors with an Embedding layer; other input kinds pass through unchanged.
+    """Token ids -> vectors; other input kinds pass through unchanged.
 
-    `embedding` is the model's `embedding` config ({dim, trainable}); it is used only for token
-    input, so one preset (e.g. model=lstm) serves both Jena windows and IMDB reviews.
+    `embedding` is the model's `embedding` config ({dim, trainable, pretrained, one_hot}, see
+    embedding.py); it is used only for token input, so one preset (e.g. model=lstm) serves both
+    Jena windows and IMDB reviews.
     """
-    import keras
-
     if spec.input_kind != "tokens":
         return x
-    if not embedding or not embedding.get("dim"):
-        raise SeqexpError("Token input needs model.embedding.dim (the embedding size), e.g. 32.")
-    return keras.layers.Embedding(
-        spec.vocab_size, embedding["dim"], trainable=embedding.get("trainable", True),
-        name="embedding",
-    )(x)
+    from seqexp.models.embedding import token_vectors
+
+    return token_vectors(x, spec, embedding)
 
 
 def task_head(x, spec: DataSpec):

@@ -1,0 +1,255 @@
+"""NYT headlines (WD 11-2): a next-word language model over every prefix of every headline.
+
+Protocol: read one column (default `headline`) of one Articles*.csv of the Kaggle dataset "New York
+Times Comments", or of every such file in a folder; drop the placeholder headlines ("Unknown");
+fold to ASCII, strip punctuation, lowercase (each an option); fit a vocabulary; every prefix of
+length >= 2 of every headline becomes a sample, front-padded with 0 to the longest; input = all but
+the last token, target = the last token, as a sparse class index (never a one-hot matrix).
+
+The vocabulary is built like the Keras 2 `Tokenizer` WD uses (most frequent first, ties in order of
+first appearance, index 0 reserved for padding and no out-of-vocabulary index), so the real April
+2018 file gives WD's numbers: 1,324 headlines, 1,214 kept, vocabulary 3,494, longest 24, 7,803
+samples. `TextVectorization` would always add an `[UNK]` index, which a closed vocabulary never uses.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import string
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from seqexp.data.spec import DataBundle, DataSpec, provides
+from seqexp.errors import SeqexpError
+
+log = logging.getLogger(__name__)
+
+PATTERN = "Articles*.csv"
+SOURCE = (
+    'the Kaggle dataset "New York Times Comments" (https://www.kaggle.com/datasets/aashita/'
+    "nyt-comments): download it, unzip it, and pass data.path=/path/to/ArticlesApril2018.csv (one "
+    "month) or data.path=/path/to/folder (every Articles*.csv in it)"
+)
+VOCABULARY_FILE = "vocabulary.json"
+ASCII_PUNCTUATION = set(string.punctuation)
+
+
+def article_files(path: str | Path | None) -> list[Path]:
+    """The csv files `data.path` names: the file itself, or every Articles*.csv of a folder."""
+    if path is None:
+        raise SeqexpError(f"data=headlines needs data.path; the headlines come from {SOURCE}.")
+    path = Path(path).expanduser()
+    if path.is_dir():
+        files = sorted(path.glob(PATTERN))
+        if not files:
+            raise SeqexpError(
+                f"data.path={path} is a folder without any {PATTERN} file; the files come from "
+                f"{SOURCE}."
+            )
+        return files
+    if not path.is_file():
+        raise SeqexpError(f"data.path={path} does not exist; the headlines come from {SOURCE}.")
+    return [path]
+
+
+def read_column(files: Sequence[Path], column: str) -> list[str]:
+    """Every value of `column`, file after file, row after row (quoted fields may hold commas)."""
+    values = []
+    for file in files:
+        with open(file, encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            if column not in (reader.fieldnames or []):
+                raise SeqexpError(
+                    f"data.column={column!r} is not a column of {file}; its columns are "
+                    f"{reader.fieldnames}."
+                )
+            values.extend(row[column] or "" for row in reader)
+    return values
+
+
+def clean(text: str, fold_ascii=True, strip_punctuation=True, lowercase=True) -> str:
+    """WD's preprocessing of one headline; folding drops every non-ASCII character (as WD does),
+    stripping removes ASCII punctuation and, with folding off, Unicode punctuation too."""
+    if fold_ascii:
+        text = text.encode("utf-8").decode("ascii", "ignore")
+    if strip_punctuation:
+        text = "".join(
+            c for c in text
+            if c not in ASCII_PUNCTUATION and not unicodedata.category(c).startswith("P")
+        )
+    return text.lower() if lowercase else text
+
+
+def fit_vocabulary(texts: Sequence[list[str]]) -> list[str]:
+    """["", words...]: most frequent first, ties in order of first appearance (Keras Tokenizer)."""
+    counts = Counter(word for words in texts for word in words)  # insertion-ordered
+    return ["", *sorted(counts, key=counts.__getitem__, reverse=True)]
+
+
+def prefix_samples(sequences: Sequence[list[int]], max_length: int | None = None):
+    """Every prefix of length >= 2, front-padded: (inputs [n, length-1], targets [n]) int32.
+
+    `max_length` None pads to the longest prefix; otherwise longer prefixes keep their last tokens.
+    """
+    import keras
+
+    prefixes = [seq[: i + 1] for seq in sequences for i in range(1, len(seq))]
+    if not prefixes:
+        raise SeqexpError(
+            "No headline has two or more words after preprocessing, so there is no sample; check "
+            "data.column and the preprocessing options (data.fold_ascii=false keeps non-Latin text)."
+        )
+    longest = max(map(len, prefixes))
+    padded = keras.utils.pad_sequences(
+        prefixes, maxlen=max_length or longest, padding="pre", truncating="pre", dtype="int32"
+    )
+    return padded[:, :-1], padded[:, -1], longest
+
+
+def save_vocabulary(path: Path, vocabulary: list[str], preprocessing: dict, input_length: int):
+    """vocabulary.json: what `seqexp generate` needs to turn a prompt into model input."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({
+        "tokens": vocabulary,  # index = position; 0 is padding
+        "input_length": input_length,
+        "preprocessing": preprocessing,
+    }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_vocabulary(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def to_dataset(inputs, targets, batch_size, shuffle=False, seed=0):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    if shuffle:
+        ds = ds.shuffle(len(targets), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def sample_report(prompts: Sequence[str], words: int, preprocessing: dict, vocabulary: list[str]):
+    """The reports hook: greedy continuations of `prompts` written to samples.txt."""
+
+    def samples(model, bundle, run_dir) -> dict:
+        from seqexp.generate import Vocabulary, continue_prompts, format_results
+
+        vocab = Vocabulary(vocabulary, preprocessing)
+        results = continue_prompts(model, vocab, [str(p) for p in prompts], words)
+        text = format_results(results)
+        Path(run_dir, "samples.txt").write_text(text, encoding="utf-8")
+        log.info("Greedy continuations (samples.txt):\n%s", text.rstrip())
+        return {r.prompt: r.text for r in results}
+
+    return samples
+
+
+@provides("tokens")
+def load_headlines(
+    path: str | None = None,
+    column: str = "headline",
+    drop: Sequence[str] = ("Unknown",),
+    fold_ascii: bool = True,
+    strip_punctuation: bool = True,
+    lowercase: bool = True,
+    max_length: int | None = None,
+    val_fraction: float | None = None,
+    batch_size: int = 32,
+    seed: int = 0,
+    vocabulary_file: str | None = None,
+    sample_prompts: Sequence[str] = (),
+    sample_words: int = 10,
+) -> DataBundle:
+    if val_fraction is not None and not 0.0 < val_fraction < 1.0:
+        raise SeqexpError(
+            f"data.val_fraction={val_fraction} must be null (no validation split, as in WD) or a "
+            "fraction strictly between 0 and 1 of the kept headlines."
+        )
+    if max_length is not None and max_length < 2:
+        raise SeqexpError(f"data.max_length={max_length} must be null (the longest) or >= 2.")
+    if batch_size < 1 or sample_words < 1:
+        raise SeqexpError(
+            f"data.batch_size={batch_size} and data.sample_words={sample_words} must be >= 1."
+        )
+    files = article_files(path)
+    raw = read_column(files, column)
+    dropped_values = {str(d) for d in (drop or ())}
+    kept = [text for text in raw if text not in dropped_values]
+    preprocessing = {"fold_ascii": fold_ascii, "strip_punctuation": strip_punctuation,
+                     "lowercase": lowercase}
+    tokenised = [clean(text, **preprocessing).split() for text in kept]
+
+    vocabulary = fit_vocabulary(tokenised)
+    index = {word: i for i, word in enumerate(vocabulary)}
+    sequences = [[index[w] for w in words] for words in tokenised]
+
+    # Split whole headlines (not prefixes) so no validation prefix was seen in training.
+    order = np.arange(len(sequences))
+    n_val = 0
+    if val_fraction:
+        order = np.random.default_rng(seed).permutation(len(sequences))
+        n_val = int(round(val_fraction * len(sequences)))
+        if not 0 < n_val < len(sequences):
+            raise SeqexpError(
+                f"data.val_fraction={val_fraction} of {len(sequences)} headlines leaves an empty "
+                "split; choose a fraction that keeps at least one headline on each side."
+            )
+    train_seqs = [sequences[i] for i in order[n_val:]]
+    val_seqs = [sequences[i] for i in order[:n_val]]
+
+    x_all, _, longest = prefix_samples(sequences, max_length)
+    length = x_all.shape[1] + 1
+    x_train, y_train, _ = prefix_samples(train_seqs, length)
+    datasets = {"train": to_dataset(x_train, y_train, batch_size, shuffle=True, seed=seed)}
+    counts = {"train": len(y_train)}
+    if val_seqs:
+        x_val, y_val, _ = prefix_samples(val_seqs, length)
+        datasets["val"] = to_dataset(x_val, y_val, batch_size)
+        counts["val"] = len(y_val)
+    # WD has no held-out split: then the test metrics are those of the training samples.
+    test_split = "val" if val_seqs else "train"
+    datasets["test"] = datasets["val"] if val_seqs else to_dataset(x_train, y_train, batch_size)
+
+    if vocabulary_file:
+        save_vocabulary(Path(vocabulary_file), vocabulary, preprocessing, length - 1)
+    info = {
+        "files": [str(f) for f in files],
+        "column": column,
+        "headlines": len(raw),
+        "kept": len(kept),
+        "vocab_size": len(vocabulary),
+        "longest": longest,
+        "input_length": length - 1,
+        "samples": sum(len(s) - 1 for s in sequences if len(s) >= 2),
+        "split_samples": counts,
+        "test_split": test_split,
+    }
+    log.info(
+        "Headlines: %s headlines in %d file(s), %s kept after dropping %s; vocabulary %s (with "
+        "padding); longest %d tokens; %s samples (%s); test metrics on the %s samples",
+        f"{len(raw):,}", len(files), f"{len(kept):,}", sorted(dropped_values),
+        f"{len(vocabulary):,}", longest, f"{info['samples']:,}",
+        ", ".join(f"{k} {v:,}" for k, v in counts.items()), test_split,
+    )
+    spec = DataSpec(
+        task="next_token",
+        input_kind="tokens",
+        input_shape=(length - 1,),
+        num_classes=len(vocabulary),
+        vocab_size=len(vocabulary),
+        target_name=column,
+        vocabulary=vocabulary,
+        info=info,
+        reports=[sample_report(sample_prompts, sample_words, preprocessing, vocabulary)]
+        if sample_prompts else [],
+    )
+    return DataBundle(datasets["train"], datasets.get("val"), datasets["test"], spec)
