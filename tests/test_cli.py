@@ -1,0 +1,101 @@
+"""The `seqexp` command itself, run as a user runs it (subprocesses)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image as mpimg
+
+from tests.conftest import TINY_JENA
+
+FAST = ["trainer.verbose=0", "callbacks.tensorboard.enabled=false"]
+
+
+def seqexp(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    command = [sys.executable, "-m", "seqexp.cli", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def imports_tensorflow(*args: str, cwd: Path) -> tuple[bool, str]:
+    """Run `seqexp <args>` in a fresh interpreter and report whether TensorFlow got imported."""
+    probe = (
+        "import sys\n"
+        "from seqexp.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print('TF-IMPORTED' if 'tensorflow' in sys.modules or 'keras' in sys.modules else 'NO-TF')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *args], cwd=cwd, capture_output=True,
+                         text=True, timeout=60)
+    return "TF-IMPORTED" in out.stdout, out.stdout
+
+
+def test_help_lists_commands_without_tensorflow(tmp_path):
+    imported, out = imports_tensorflow("--help", cwd=tmp_path)
+    assert not imported and "train" in out and "seqexp <command>" in out
+    imported, out = imports_tensorflow("train", "--cfg", "job", "experiment=smoke", cwd=tmp_path)
+    assert not imported and "lookback: 144" in out
+    imported, out = imports_tensorflow("train", "--help", cwd=tmp_path)
+    assert not imported and "model: " in out and "experiment: " in out
+
+
+def test_unknown_command_and_option_fail_clearly(tmp_path):
+    result = seqexp("trian", cwd=tmp_path)
+    assert result.returncode == 2 and "unknown command 'trian'" in result.stderr
+    result = seqexp("train", "model=transformer", cwd=tmp_path)
+    assert result.returncode != 0 and "model/transformer" in result.stderr
+
+
+def test_user_error_exits_2_with_one_paragraph_and_no_traceback(tmp_path, jena_csv):
+    result = seqexp("train", f"data.path={jena_csv}", "data.target=Temp", *FAST, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "seqexp: error: Unknown Jena column(s) ['Temp']" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_smoke_experiment_end_to_end(tmp_path):
+    result = seqexp("train", "experiment=smoke", "hydra.run.dir=smoke_run", *FAST, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = tmp_path / "smoke_run"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and metrics["epochs_run"] == 3
+    assert metrics["data"] == "jena" and metrics["model"] == "gru"
+    rows = list(csv.DictReader((run / "history.csv").open()))
+    assert [r["epoch"] for r in rows] == ["0", "1", "2"]
+    assert min(float(r["val_loss"]) for r in rows) == metrics["best"]["val_loss"]
+    for png in ("loss.png", "mae.png"):
+        assert mpimg.imread(run / png).shape[0] > 100
+    assert (run / "checkpoints" / "best.keras").stat().st_size > 10_000
+    assert (run / ".hydra" / "config.yaml").exists() and (run / ".hydra" / "overrides.yaml").exists()
+    assert "Composed config" in (run / "train.log").read_text()
+
+
+def test_two_job_sweep_gives_two_complete_run_dirs(tmp_path, jena_csv):
+    result = seqexp("train", "-m", "model=dense,gru", f"data.path={jena_csv}", *TINY_JENA, *FAST,
+                    "hydra.sweep.dir=sweep", cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs = sorted(p for p in (tmp_path / "sweep").iterdir() if p.is_dir() and p.name[0].isdigit())
+    assert [r.name for r in runs] == ["0_jena_dense", "1_jena_gru"]
+    for run, model in zip(runs, ["dense", "gru"], strict=True):
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["model"] == model and metrics["status"] == "completed"
+        assert (run / "checkpoints" / "best.keras").exists() and (run / "loss.png").exists()
+
+
+def test_default_run_dir_names_date_time_data_and_model(tmp_path, jena_csv):
+    result = seqexp("train", "model=naive", f"data.path={jena_csv}", *TINY_JENA, *FAST, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (day,) = (tmp_path / "outputs").iterdir()
+    (run,) = day.iterdir()
+    assert run.name.endswith("_jena_naive") and len(day.name) == 10
+    assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
+
+
+def test_info_flag_goes_through(tmp_path):
+    result = seqexp("train", "--info", "defaults", cwd=tmp_path)
+    assert result.returncode == 0 and "model/gru" in result.stdout and "data/jena" in result.stdout
