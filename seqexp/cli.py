@@ -23,7 +23,8 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 # command -> (module and function run per job, config name, one-line description)
 COMMANDS = {
     "train": ("seqexp.train:train", "train", "train one model, or a sweep with -m; writes a run directory"),
-    "generate": ("seqexp.generate:generate", "generate", "continue prompts with a next-word run's best checkpoint"),
+    "generate": ("seqexp.generate:generate", "generate",
+                 "continue prompts with the best checkpoint of a next-word run"),
 }
 
 USAGE = """usage: seqexp <command> [hydra overrides and flags]

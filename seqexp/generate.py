@@ -33,9 +33,10 @@ class Vocabulary:
         self.index = {token: i for i, token in enumerate(self.tokens) if i > 0}
 
     def encode(self, prompt: str) -> tuple[list[int], list[str]]:
-        """(indices of the known words, the unknown words) of a prompt, preprocessed like training."""
+        """(indices of known words, unknown words) of a prompt, preprocessed as in training."""
         words = clean(str(prompt), **self.preprocessing).split()
-        return [self.index[w] for w in words if w in self.index], [w for w in words if w not in self.index]
+        known = [self.index[w] for w in words if w in self.index]
+        return known, [w for w in words if w not in self.index]
 
 
 @dataclass
@@ -91,11 +92,11 @@ def continue_prompts(model, vocab: Vocabulary, prompts: Sequence[str], words: in
 
 
 def format_results(results: Sequence[Continuation]) -> str:
-    """One line per prompt, preceded by a `#` note when some prompt words were not in the vocabulary."""
+    """One line per prompt, after a `#` note when some prompt words are not in the vocabulary."""
     lines = []
     for r in results:
         if r.unknown:
-            kept = f"continued from {' '.join(r.known)!r}" if r.known else "nothing to continue from"
+            kept = f"continued from {' '.join(r.known)!r}" if r.known else "nothing to continue"
             lines.append(f"# prompt {r.prompt!r}: not in the vocabulary: {', '.join(r.unknown)} "
                          f"({kept})")
         lines.append(r.text)
@@ -108,7 +109,8 @@ def _describe_run(run: Path) -> str:
     if metrics.exists():
         try:
             report = json.loads(metrics.read_text())
-            return f"a data={report.get('data')} / model={report.get('model')} run (task {report.get('task')})"
+            return (f"a data={report.get('data')} / model={report.get('model')} run "
+                    f"(task {report.get('task')})")
         except (OSError, ValueError):
             pass
     config = run / ".hydra" / "config.yaml"
@@ -120,7 +122,7 @@ def _describe_run(run: Path) -> str:
 
 
 def load_run(run: str | Path, checkpoint: str = "checkpoints/best.keras"):
-    """(model, vocabulary) of a next-token run directory, or a SeqexpError saying what is missing."""
+    """(model, vocabulary) of a next-token run directory, or a SeqexpError saying what's missing."""
     import keras
 
     run = Path(str(run)).expanduser()
@@ -146,11 +148,14 @@ def load_run(run: str | Path, checkpoint: str = "checkpoints/best.keras"):
     try:
         model = keras.models.load_model(ckpt, compile=False)
     except Exception as err:  # a truncated or foreign file: say which one
-        raise SeqexpError(f"Could not load the checkpoint {ckpt}: {type(err).__name__}: {err}") from None
+        raise SeqexpError(
+            f"Could not load the checkpoint {ckpt}: {type(err).__name__}: {err}"
+        ) from None
     units = model.output_shape[-1]
     if len(model.input_shape) != 2 or units != len(vocab.tokens):
         raise SeqexpError(
-            f"The checkpoint {ckpt} is not a next-word model over the run's {len(vocab.tokens)}-word "
+            f"The checkpoint {ckpt} is not a next-word model over the run's "
+            f"{len(vocab.tokens)}-word "
             f"vocabulary: it maps input {model.input_shape} to output {model.output_shape}."
         )
     return model, vocab

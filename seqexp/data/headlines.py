@@ -9,7 +9,7 @@ the last token, target = the last token, as a sparse class index (never a one-ho
 The vocabulary is built like the Keras 2 `Tokenizer` WD uses (most frequent first, ties in order of
 first appearance, index 0 reserved for padding and no out-of-vocabulary index), so the real April
 2018 file gives WD's numbers: 1,324 headlines, 1,214 kept, vocabulary 3,494, longest 24, 7,803
-samples. `TextVectorization` would always add an `[UNK]` index, which a closed vocabulary never uses.
+samples. `TextVectorization` would always add an `[UNK]` index that a closed vocabulary never uses.
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ def prefix_samples(sequences: Sequence[list[int]], max_length: int | None = None
     if not prefixes:
         raise SeqexpError(
             "No headline has two or more words after preprocessing, so there is no sample; check "
-            "data.column and the preprocessing options (data.fold_ascii=false keeps non-Latin text)."
+            "data.column and the preprocessing options (data.fold_ascii=false keeps non-Latin "
+            "text)."
         )
     longest = max(map(len, prefixes))
     padded = keras.utils.pad_sequences(
