@@ -1,0 +1,270 @@
+"""IMDB reviews pre-tokenised by Keras (`imdb.npz`): binary sentiment from word-index sequences.
+
+Same semantics as `keras.datasets.imdb.load_data`: the file's word ranks (1 = most frequent)
+are shuffled with `shuffle_seed` (113), a `start_char` is prepended and every rank moves up by
+`index_from`; words outside [skip_top, num_words) become `oov_char` (or are dropped when it is
+null). Sequences are then padded and truncated to `maxlen` as `keras.utils.pad_sequences` does
+(default 'pre': the front is padded and the front is cut, so the end of a review is kept).
+
+Unlike `load_data`, `maxlen` truncates long reviews instead of dropping them (DLwP pads with
+`pad_sequences(x, maxlen)` after loading). A file that already carries the start/OOV marks (an
+`imdb.npz` saved from `load_data`'s output, like ../shared/data/imdb-subset) is recognised
+(`encoding: auto`) and only filtered, never offset twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from seqexp.data.download import fetch
+from seqexp.data.spec import DataBundle, DataSpec, provides
+from seqexp.errors import SeqexpError
+
+log = logging.getLogger(__name__)
+
+FNAME = "imdb.npz"
+WORD_INDEX_FNAME = "imdb_word_index.json"
+ENCODINGS = ("auto", "ranks", "indexed")
+PAD_SIDES = ("pre", "post")
+VALIDATION_MODES = ("last", "random")
+
+
+def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """x_train, y_train, x_test, y_test of an imdb.npz (ragged object arrays of int lists)."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise SeqexpError(f"data.path={path} does not exist; give an imdb.npz file (Keras layout).")
+    try:
+        with np.load(path, allow_pickle=True) as f:
+            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
+            if missing:
+                raise SeqexpError(
+                    f"{path} is not an imdb.npz: it lacks {missing} (it holds {sorted(f.files)})."
+                )
+            return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+    except (OSError, ValueError) as err:
+        raise SeqexpError(f"{path} is not a readable imdb.npz file ({err}).") from None
+
+
+def is_indexed(sequences, start_char: int | None) -> bool:
+    """True when every review already begins with the start mark (a saved `load_data` output).
+
+    Raw Keras files hold bare word ranks, where `start_char` (1) is the word "the": real reviews
+    do not all begin with it.
+    """
+    return start_char is not None and all(len(s) and s[0] == start_char for s in sequences)
+
+
+def encode(sequences, num_words=None, skip_top=0, start_char=1, oov_char=2, index_from=3,
+           indexed=False) -> list[np.ndarray]:
+    """Keras `load_data`'s index arithmetic on word-rank sequences; `indexed`: only filter."""
+    out = []
+    for seq in sequences:
+        seq = np.asarray(seq, dtype=np.int64)
+        if not indexed:
+            if index_from:
+                seq = seq + index_from
+            if start_char is not None:
+                seq = np.concatenate([[start_char], seq])
+        out.append(seq)
+    if num_words is None:
+        num_words = int(max((s.max() for s in out if len(s)), default=0)) + 1
+    for i, seq in enumerate(out):
+        kept = (seq >= skip_top) & (seq < num_words)
+        out[i] = np.where(kept, seq, oov_char) if oov_char is not None else seq[kept]
+    return out
+
+
+def pad(sequences, maxlen=None, padding="pre", truncating="pre") -> np.ndarray:
+    """`keras.utils.pad_sequences` with 0 as the padding index."""
+    import keras
+
+    return keras.utils.pad_sequences(sequences, maxlen=maxlen, dtype="int32", padding=padding,
+                                     truncating=truncating, value=0)
+
+
+def validation_indices(n: int, fraction: float, mode: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices of n training reviews.
+
+    last: the last `fraction`, as Keras `fit(validation_split=...)` takes it (DLwP);
+    random: sklearn `train_test_split(test_size=fraction, random_state=seed)` exactly (HG).
+    """
+    if mode == "last":
+        split_at = int(np.floor(n * (1.0 - fraction)))
+        return np.arange(split_at), np.arange(split_at, n)
+    n_val = int(np.ceil(fraction * n))
+    permutation = np.random.RandomState(seed).permutation(n)
+    return permutation[n_val:], permutation[:n_val]
+
+
+def read_word_index(path: Path) -> dict[str, int]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            index = json.load(f)
+    except (OSError, ValueError) as err:
+        raise SeqexpError(f"data.word_index={path} is not a readable word-index json ({err}).") from None
+    if not isinstance(index, dict) or not all(isinstance(v, int) for v in index.values()):
+        raise SeqexpError(f"data.word_index={path} must map words to integer ranks, like imdb_word_index.json.")
+    return index
+
+
+def vocabulary_of(word_index: dict[str, int], vocab_size: int, start_char, oov_char, index_from,
+                  skip_top) -> list[str]:
+    """Token of every input index: '' for padding, [START], [OOV], then the words."""
+    vocabulary = [""] * vocab_size
+    for word, rank in word_index.items():
+        index = rank + index_from
+        if skip_top <= index < vocab_size:
+            vocabulary[index] = word
+    if start_char is not None and start_char < vocab_size:
+        vocabulary[start_char] = "[START]"
+    if oov_char is not None and oov_char < vocab_size:
+        vocabulary[oov_char] = "[OOV]"
+    return vocabulary
+
+
+def as_dataset(x, y, batch_size, shuffle=False, seed=0):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.float32)))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise SeqexpError(f"data.{name}={value!r} is not allowed; choose one of {list(allowed)}.")
+
+
+def _locate_word_index(word_index, path, url, cache_dir, size) -> Path | None:
+    """auto: beside a local data.path if present, else downloaded with imdb.npz; null: none."""
+    if word_index in (None, False, "none"):
+        return None
+    if word_index != "auto":
+        found = Path(str(word_index)).expanduser()
+        if not found.exists():
+            raise SeqexpError(f"data.word_index={found} does not exist; give imdb_word_index.json or null.")
+        return found
+    if path is not None:
+        beside = Path(path).expanduser().with_name(WORD_INDEX_FNAME)
+        return beside if beside.exists() else None
+    return fetch(url, WORD_INDEX_FNAME, size=size, cache_dir=cache_dir,
+                 how_to_provide="set data.word_index=null (it is only needed to decode reviews)")
+
+
+@provides("tokens")
+def load_imdb(
+    path: str | None = None,
+    url: str = "",
+    sha256: str | None = None,
+    size: int | None = None,
+    word_index: str | None = "auto",
+    word_index_url: str = "",
+    word_index_size: int | None = None,
+    cache_dir: str | None = None,
+    encoding: str = "auto",
+    num_words: int | None = 10000,
+    skip_top: int = 0,
+    start_char: int | None = 1,
+    oov_char: int | None = 2,
+    index_from: int = 3,
+    shuffle_seed: int | None = 113,
+    maxlen: int | None = 500,
+    padding: str = "pre",
+    truncating: str = "pre",
+    validation_split: float = 0.2,
+    validation_mode: str = "last",
+    validation_seed: int = 42,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> DataBundle:
+    _choice("encoding", encoding, ENCODINGS)
+    _choice("padding", padding, PAD_SIDES)
+    _choice("truncating", truncating, PAD_SIDES)
+    _choice("validation_mode", validation_mode, VALIDATION_MODES)
+    if num_words is not None and num_words <= max(index_from, skip_top, 1):
+        raise SeqexpError(
+            f"data.num_words={num_words} keeps no word: it must be above data.index_from={index_from} "
+            f"and data.skip_top={skip_top} (e.g. 10000), or null for every word."
+        )
+    if maxlen is not None and maxlen < 1:
+        raise SeqexpError(f"data.maxlen={maxlen} must be a positive length, or null for the longest review.")
+    if not 0.0 < validation_split < 1.0:
+        raise SeqexpError(f"data.validation_split={validation_split} must be a fraction between 0 and 1 (e.g. 0.2).")
+
+    local = path
+    if path is None:
+        path = fetch(url, FNAME, sha256=sha256, size=size, cache_dir=cache_dir,
+                     how_to_provide=f"pass data.path=/path/to/{FNAME}")
+    word_index_path = _locate_word_index(word_index, local, word_index_url, cache_dir, word_index_size)
+    x_train, y_train, x_test, y_test = read_npz(path)
+    log.info("Read %d training and %d test reviews from %s", len(x_train), len(x_test), path)
+
+    if shuffle_seed is not None:  # load_data's shuffle: one generator, train then test
+        rng = np.random.RandomState(shuffle_seed)
+        order = np.arange(len(x_train))
+        rng.shuffle(order)
+        x_train, y_train = x_train[order], y_train[order]
+        order = np.arange(len(x_test))
+        rng.shuffle(order)
+        x_test, y_test = x_test[order], y_test[order]
+
+    indexed = encoding == "indexed" or (encoding == "auto" and is_indexed(x_train, start_char))
+    if encoding == "auto":
+        log.info("%s holds %s", path, "start-marked, already offset sequences (encoded as by "
+                 "load_data): only filtering to num_words" if indexed else "bare word ranks")
+    sequences = encode([*x_train, *x_test], num_words, skip_top, start_char, oov_char, index_from,
+                       indexed)
+    vocab_size = num_words or int(max((s.max() for s in sequences if len(s)), default=0)) + 1
+    lengths = np.array([len(s) for s in sequences])
+    longest = int(lengths.max(initial=1))
+    x_all = pad(sequences, maxlen=maxlen or longest, padding=padding, truncating=truncating)
+    x_train, x_test = x_all[: len(x_train)], x_all[len(x_train):]
+    y_train, y_test = np.asarray(y_train, dtype=np.int64), np.asarray(y_test, dtype=np.int64)
+
+    train_idx, val_idx = validation_indices(len(x_train), validation_split, validation_mode,
+                                            validation_seed)
+    if len(train_idx) == 0 or len(val_idx) == 0:
+        raise SeqexpError(
+            f"data.validation_split={validation_split} leaves an empty split of {len(x_train)} reviews."
+        )
+
+    vocabulary = None
+    if word_index_path is not None:
+        vocabulary = vocabulary_of(read_word_index(word_index_path), vocab_size, start_char,
+                                   oov_char, index_from, skip_top)
+    counts = {"train": len(train_idx), "val": len(val_idx), "test": len(x_test)}
+    spec = DataSpec(
+        task="binary",
+        input_kind="tokens",
+        input_shape=(x_all.shape[1],),
+        num_classes=2,
+        vocab_size=vocab_size,
+        class_names=["negative", "positive"],
+        vocabulary=vocabulary,
+        info={
+            "reviews": counts,
+            "vocab_size": vocab_size,
+            "sequence_length": int(x_all.shape[1]),
+            "encoding": "indexed" if indexed else "ranks",
+            "mean_review_length": float(lengths.mean()) if len(lengths) else 0.0,
+            "truncated_fraction": float((lengths > x_all.shape[1]).mean()) if len(lengths) else 0.0,
+            "positive_fraction": {"train": float(y_train[train_idx].mean()),
+                                  "val": float(y_train[val_idx].mean()),
+                                  "test": float(y_test.mean())},
+            "word_index": str(word_index_path) if word_index_path else None,
+        },
+    )
+    log.info("IMDB reviews %s, vocabulary %d, sequences of %d tokens (%s-padded, %.0f%% truncated)",
+             counts, vocab_size, x_all.shape[1], padding, 100 * spec.info["truncated_fraction"])
+    return DataBundle(
+        as_dataset(x_train[train_idx], y_train[train_idx], batch_size, shuffle=True, seed=seed),
+        as_dataset(x_train[val_idx], y_train[val_idx], batch_size),
+        as_dataset(x_test, y_test, batch_size),
+        spec,
+    )

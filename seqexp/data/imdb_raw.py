@@ -1,0 +1,185 @@
+"""IMDB raw review text (aclImdb): DLwP 6.1's tokenise-it-yourself protocol, binary sentiment.
+
+Reviews are read from `aclImdb/{train,test}/{neg,pos}/*.txt` with
+`keras.utils.text_dataset_from_directory` (neg 0, pos 1; `train/unsup` is never read). The
+training reviews are shuffled with `seed` and cut into `training_samples` (200) and
+`validation_samples` (10,000); a `TextVectorization` vocabulary of `max_tokens` is fitted on the
+training texts only, and every review becomes its token ids padded / truncated to `maxlen` with
+`pad_sequences` semantics (DLwP: 'pre', keeping a review's end). The vocabulary is written to
+the run directory (vocabulary.txt, line i = token id i - 1) so the ids can be read back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+from seqexp.data.download import cache_root, fetch
+from seqexp.data.imdb import PAD_SIDES, as_dataset, pad
+from seqexp.data.spec import DataBundle, DataSpec, provides
+from seqexp.errors import SeqexpError
+
+log = logging.getLogger(__name__)
+
+FNAME = "aclImdb_v1.tar.gz"
+CLASS_NAMES = ["neg", "pos"]  # label 0, label 1
+VOCABULARY_SOURCES = ("training_split", "train_folder")
+VOCABULARY_FILE = "vocabulary.txt"
+
+
+def extracted(archive: Path, cache_dir=None) -> Path:
+    """The aclImdb folder extracted from `archive` into the cache, once and never half-written."""
+    root = cache_root(cache_dir)
+    target = root / "aclImdb"
+    if target.is_dir():
+        return target
+    staging = root / f"aclImdb.extracting-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    log.info("Extracting %s into %s (train/unsup left out)", archive, target)
+    with tarfile.open(archive, "r:gz") as tar:
+        members = [m for m in tar if "/train/unsup/" not in m.name + "/"]
+        tar.extractall(staging, members=members, filter="data")
+    os.replace(staging / "aclImdb", target)
+    shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def read_reviews(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(texts, labels) of `folder`/neg and `folder`/pos in file-name order; other folders ignored."""
+    import keras
+
+    missing = [name for name in CLASS_NAMES if not (folder / name).is_dir()]
+    if missing:
+        raise SeqexpError(
+            f"{folder} has no {' or '.join(missing)} folder; data.path must be an extracted aclImdb "
+            f"directory holding train/ and test/, each with neg/ and pos/ review files."
+        )
+    ds = keras.utils.text_dataset_from_directory(
+        folder, class_names=CLASS_NAMES, batch_size=1024, shuffle=False, verbose=False
+    )
+    texts, labels = [], []
+    for text, label in ds.as_numpy_iterator():
+        texts.append(text)
+        labels.append(label)
+    if not texts:
+        raise SeqexpError(f"{folder}/neg and {folder}/pos hold no .txt review files.")
+    return np.concatenate(texts), np.concatenate(labels).astype(np.int64)
+
+
+def vectorize(vectorizer, texts: np.ndarray, maxlen, padding, truncating) -> np.ndarray:
+    """Token ids of every text, padded/truncated to `maxlen` (batch by batch: bounded memory)."""
+    sequences = []
+    for start in range(0, len(texts), 2048):
+        ragged = vectorizer(texts[start : start + 2048])
+        splits = ragged.row_splits.numpy()
+        sequences += np.split(ragged.flat_values.numpy(), splits[1:-1])
+    return pad(sequences, maxlen=maxlen, padding=padding, truncating=truncating)
+
+
+def save_vocabulary(model, bundle, run_dir) -> dict:
+    """Write the vocabulary (one token a line, line i holds token id i - 1) into the run directory."""
+    vocabulary = bundle.spec.vocabulary
+    (Path(run_dir) / VOCABULARY_FILE).write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
+    return {"file": VOCABULARY_FILE, "size": len(vocabulary)}
+
+
+@provides("tokens")
+def load_imdb_raw(
+    path: str | None = None,
+    url: str = "",
+    sha256: str | None = None,
+    size: int | None = None,
+    cache_dir: str | None = None,
+    max_tokens: int = 10000,
+    maxlen: int = 100,
+    padding: str = "pre",
+    truncating: str = "pre",
+    standardize: str = "lower_and_strip_punctuation",
+    training_samples: int = 200,
+    validation_samples: int | None = 10000,
+    test_samples: int | None = None,
+    vocabulary_from: str = "training_split",
+    batch_size: int = 32,
+    seed: int = 0,
+) -> DataBundle:
+    import keras
+
+    for name, value in (("padding", padding), ("truncating", truncating)):
+        if value not in PAD_SIDES:
+            raise SeqexpError(f"data.{name}={value!r} is not allowed; choose one of {list(PAD_SIDES)}.")
+    if vocabulary_from not in VOCABULARY_SOURCES:
+        raise SeqexpError(
+            f"data.vocabulary_from={vocabulary_from!r} is not allowed; choose training_split (the "
+            f"training samples only) or train_folder (every review of train/, as DLwP's Tokenizer)."
+        )
+    if max_tokens < 3 or maxlen < 1 or training_samples < 1:
+        raise SeqexpError(
+            f"data.max_tokens={max_tokens}, data.maxlen={maxlen} and data.training_samples="
+            f"{training_samples} must be at least 3, 1 and 1."
+        )
+
+    if path is None:
+        archive = fetch(url, FNAME, sha256=sha256, size=size, cache_dir=cache_dir,
+                        how_to_provide="pass data.path=/path/to/aclImdb (the extracted folder)")
+        root = extracted(archive, cache_dir)
+    else:
+        root = Path(path).expanduser()
+        if not root.is_dir():
+            raise SeqexpError(f"data.path={root} is not a folder; give the extracted aclImdb directory.")
+    texts, labels = read_reviews(root / "train")
+    test_texts, test_labels = read_reviews(root / "test")
+
+    wanted = training_samples + (validation_samples or 0)
+    if validation_samples is not None and wanted > len(texts) or training_samples >= len(texts):
+        raise SeqexpError(
+            f"data.training_samples={training_samples} + data.validation_samples={validation_samples} "
+            f"need more than the {len(texts)} training reviews in {root / 'train'}; lower them "
+            f"(validation_samples=null takes every review left)."
+        )
+    order = np.random.RandomState(seed).permutation(len(texts))
+    train_idx = order[:training_samples]
+    val_idx = order[training_samples : wanted if validation_samples is not None else None]
+    if test_samples is not None:
+        test_texts, test_labels = test_texts[:test_samples], test_labels[:test_samples]
+
+    vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=standardize,
+                                                output_mode="int", ragged=True)
+    vectorizer.adapt(texts[train_idx] if vocabulary_from == "training_split" else texts, batch_size=1024)
+    vocabulary = vectorizer.get_vocabulary()
+
+    x = {name: vectorize(vectorizer, t, maxlen, padding, truncating)
+         for name, t in (("train", texts[train_idx]), ("val", texts[val_idx]), ("test", test_texts))}
+    y = {"train": labels[train_idx], "val": labels[val_idx], "test": test_labels}
+    counts = {name: len(v) for name, v in y.items()}
+    spec = DataSpec(
+        task="binary",
+        input_kind="tokens",
+        input_shape=(maxlen,),
+        num_classes=2,
+        vocab_size=len(vocabulary),
+        class_names=CLASS_NAMES,
+        vocabulary=vocabulary,
+        info={
+            "reviews": counts,
+            "vocab_size": len(vocabulary),
+            "vocabulary_from": vocabulary_from,
+            "sequence_length": maxlen,
+            "positive_fraction": {name: float(v.mean()) if len(v) else 0.0 for name, v in y.items()},
+        },
+        reports=[save_vocabulary],
+    )
+    log.info("IMDB raw reviews %s from %s; vocabulary of %d tokens fitted on the %s; %d tokens a review",
+             counts, root, len(vocabulary), vocabulary_from.replace("_", " "), maxlen)
+    if not counts["val"]:
+        raise SeqexpError("The validation split is empty: raise data.validation_samples or use null.")
+    return DataBundle(
+        as_dataset(x["train"], y["train"], batch_size, shuffle=True, seed=seed),
+        as_dataset(x["val"], y["val"], batch_size),
+        as_dataset(x["test"], y["test"], batch_size),
+        spec,
+    )

@@ -1,0 +1,114 @@
+"""Pretrained GloVe vectors as the starting weights of a token Embedding (DLwP 6.1.3).
+
+`model.embedding.pretrained` is a GloVe text file (one word and its floats a line), a zip that
+holds one, or a name like `glove.6B.100d`: glove.6B.zip is then downloaded once into the cache
+and the member `glove.6B.100d.txt` is read from it without extracting 822 MB. Rows follow the
+data's vocabulary: row i is the vector of token i, zero for tokens GloVe does not know (and for
+padding / OOV marks).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from seqexp.data.download import fetch
+from seqexp.errors import SeqexpError
+
+log = logging.getLogger(__name__)
+
+GLOVE_6B_URL = "https://downloads.cs.stanford.edu/nlp/data/glove.6B.zip"
+GLOVE_6B_ZIP = "glove.6B.zip"
+GLOVE_6B_SHA256 = "617afb2fe6cbd085c235baf7a465b96f4112bd7f7ccb2b2cbd649fed9cbcf2fb"
+GLOVE_6B_SIZE = 862182613
+GLOVE_6B_NAME = re.compile(r"^glove\.6B\.(50|100|200|300)d$")
+SPECIAL_TOKENS = ("", "[UNK]", "[START]", "[OOV]")
+
+
+def glove_lines(pretrained: str) -> tuple[Iterable[str], str]:
+    """The text lines of the GloVe source `pretrained` and a name for it in messages."""
+    if GLOVE_6B_NAME.match(pretrained) and not Path(pretrained).exists():
+        archive = fetch(GLOVE_6B_URL, GLOVE_6B_ZIP, sha256=GLOVE_6B_SHA256, size=GLOVE_6B_SIZE,
+                        how_to_provide="give model.embedding.pretrained=/path/to/glove.6B.100d.txt")
+        return _zip_lines(archive, f"{pretrained}.txt"), f"{archive}:{pretrained}.txt"
+    path = Path(pretrained).expanduser()
+    if not path.exists():
+        raise SeqexpError(
+            f"model.embedding.pretrained={pretrained} is neither an existing GloVe file nor one of "
+            f"glove.6B.50d / 100d / 200d / 300d (downloaded once into the cache); give the path to "
+            f"a GloVe text file such as glove.6B.100d.txt, or null for a freshly initialised Embedding."
+        )
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            members = [n for n in archive.namelist() if n.endswith(".txt")]
+        if len(members) != 1:
+            raise SeqexpError(
+                f"{path} holds {len(members)} .txt files ({members[:4]}); give the one to use, "
+                f"e.g. model.embedding.pretrained=glove.6B.100d for glove.6B.zip."
+            )
+        return _zip_lines(path, members[0]), f"{path}:{members[0]}"
+    return _text_lines(path), str(path)
+
+
+def _text_lines(path: Path):
+    with open(path, encoding="utf-8") as f:
+        yield from f
+
+
+def _zip_lines(path: Path, member: str):
+    with zipfile.ZipFile(path) as archive:
+        if member not in archive.namelist():
+            raise SeqexpError(f"{path} has no member {member}; it holds {archive.namelist()}.")
+        with archive.open(member) as raw:
+            yield from io.TextIOWrapper(raw, encoding="utf-8")
+
+
+def glove_matrix(pretrained: str, vocabulary: list[str], dim: int | None = None) -> tuple[np.ndarray, dict]:
+    """(len(vocabulary), dim) float32 matrix of GloVe rows, and the coverage facts.
+
+    Only the vocabulary's words are kept while the file streams by, so a 400k-word file costs
+    the memory of the vocabulary, not of the file.
+    """
+    lines, source = glove_lines(str(pretrained))
+    wanted = {word: i for i, word in enumerate(vocabulary) if word not in SPECIAL_TOKENS}
+    matrix = None
+    for number, line in enumerate(lines, start=1):
+        word, _, rest = line.rstrip("\n").partition(" ")
+        if matrix is None:
+            file_dim = len(rest.split())
+            if file_dim == 0:
+                raise SeqexpError(f"{source} line 1 is not 'word v1 v2 ...': {line[:60]!r}.")
+            if dim and dim != file_dim:
+                raise SeqexpError(
+                    f"model.embedding.dim={dim} does not match the {file_dim}-dimensional vectors "
+                    f"of {source}; set model.embedding.dim={file_dim} (or null to take it from the file)."
+                )
+            dim = file_dim
+            matrix = np.zeros((len(vocabulary), dim), dtype=np.float32)
+        index = wanted.get(word)
+        if index is None:
+            continue
+        values = np.array(rest.split(), dtype=np.float32)
+        if values.shape != (dim,):
+            raise SeqexpError(f"{source} line {number} has {values.size} values for {word!r}, expected {dim}.")
+        matrix[index] = values
+    if matrix is None:
+        raise SeqexpError(f"{source} is empty: no GloVe vectors in it.")
+    found = np.flatnonzero(np.any(matrix != 0, axis=1))
+    covered = {vocabulary[i] for i in found}
+    missing = [word for word in wanted if word not in covered]
+    facts = {
+        "source": source,
+        "dim": int(dim),
+        "vocabulary_words": len(wanted),
+        "covered_words": len(covered),
+        "coverage": len(covered) / len(wanted) if wanted else 0.0,
+        "missing_examples": missing[:20],
+    }
+    return matrix, facts
