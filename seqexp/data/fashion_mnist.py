@@ -53,17 +53,17 @@ def read_idx(path: str | Path, ndim: int) -> np.ndarray:
             ) from None
     kind = "images" if ndim == 3 else "labels"
     expected_magic = IMAGE_MAGIC if ndim == 3 else LABEL_MAGIC
-    if len(raw) < 4 + 4 * ndim:
-        raise SeqexpError(
-            f"{path} is not an IDX {kind} file: it holds only {len(raw)} bytes, less than its "
-            f"{4 + 4 * ndim}-byte header."
-        )
     magic = int.from_bytes(raw[:4], "big")
-    if magic != expected_magic:
+    if len(raw) >= 4 and magic != expected_magic:
         raise SeqexpError(
             f"{path} is not an IDX {kind} file: its magic number is 0x{magic:08x}, expected "
             f"0x{expected_magic:08x} (unsigned bytes, {ndim} dimension{'s' * (ndim > 1)}). "
             f"Check that the four files are not swapped or renamed."
+        )
+    if len(raw) < 4 + 4 * ndim:
+        raise SeqexpError(
+            f"{path} is not an IDX {kind} file: it holds only {len(raw)} bytes, less than its "
+            f"{4 + 4 * ndim}-byte header."
         )
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     body = raw[4 + 4 * ndim:]
