@@ -123,8 +123,6 @@ def _describe_run(run: Path) -> str:
 
 def load_run(run: str | Path, checkpoint: str = "checkpoints/best.keras"):
     """(model, vocabulary) of a next-token run directory, or a SeqexpError saying what's missing."""
-    import keras
-
     run = Path(str(run)).expanduser()
     if not run.is_dir():
         raise SeqexpError(f"run={run} is not a directory; give a run directory of `seqexp train "
@@ -145,6 +143,8 @@ def load_run(run: str | Path, checkpoint: str = "checkpoints/best.keras"):
         )
     saved = load_vocabulary(vocab_path)
     vocab = Vocabulary(saved["tokens"], saved.get("preprocessing"))
+    import keras  # only now: the checks above answer without loading TensorFlow
+
     try:
         model = keras.models.load_model(ckpt, compile=False)
     except Exception as err:  # a truncated or foreign file: say which one
