@@ -25,6 +25,9 @@ COMMANDS = {
     "train": ("seqexp.train:train", "train", "train one model, or a sweep with -m; writes a run directory"),
     "generate": ("seqexp.generate:generate", "generate",
                  "continue prompts with the best checkpoint of a next-word run"),
+    # config name None: a plain argparse command, no Hydra app (and no TensorFlow import)
+    "summarize": ("seqexp.sweep:summarize_command", None,
+                  "rebuild summary.csv/.md and comparison.png of a sweep or a folder of runs"),
 }
 
 USAGE = """usage: seqexp <command> [hydra overrides and flags]
@@ -58,14 +61,26 @@ def job_runner(target: str):
         from hydra.types import RunMode
 
         function = getattr(importlib.import_module(module_name), function_name)
+        multirun = HydraConfig.get().mode == RunMode.MULTIRUN
         try:
             return function(cfg)
-        except SeqexpError as err:
-            log.error("%s", err)
-            if HydraConfig.get().mode == RunMode.MULTIRUN:
-                raise  # the sweep records this job as failed and goes on
-            print(f"seqexp: error: {err}", file=sys.stderr)
-            raise SystemExit(2) from None
+        except Exception as err:
+            if not multirun:
+                if not isinstance(err, SeqexpError):
+                    raise  # a bug: keep the traceback
+                log.error("%s", err)
+                print(f"seqexp: error: {err}", file=sys.stderr)
+                raise SystemExit(2) from None
+            # In a sweep a failed job must not stop the others: Hydra's sweepers raise after the
+            # batch for a job that raised, and skip on_multirun_end (no summary). So the failure
+            # goes to the job's metrics.json and the job returns None, which the basic sweeper
+            # ignores and the Optuna sweeper records as a FAILED trial. `seqexp` exits 1 after
+            # the sweep when any job failed (seqexp.sweep).
+            from seqexp.sweep import record_failure
+
+            log.error("Job failed: %s", err, exc_info=not isinstance(err, SeqexpError))
+            record_failure(HydraConfig.get().runtime.output_dir, err)
+            return None
 
     return run
 
@@ -82,10 +97,28 @@ def main(argv: list[str] | None = None) -> int:
         print(usage(), file=sys.stderr)
         return 2
     target, config_name, _ = COMMANDS[command]
+    if config_name is None:  # a plain command: it parses its own arguments
+        module_name, function_name = target.split(":")
+        try:
+            return getattr(importlib.import_module(module_name), function_name)(rest)
+        except SeqexpError as err:
+            print(f"seqexp: error: {err}", file=sys.stderr)
+            return 2
     sys.argv = [f"seqexp-{command}", *rest]  # Hydra parses sys.argv
     app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=config_name)
     app(job_runner(target))()
-    return 0
+    return sweep_exit_code()
+
+
+def sweep_exit_code() -> int:
+    """1 when the sweep that just ended in this process had failed jobs (they are listed)."""
+    summary = getattr(sys.modules.get("seqexp.sweep"), "LAST_SUMMARY", None)
+    if summary is None or not summary.failed:
+        return 0
+    print(f"seqexp: {len(summary.failed)} of {len(summary.jobs)} jobs failed: "
+          + "; ".join(f"{job.name} ({job.status_text})" for job in summary.failed)
+          + f". See {summary.root / 'summary.md'}.", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -109,14 +109,18 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
     started = time.perf_counter()
     data_name, model_name = run_names(cfg)
     trainer = cfg.trainer
-    seed_everything(trainer.seed)
-    data, model = build(cfg, data_name, model_name)
-    spec = data.spec
+    from seqexp.distribute import configure_job
 
-    _, default_loss, default_metrics = TASK_HEADS[spec.task]
-    metrics = list(trainer.metrics or default_metrics)
-    model.compile(optimizer=instantiate(cfg.optimizer), loss=trainer.loss or default_loss,
-                  metrics=metrics)
+    scope = configure_job(trainer)  # thread pools, devices, tf.distribute: before TF's first op
+    seed_everything(trainer.seed)
+    with scope:  # model and optimizer variables live on the strategy's devices
+        data, model = build(cfg, data_name, model_name)
+        spec = data.spec
+
+        _, default_loss, default_metrics = TASK_HEADS[spec.task]
+        metrics = list(trainer.metrics or default_metrics)
+        model.compile(optimizer=instantiate(cfg.optimizer), loss=trainer.loss or default_loss,
+                      metrics=metrics)
     lines = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
     (run_dir / "model_summary.txt").write_text("\n".join(lines) + "\n")

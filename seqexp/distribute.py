@@ -1,0 +1,145 @@
+"""How one job uses the machine: TensorFlow thread pools sized per job, and tf.distribute.
+
+Both must be set before TensorFlow runs its first op, so `train` calls `configure_job` first
+thing. TensorFlow is imported inside the functions: the sweep summary and the CLI import this
+module's neighbours without paying for TensorFlow.
+
+trainer.threads
+  auto  size the pools from the launcher: cores / n_jobs under hydra/launcher=joblib,
+        cpus_per_task under submitit (slurm, submitit_local), the task's num_cpus under ray;
+        TensorFlow's default (all cores) for a single run or the basic launcher.
+  N     exactly N threads (intra-op and inter-op pools).
+  null  TensorFlow's default.
+
+trainer.strategy
+  null          one device (TensorFlow's default strategy).
+  mirrored      tf.distribute.MirroredStrategy: every local GPU, or `trainer.cpu_devices`
+                logical CPUs when there is no GPU (to try it, and to test it, on a laptop).
+  multi_worker  tf.distribute.MultiWorkerMirroredStrategy over the machines listed in the
+                TF_CONFIG environment variable (one process per machine, same command).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+
+from seqexp.errors import SeqexpError
+
+log = logging.getLogger(__name__)
+
+STRATEGIES = (None, "mirrored", "multi_worker")
+
+
+def available_cores() -> int:
+    """Cores this process may run on (the CPU affinity mask, e.g. a SLURM cgroup or taskset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def launcher_threads(launcher, cores: int) -> int | None:
+    """Threads one job of this launcher should use, or None when the launcher does not say."""
+    target = str(launcher.get("_target_", ""))
+    if "joblib" in target:
+        n_jobs = int(launcher.get("n_jobs") or -1)
+        parallel = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)  # joblib's -1 = all cores
+        return max(1, cores // parallel)
+    if "submitit" in target:
+        return launcher.get("cpus_per_task") or None
+    if "ray" in target:
+        remote = (launcher.get("ray") or {}).get("remote") or {}
+        return remote.get("num_cpus") or None
+    return None
+
+
+def job_threads(setting) -> int | None:
+    """The thread count `trainer.threads` asks for in this job (None: TensorFlow's default)."""
+    if setting is None:
+        return None
+    if isinstance(setting, str) and setting == "auto":
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+            return None
+        return launcher_threads(HydraConfig.get().launcher, available_cores())
+    if isinstance(setting, int) and not isinstance(setting, bool) and setting > 0:
+        return setting
+    raise SeqexpError(f"trainer.threads={setting!r} is not valid; use auto (size the thread pools "
+                      "from the launcher), a positive number of threads, or null (TensorFlow's "
+                      "default, all cores).")
+
+
+def configure_threads(setting) -> int | None:
+    """Size TensorFlow's intra-op and inter-op pools; returns the count applied (None: default)."""
+    threads = job_threads(setting)
+    if threads is None:
+        return None
+    import tensorflow as tf
+
+    threading = tf.config.threading
+    current = (threading.get_intra_op_parallelism_threads(),
+               threading.get_inter_op_parallelism_threads())
+    if current == (threads, threads):
+        return threads
+    try:
+        threading.set_intra_op_parallelism_threads(threads)
+        threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow already ran in this process (a reused worker, a test)
+        log.warning("trainer.threads=%s: TensorFlow is already running in this process with "
+                    "intra/inter-op pools %s; thread pools are set once per process.", threads,
+                    current)
+        return None
+    log.info("TensorFlow thread pools: %d intra-op, %d inter-op threads", threads, threads)
+    return threads
+
+
+def configure_cpu_devices(count: int | None) -> None:
+    """Split the physical CPU into `count` logical devices (for mirrored training without GPUs)."""
+    if not count or count < 2:
+        return
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+    except RuntimeError:  # TensorFlow already initialised: keep what it has
+        have = len(tf.config.list_logical_devices("CPU"))
+        if have < count:
+            log.warning("trainer.cpu_devices=%d: TensorFlow already started with %d logical "
+                        "CPU(s) in this process; devices are set once per process.", count, have)
+
+
+def make_strategy(name: str | None, cpu_devices: int | None = None):
+    """The tf.distribute strategy named by `trainer.strategy`."""
+    if name not in STRATEGIES:
+        raise SeqexpError(f"trainer.strategy={name} is not known; choose null (one device), "
+                          "mirrored (all local GPUs, or trainer.cpu_devices logical CPUs) or "
+                          "multi_worker (several machines, from TF_CONFIG).")
+    import tensorflow as tf
+
+    if name is None:
+        return tf.distribute.get_strategy()
+    if name == "multi_worker":
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    elif tf.config.list_logical_devices("GPU"):
+        strategy = tf.distribute.MirroredStrategy()
+    else:
+        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
+        if cpu_devices:
+            cpus = cpus[:cpu_devices]
+        strategy = tf.distribute.MirroredStrategy(devices=cpus)
+    log.info("tf.distribute strategy: %s with %d replica(s) in sync", type(strategy).__name__,
+             strategy.num_replicas_in_sync)
+    return strategy
+
+
+def configure_job(trainer) -> contextlib.AbstractContextManager:
+    """Thread pools and devices first, then the strategy; returns the scope to build models in."""
+    configure_threads(trainer.get("threads"))
+    configure_cpu_devices(trainer.get("cpu_devices"))
+    return make_strategy(trainer.get("strategy"), trainer.get("cpu_devices")).scope()

@@ -1,0 +1,406 @@
+"""Sweep summaries: one table and one figure that compare the jobs of a sweep or a folder of runs.
+
+`SweepSummary` is the Hydra callback (registered in conf/hydra/default.yaml) that writes
+summary.csv, summary.md and comparison.png at the sweep root when a multirun ends;
+`seqexp summarize <dir>` rebuilds them from the run directories alone, e.g. after an
+interrupted sweep. Everything is read from each run's metrics.json, history.csv and .hydra/,
+so neither imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import math
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from hydra.experimental.callback import Callback
+
+from seqexp.errors import SeqexpError
+
+log = logging.getLogger(__name__)
+
+OK_STATUSES = ("completed", "stopped early")
+NO_METRICS = "no metrics.json (still running, killed, or crashed before writing it)"
+
+
+@dataclass
+class Job:
+    """One run directory as the summary sees it."""
+
+    run_dir: Path
+    name: str  # path relative to the summarised folder
+    overrides: list[str]
+    metrics: dict
+    config: dict
+    label: str = ""
+    swept: dict = field(default_factory=dict)
+    index: int = 0  # position in the sweep (job number order)
+
+    @property
+    def status(self) -> str:
+        return self.metrics.get("status") or "unknown"
+
+    @property
+    def reason(self) -> str:
+        if not self.metrics:
+            return NO_METRICS
+        return self.metrics.get("reason") or ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in OK_STATUSES
+
+    @property
+    def monitor(self) -> str | None:
+        return self.metrics.get("monitor") or self.config.get("trainer", {}).get("monitor")
+
+    @property
+    def mode(self) -> str:
+        """min or max: Keras' rule for mode=auto, as seqexp.train.best_mode applies it."""
+        mode = self.config.get("trainer", {}).get("mode", "auto")
+        if mode in ("min", "max"):
+            return mode
+        monitor = self.monitor or ""
+        return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
+
+    @property
+    def best(self) -> float | None:
+        return _number((self.metrics.get("best") or {}).get(self.monitor))
+
+    @property
+    def test(self) -> float | None:
+        name = (self.monitor or "").removeprefix("val_")
+        return _number((self.metrics.get("test") or {}).get(name))
+
+    @property
+    def status_text(self) -> str:
+        """completed / stopped early / failed: reason."""
+        if self.ok:
+            return self.status
+        return f"{self.status}: {self.reason}" if self.reason else self.status
+
+    def history(self) -> dict[str, list[float]]:
+        path = self.run_dir / "history.csv"
+        if not path.exists():
+            return {}
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        columns = {}
+        for key in rows[0].keys() if rows else []:
+            values = [_number(row.get(key)) for row in rows]
+            columns[key] = [math.nan if v is None else v for v in values]
+        return columns
+
+
+@dataclass
+class Summary:
+    root: Path
+    jobs: list[Job]  # ranked: best monitored value first, failed jobs last
+    swept_keys: list[str]
+    files: list[Path]
+    optuna: dict | None = None
+
+    @property
+    def failed(self) -> list[Job]:
+        return [job for job in self.jobs if not job.ok]
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _load_yaml(path: Path):
+    if not path.exists():
+        return None
+    with path.open() as f:
+        return yaml.safe_load(f)
+
+
+def find_runs(root: Path) -> list[Path]:
+    """Run directories under root (root itself included): those with metrics.json or .hydra/."""
+    found = {p.parent for p in root.rglob("metrics.json")}
+    found |= {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
+    found = {p for p in found if ".submitit" not in p.parts}
+
+    def order(path: Path):
+        name = path.relative_to(root).as_posix()
+        head = name.split("/")[-1].split("_")[0]
+        return (str(path.parent), int(head) if head.isdigit() else math.inf, name)
+
+    return sorted(found, key=order)
+
+
+def load_job(run_dir: Path, root: Path) -> Job:
+    metrics_path = run_dir / "metrics.json"
+    try:
+        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    except json.JSONDecodeError as err:
+        metrics = {"status": "failed", "reason": f"unreadable metrics.json: {err}"}
+    overrides = _load_yaml(run_dir / ".hydra" / "overrides.yaml") or []
+    config = _load_yaml(run_dir / ".hydra" / "config.yaml") or {}
+    name = run_dir.relative_to(root).as_posix() if run_dir != root else run_dir.name
+    return Job(run_dir, name, [str(o) for o in overrides], metrics, config)
+
+
+def split_override(override: str) -> tuple[str, str]:
+    key, _, value = override.partition("=")
+    return key.lstrip("+~"), value
+
+
+def label_jobs(jobs: list[Job]) -> list[str]:
+    """Label each job by the overrides that differ between jobs (the swept parameters)."""
+    parsed = [dict(split_override(o) for o in job.overrides) for job in jobs]
+    keys = []
+    for overrides in parsed:
+        keys += [k for k in overrides if k not in keys]
+    swept = [k for k in keys if len({p.get(k) for p in parsed}) > 1]
+    for job, overrides in zip(jobs, parsed, strict=True):
+        job.swept = {k: overrides.get(k, "") for k in swept}
+        shown = job.swept if swept else overrides
+        job.label = " ".join(f"{k}={v}" for k, v in shown.items() if v != "") or "(defaults)"
+    return swept
+
+
+def rank(jobs: list[Job]) -> list[Job]:
+    """Best monitored value first (min or max as the monitor says), jobs without a value last."""
+    with_value = [j for j in jobs if j.ok and j.best is not None]
+    monitors = [j.monitor for j in with_value]
+    main = max(set(monitors), key=monitors.count) if monitors else None
+    same = [j for j in with_value if j.monitor == main]
+    sign = -1 if same and same[0].mode == "max" else 1
+    ranked = sorted(same, key=lambda j: sign * j.best)
+    return ranked + [j for j in jobs if j not in ranked]
+
+
+def csv_rows(summary: Summary) -> list[dict]:
+    best_keys, test_keys = [], []
+    for job in summary.jobs:
+        best_keys += [k for k in (job.metrics.get("best") or {}) if k not in best_keys]
+        test_keys += [k for k in (job.metrics.get("test") or {}) if k not in test_keys]
+    rows = []
+    for position, job in enumerate(summary.jobs, start=1):
+        m = job.metrics
+        row = {"rank": position if job.ok and job.best is not None else "", "job": job.name,
+               "overrides": job.label, **job.swept, "status": job.status, "reason": job.reason,
+               "monitor": job.monitor or "", "best_epoch": m.get("best_epoch", ""),
+               "epochs_run": m.get("epochs_run", ""), "best": _blank(job.best),
+               "test": _blank(job.test), "wall_time_s": _blank(_number(m.get("wall_time_s")))}
+        row.update({f"best.{k}": _blank(_number((m.get("best") or {}).get(k))) for k in best_keys})
+        row.update({f"test.{k}": _blank(_number((m.get("test") or {}).get(k))) for k in test_keys})
+        row["all_overrides"] = " ".join(job.overrides)
+        rows.append(row)
+    return rows
+
+
+def _scalar(value: str) -> str:
+    """`[16]` (one stacked layer's units) reads as 16 on a numeric axis."""
+    inner = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    return inner if "," not in inner and _number(inner) is not None else value
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def _fmt(value, digits=4) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def write_csv(summary: Summary, path: Path) -> Path:
+    rows = csv_rows(summary)
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)
+    return path
+
+
+def markdown(summary: Summary) -> str:
+    jobs = summary.jobs
+    counts = {}
+    for job in jobs:
+        counts[job.status] = counts.get(job.status, 0) + 1
+    monitor = next((j.monitor for j in jobs if j.best is not None), None)
+    lines = [f"# Sweep summary: {summary.root}", "",
+             f"{len(jobs)} jobs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".", ""]
+    top = jobs[0] if jobs and jobs[0].best is not None else None
+    if top is not None:
+        lines += [f"**Best:** `{top.name}` ({top.label}): {monitor} = {_fmt(top.best)} at epoch "
+                  f"{top.metrics.get('best_epoch')}, test {monitor.removeprefix('val_')} = "
+                  f"{_fmt(top.test)}.", ""]
+    if summary.optuna:
+        params = ", ".join(f"{k}={v}" for k, v in (summary.optuna.get("best_params") or {}).items())
+        lines += [f"**Best Optuna trial:** {params} (value {_fmt(summary.optuna.get('best_value'))}"
+                  f", {summary.optuna.get('name', 'optuna')}).", ""]
+    test_name = (monitor or "").removeprefix("val_")
+    header = ["rank", "job", "overrides", "status", "best epoch", f"best {monitor}",
+              f"test {test_name}", "wall time (s)"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for position, job in enumerate(jobs, start=1):
+        status = job.status if job.ok else f"**{job.status}**"
+        cells = [str(position) if job.best is not None and job.ok else "–", f"`{job.name}`",
+                 job.label, status, _fmt(job.metrics.get("best_epoch")), _fmt(job.best),
+                 _fmt(job.test), _fmt(_number(job.metrics.get("wall_time_s")), 3)]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    if summary.failed:
+        lines += ["", "## Failed jobs", ""]
+        lines += [f"- `{job.name}` ({job.label}): {job.status_text}" for job in summary.failed]
+    lines += ["", "Files: summary.csv (every metric, one row per job), comparison.png "
+              "(validation curves; swept parameters against the best value).", ""]
+    return "\n".join(lines)
+
+
+def plot_comparison(summary: Summary, path: Path) -> Path:
+    """Left: every job's validation curve (training lighter); right: swept values vs best."""
+    from seqexp.plots import plt, save_figure
+
+    fig, (curves, params) = plt.subplots(1, 2, figsize=(13, 5))
+    colors = plt.get_cmap("tab10")
+    monitor = next((j.monitor for j in summary.jobs if j.monitor), "val_loss")
+    for i, job in enumerate(summary.jobs):
+        history = job.history()
+        key = job.monitor or monitor
+        if key not in history:
+            continue
+        color = colors(i % 10)
+        epochs = range(1, len(history[key]) + 1)
+        curves.plot(epochs, history[key], "o-", color=color, label=job.label[:60])
+        train_key = key.removeprefix("val_")
+        if train_key != key and train_key in history:
+            curves.plot(epochs, history[train_key], "--", color=color, alpha=0.35)
+    curves.set_xlabel("epoch")
+    curves.set_ylabel(f"{monitor} (solid), training {monitor.removeprefix('val_')} (dashed)")
+    curves.set_title("validation curves")
+    curves.grid(alpha=0.3)
+    if curves.get_legend_handles_labels()[0]:
+        curves.legend(fontsize="small")
+
+    scored = [j for j in summary.jobs if j.best is not None]
+    keys = summary.swept_keys
+    if keys and scored:
+        x_key, group_keys = keys[0], keys[1:]
+        scored.sort(key=lambda j: j.index)
+        xs = [_scalar(j.swept.get(x_key, "")) for j in scored]
+        numeric = all(_number(x) is not None for x in xs)
+        categories = list(dict.fromkeys(xs))
+        groups = {}
+        for job, x in zip(scored, xs, strict=True):
+            group = " ".join(f"{k}={job.swept.get(k, '')}" for k in group_keys)
+            groups.setdefault(group, []).append((_number(x) if numeric else categories.index(x),
+                                                 job.best))
+        for i, (group, points) in enumerate(groups.items()):
+            points.sort()
+            params.plot([p[0] for p in points], [p[1] for p in points], "o-", color=colors(i % 10),
+                        label=group or None)
+        if not numeric:
+            params.set_xticks(range(len(categories)), categories, rotation=30, ha="right")
+        elif min(map(float, xs)) > 0 and max(map(float, xs)) >= 20 * min(map(float, xs)):
+            params.set_xscale("log")  # learning rates and the like
+        params.set_xlabel(x_key)
+        if any(groups):
+            params.legend(fontsize="small")
+    elif scored:
+        params.bar(range(len(scored)), [j.best for j in scored])
+        params.set_xticks(range(len(scored)), [j.name for j in scored], rotation=30, ha="right")
+    params.set_ylabel(f"best {monitor}")
+    params.set_title("swept parameters vs best value")
+    params.grid(alpha=0.3)
+    fig.suptitle(f"{summary.root.name}: {len(summary.jobs)} jobs")
+    fig.tight_layout()
+    save_figure(fig, path)
+    return path
+
+
+def summarize(root: Path | str, out_dir: Path | str | None = None) -> Summary:
+    """Read every run under root and write summary.csv, summary.md and comparison.png."""
+    root = Path(root).expanduser().resolve()
+    if not root.is_dir():
+        raise SeqexpError(f"{root} is not a directory; give a sweep directory "
+                          "(e.g. outputs/multirun/<date>/<time>) or any folder of run directories.")
+    runs = find_runs(root)
+    if not runs:
+        raise SeqexpError(f"No run directories under {root}: a run directory holds metrics.json "
+                          "or .hydra/overrides.yaml. Give a sweep directory or a folder of runs.")
+    jobs = [load_job(run, root) for run in runs]
+    for index, job in enumerate(jobs):
+        job.index = index
+    swept = label_jobs(jobs)
+    optuna = _load_yaml(root / "optimization_results.yaml")
+    summary = Summary(root, rank(jobs), swept, [], optuna if isinstance(optuna, dict) else None)
+    out = Path(out_dir) if out_dir else root
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / "summary.md"
+    md.with_suffix(".md.tmp").write_text(markdown(summary))
+    md.with_suffix(".md.tmp").replace(md)
+    summary.files = [write_csv(summary, out / "summary.csv"), md,
+                     plot_comparison(summary, out / "comparison.png")]
+    return summary
+
+
+# What the last sweep of this process left: the CLI turns failed jobs into exit code 1.
+LAST_SUMMARY: Summary | None = None
+
+
+class SweepSummary(Callback):
+    """Hydra callback: summarise the sweep directory when a multirun ends."""
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        global LAST_SUMMARY
+        try:
+            LAST_SUMMARY = summarize(config.hydra.sweep.dir)
+        except Exception:  # never lose a finished sweep to a summary bug; `summarize` can redo it
+            log.error("Could not write the sweep summary:\n%s", traceback.format_exc())
+            return
+        log.info("Sweep summary: %s", ", ".join(str(p) for p in LAST_SUMMARY.files))
+        for job in LAST_SUMMARY.failed:
+            log.error("Failed job %s (%s): %s", job.name, job.label, job.status_text)
+
+
+def record_failure(run_dir: Path, err: BaseException) -> None:
+    """Make sure a failed job's metrics.json says failed and why (the summary reads it)."""
+    path = Path(run_dir) / "metrics.json"
+    try:
+        metrics = json.loads(path.read_text()) if path.exists() else {}
+    except json.JSONDecodeError:
+        metrics = {}
+    if metrics.get("status") == "failed" and metrics.get("reason"):
+        return
+    reason = str(err) if type(err).__name__ == "SeqexpError" else f"{type(err).__name__}: {err}"
+    metrics.update(status="failed", reason=reason)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    tmp.replace(path)
+
+
+def summarize_command(argv: list[str]) -> int:
+    """`seqexp summarize <dir>`: rebuild the summary of a sweep or of any folder of runs."""
+    parser = argparse.ArgumentParser(
+        prog="seqexp summarize",
+        description="Rebuild summary.csv, summary.md and comparison.png for a sweep directory or "
+                    "any folder of run directories (also after an interrupted sweep).")
+    parser.add_argument("dir", type=Path, help="sweep directory or folder of run directories")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write the summary (default: the directory itself)")
+    args = parser.parse_args(argv)
+    summary = summarize(args.dir, args.out)
+    print((summary.files[1]).read_text())
+    print("wrote " + ", ".join(str(p) for p in summary.files))
+    return 0
