@@ -185,6 +185,7 @@ def plot_feature_maps(image: np.ndarray, maps: list[np.ndarray], names: list[str
                       path: Path, title: str, cols: int = 8) -> list[list[int]]:
     """The image on top, then one grid of maps per conv layer (at most MAX_MAPS each)."""
     counts = [min(m.shape[-1], MAX_MAPS) for m in maps]
+    cols = min(cols, max(counts))
     grid_rows = [math.ceil(c / cols) for c in counts]
     tile = 1.1
     heights = [2.6] + [tile * r + 0.5 for r in grid_rows]

@@ -186,8 +186,9 @@ def test_loader_config_errors(make_cfg, fashion, tmp_path):
         load(make_cfg, f"data.path={tmp_path / 'nope'}")
     partial = tmp_path / "partial"
     write_gz(partial / FILES["train_images"], idx_bytes(np.zeros((2, 28, 28))))
-    with pytest.raises(SeqexpError, match=r"lacks train-labels-idx1-ubyte.gz, t10k-images-idx3-"
-                                          r"ubyte.gz, t10k-labels-idx1-ubyte.gz \(gzipped or not\)"):
+    with pytest.raises(SeqexpError, match=r"lacks train-labels-idx1-ubyte.gz, t10k-images-"
+                                          r"idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz "
+                                          r"\(gzipped or not\)"):
         load(make_cfg, f"data.path={partial}")
 
 
