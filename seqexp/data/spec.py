@@ -7,8 +7,8 @@ A loader returns a `DataBundle`; models, training and reports read only the bund
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 TASKS = ("binary", "multiclass", "regression", "next_token")

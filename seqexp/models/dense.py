@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from seqexp.data.spec import DataSpec
-from seqexp.models.heads import accepts, embed_tokens, as_list, model_input, task_head
+from seqexp.models.heads import accepts, as_list, embed_tokens, model_input, task_head
 
 
 @accepts("timeseries", "tokens", "image")

@@ -6,7 +6,7 @@ import keras
 
 from seqexp.data.spec import DataSpec
 from seqexp.errors import SeqexpError
-from seqexp.models.heads import accepts, embed_tokens, as_list, model_input, per_layer, task_head
+from seqexp.models.heads import accepts, as_list, embed_tokens, model_input, per_layer, task_head
 
 CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
@@ -40,7 +40,8 @@ def build_recurrent(spec: DataSpec, cell="gru", units=32, dropout=0.0, recurrent
                     embedding=None) -> keras.Model:
     """DLwP's recurrent models; `head_dropout` is DLwP 2nd ed.'s Dropout before the head."""
     inputs = model_input(spec)
-    x = recurrent_stack(embed_tokens(inputs, spec, embedding), cell, units, dropout, recurrent_dropout, activation, bidirectional)
+    x = embed_tokens(inputs, spec, embedding)
+    x = recurrent_stack(x, cell, units, dropout, recurrent_dropout, activation, bidirectional)
     if head_dropout:
         x = keras.layers.Dropout(head_dropout)(x)
     return keras.Model(inputs, task_head(x, spec), name=f"{'bi' if bidirectional else ''}{cell}")

@@ -1,0 +1,35 @@
+# seqexp developer commands. `make install` then `make test` on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test test-fast lint format smoke bench sample clean
+
+install:  ## virtualenv + seqexp (editable) + dev tools
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e ".[dev]"
+
+test:  ## the whole suite (CI runs exactly this)
+	$(BIN)/pytest
+
+test-fast:  ## skip the tests marked slow
+	$(BIN)/pytest -m "not slow"
+
+lint:
+	$(BIN)/ruff check seqexp tests scripts
+
+format:
+	$(BIN)/ruff check --fix seqexp tests scripts
+
+smoke:  ## the first run: bundled synthetic sample, offline, < 1 min
+	$(BIN)/seqexp train experiment=smoke
+
+bench:  ## Jena input pipelines side by side on this machine
+	$(BIN)/python scripts/bench_jena_pipeline.py
+
+sample:  ## regenerate the bundled synthetic Jena sample
+	$(BIN)/python scripts/make_jena_sample.py
+
+clean:
+	rm -rf outputs multirun .pytest_cache .ruff_cache
