@@ -59,8 +59,9 @@ def is_indexed(sequences, start_char: int | None) -> bool:
     return start_char is not None and all(len(s) and s[0] == start_char for s in sequences)
 
 
-def encode(sequences, num_words=None, skip_top=0, start_char=1, oov_char=2, index_from=3,
-           indexed=False) -> list[np.ndarray]:
+def encode(
+    sequences, num_words=None, skip_top=0, start_char=1, oov_char=2, index_from=3, indexed=False
+) -> list[np.ndarray]:
     """Keras `load_data`'s index arithmetic on word-rank sequences; `indexed`: only filter."""
     out = []
     for seq in sequences:
@@ -83,11 +84,14 @@ def pad(sequences, maxlen=None, padding="pre", truncating="pre") -> np.ndarray:
     """`keras.utils.pad_sequences` with 0 as the padding index."""
     import keras
 
-    return keras.utils.pad_sequences(sequences, maxlen=maxlen, dtype="int32", padding=padding,
-                                     truncating=truncating, value=0)
+    return keras.utils.pad_sequences(
+        sequences, maxlen=maxlen, dtype="int32", padding=padding, truncating=truncating, value=0
+    )
 
 
-def validation_indices(n: int, fraction: float, mode: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def validation_indices(
+    n: int, fraction: float, mode: str, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(train, validation) indices of n training reviews.
 
     last: the last `fraction`, as Keras `fit(validation_split=...)` takes it (DLwP);
@@ -106,14 +110,19 @@ def read_word_index(path: Path) -> dict[str, int]:
         with open(path, encoding="utf-8") as f:
             index = json.load(f)
     except (OSError, ValueError) as err:
-        raise SeqexpError(f"data.word_index={path} is not a readable word-index json ({err}).") from None
+        raise SeqexpError(
+            f"data.word_index={path} is not a readable word-index json ({err})."
+        ) from None
     if not isinstance(index, dict) or not all(isinstance(v, int) for v in index.values()):
-        raise SeqexpError(f"data.word_index={path} must map words to integer ranks, like imdb_word_index.json.")
+        raise SeqexpError(
+            f"data.word_index={path} must map words to integer ranks, like imdb_word_index.json."
+        )
     return index
 
 
-def vocabulary_of(word_index: dict[str, int], vocab_size: int, start_char, oov_char, index_from,
-                  skip_top) -> list[str]:
+def vocabulary_of(
+    word_index: dict[str, int], vocab_size: int, start_char, oov_char, index_from, skip_top
+) -> list[str]:
     """Token of every input index: '' for padding, [START], [OOV], then the words."""
     vocabulary = [""] * vocab_size
     for word, rank in word_index.items():
@@ -148,13 +157,20 @@ def _locate_word_index(word_index, path, url, cache_dir, size) -> Path | None:
     if word_index != "auto":
         found = Path(str(word_index)).expanduser()
         if not found.exists():
-            raise SeqexpError(f"data.word_index={found} does not exist; give imdb_word_index.json or null.")
+            raise SeqexpError(
+                f"data.word_index={found} does not exist; give imdb_word_index.json or null."
+            )
         return found
     if path is not None:
         beside = Path(path).expanduser().with_name(WORD_INDEX_FNAME)
         return beside if beside.exists() else None
-    return fetch(url, WORD_INDEX_FNAME, size=size, cache_dir=cache_dir,
-                 how_to_provide="set data.word_index=null (it is only needed to decode reviews)")
+    return fetch(
+        url,
+        WORD_INDEX_FNAME,
+        size=size,
+        cache_dir=cache_dir,
+        how_to_provide="set data.word_index=null (it is only needed to decode reviews)",
+    )
 
 
 @provides("tokens")
@@ -189,19 +205,33 @@ def load_imdb(
     _choice("validation_mode", validation_mode, VALIDATION_MODES)
     if num_words is not None and num_words <= max(index_from, skip_top, 1):
         raise SeqexpError(
-            f"data.num_words={num_words} keeps no word: it must be above data.index_from={index_from} "
-            f"and data.skip_top={skip_top} (e.g. 10000), or null for every word."
+            f"data.num_words={num_words} keeps no word: it must be above "
+            f"data.index_from={index_from} and data.skip_top={skip_top} "
+            "(e.g. 10000), or null for every word."
         )
     if maxlen is not None and maxlen < 1:
-        raise SeqexpError(f"data.maxlen={maxlen} must be a positive length, or null for the longest review.")
+        raise SeqexpError(
+            f"data.maxlen={maxlen} must be a positive length, or null for the longest review."
+        )
     if not 0.0 < validation_split < 1.0:
-        raise SeqexpError(f"data.validation_split={validation_split} must be a fraction between 0 and 1 (e.g. 0.2).")
+        raise SeqexpError(
+            f"data.validation_split={validation_split} must be a fraction "
+            "between 0 and 1 (e.g. 0.2)."
+        )
 
     local = path
     if path is None:
-        path = fetch(url, FNAME, sha256=sha256, size=size, cache_dir=cache_dir,
-                     how_to_provide=f"pass data.path=/path/to/{FNAME}")
-    word_index_path = _locate_word_index(word_index, local, word_index_url, cache_dir, word_index_size)
+        path = fetch(
+            url,
+            FNAME,
+            sha256=sha256,
+            size=size,
+            cache_dir=cache_dir,
+            how_to_provide=f"pass data.path=/path/to/{FNAME}",
+        )
+    word_index_path = _locate_word_index(
+        word_index, local, word_index_url, cache_dir, word_index_size
+    )
     x_train, y_train, x_test, y_test = read_npz(path)
     log.info("Read %d training and %d test reviews from %s", len(x_train), len(x_test), path)
 
@@ -216,28 +246,38 @@ def load_imdb(
 
     indexed = encoding == "indexed" or (encoding == "auto" and is_indexed(x_train, start_char))
     if encoding == "auto":
-        log.info("%s holds %s", path, "start-marked, already offset sequences (encoded as by "
-                 "load_data): only filtering to num_words" if indexed else "bare word ranks")
-    sequences = encode([*x_train, *x_test], num_words, skip_top, start_char, oov_char, index_from,
-                       indexed)
+        log.info(
+            "%s holds %s",
+            path,
+            "start-marked, already offset sequences (encoded as by "
+            "load_data): only filtering to num_words"
+            if indexed
+            else "bare word ranks",
+        )
+    sequences = encode(
+        [*x_train, *x_test], num_words, skip_top, start_char, oov_char, index_from, indexed
+    )
     vocab_size = num_words or int(max((s.max() for s in sequences if len(s)), default=0)) + 1
     lengths = np.array([len(s) for s in sequences])
     longest = int(lengths.max(initial=1))
     x_all = pad(sequences, maxlen=maxlen or longest, padding=padding, truncating=truncating)
-    x_train, x_test = x_all[: len(x_train)], x_all[len(x_train):]
+    x_train, x_test = x_all[: len(x_train)], x_all[len(x_train) :]
     y_train, y_test = np.asarray(y_train, dtype=np.int64), np.asarray(y_test, dtype=np.int64)
 
-    train_idx, val_idx = validation_indices(len(x_train), validation_split, validation_mode,
-                                            validation_seed)
+    train_idx, val_idx = validation_indices(
+        len(x_train), validation_split, validation_mode, validation_seed
+    )
     if len(train_idx) == 0 or len(val_idx) == 0:
         raise SeqexpError(
-            f"data.validation_split={validation_split} leaves an empty split of {len(x_train)} reviews."
+            f"data.validation_split={validation_split} leaves an empty split "
+            f"of {len(x_train)} reviews."
         )
 
     vocabulary = None
     if word_index_path is not None:
-        vocabulary = vocabulary_of(read_word_index(word_index_path), vocab_size, start_char,
-                                   oov_char, index_from, skip_top)
+        vocabulary = vocabulary_of(
+            read_word_index(word_index_path), vocab_size, start_char, oov_char, index_from, skip_top
+        )
     counts = {"train": len(train_idx), "val": len(val_idx), "test": len(x_test)}
     spec = DataSpec(
         task="binary",
@@ -254,14 +294,22 @@ def load_imdb(
             "encoding": "indexed" if indexed else "ranks",
             "mean_review_length": float(lengths.mean()) if len(lengths) else 0.0,
             "truncated_fraction": float((lengths > x_all.shape[1]).mean()) if len(lengths) else 0.0,
-            "positive_fraction": {"train": float(y_train[train_idx].mean()),
-                                  "val": float(y_train[val_idx].mean()),
-                                  "test": float(y_test.mean())},
+            "positive_fraction": {
+                "train": float(y_train[train_idx].mean()),
+                "val": float(y_train[val_idx].mean()),
+                "test": float(y_test.mean()),
+            },
             "word_index": str(word_index_path) if word_index_path else None,
         },
     )
-    log.info("IMDB reviews %s, vocabulary %d, sequences of %d tokens (%s-padded, %.0f%% truncated)",
-             counts, vocab_size, x_all.shape[1], padding, 100 * spec.info["truncated_fraction"])
+    log.info(
+        "IMDB reviews %s, vocabulary %d, sequences of %d tokens (%s-padded, %.0f%% truncated)",
+        counts,
+        vocab_size,
+        x_all.shape[1],
+        padding,
+        100 * spec.info["truncated_fraction"],
+    )
     return DataBundle(
         as_dataset(x_train[train_idx], y_train[train_idx], batch_size, shuffle=True, seed=seed),
         as_dataset(x_train[val_idx], y_train[val_idx], batch_size),

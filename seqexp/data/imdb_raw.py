@@ -50,14 +50,14 @@ def extracted(archive: Path, cache_dir=None) -> Path:
 
 
 def read_reviews(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(texts, labels) of `folder`/neg and `folder`/pos in file-name order; other folders ignored."""
+    """(texts, labels) of `folder`/neg and /pos in file-name order; other folders ignored."""
     import keras
 
     missing = [name for name in CLASS_NAMES if not (folder / name).is_dir()]
     if missing:
         raise SeqexpError(
-            f"{folder} has no {' or '.join(missing)} folder; data.path must be an extracted aclImdb "
-            f"directory holding train/ and test/, each with neg/ and pos/ review files."
+            f"{folder} has no {' or '.join(missing)} folder; data.path must be an extracted "
+            f"aclImdb directory holding train/ and test/, each with neg/ and pos/ review files."
         )
     ds = keras.utils.text_dataset_from_directory(
         folder, class_names=CLASS_NAMES, batch_size=1024, shuffle=False, verbose=False
@@ -82,7 +82,7 @@ def vectorize(vectorizer, texts: np.ndarray, maxlen, padding, truncating) -> np.
 
 
 def save_vocabulary(model, bundle, run_dir) -> dict:
-    """Write the vocabulary (one token a line, line i holds token id i - 1) into the run directory."""
+    """Write the vocabulary into the run directory: one token a line, line i holds id i - 1."""
     vocabulary = bundle.spec.vocabulary
     (Path(run_dir) / VOCABULARY_FILE).write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
     return {"file": VOCABULARY_FILE, "size": len(vocabulary)}
@@ -111,7 +111,9 @@ def load_imdb_raw(
 
     for name, value in (("padding", padding), ("truncating", truncating)):
         if value not in PAD_SIDES:
-            raise SeqexpError(f"data.{name}={value!r} is not allowed; choose one of {list(PAD_SIDES)}.")
+            raise SeqexpError(
+                f"data.{name}={value!r} is not allowed; choose one of {list(PAD_SIDES)}."
+            )
     if vocabulary_from not in VOCABULARY_SOURCES:
         raise SeqexpError(
             f"data.vocabulary_from={vocabulary_from!r} is not allowed; choose training_split (the "
@@ -124,21 +126,30 @@ def load_imdb_raw(
         )
 
     if path is None:
-        archive = fetch(url, FNAME, sha256=sha256, size=size, cache_dir=cache_dir,
-                        how_to_provide="pass data.path=/path/to/aclImdb (the extracted folder)")
+        archive = fetch(
+            url,
+            FNAME,
+            sha256=sha256,
+            size=size,
+            cache_dir=cache_dir,
+            how_to_provide="pass data.path=/path/to/aclImdb (the extracted folder)",
+        )
         root = extracted(archive, cache_dir)
     else:
         root = Path(path).expanduser()
         if not root.is_dir():
-            raise SeqexpError(f"data.path={root} is not a folder; give the extracted aclImdb directory.")
+            raise SeqexpError(
+                f"data.path={root} is not a folder; give the extracted aclImdb directory."
+            )
     texts, labels = read_reviews(root / "train")
     test_texts, test_labels = read_reviews(root / "test")
 
     wanted = training_samples + (validation_samples or 0)
     if validation_samples is not None and wanted > len(texts) or training_samples >= len(texts):
         raise SeqexpError(
-            f"data.training_samples={training_samples} + data.validation_samples={validation_samples} "
-            f"need more than the {len(texts)} training reviews in {root / 'train'}; lower them "
+            f"data.training_samples={training_samples} + data.validation_samples="
+            f"{validation_samples} need more than the {len(texts)} training reviews "
+            f"in {root / 'train'}; lower them "
             f"(validation_samples=null takes every review left)."
         )
     order = np.random.RandomState(seed).permutation(len(texts))
@@ -147,13 +158,18 @@ def load_imdb_raw(
     if test_samples is not None:
         test_texts, test_labels = test_texts[:test_samples], test_labels[:test_samples]
 
-    vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=standardize,
-                                                output_mode="int", ragged=True)
-    vectorizer.adapt(texts[train_idx] if vocabulary_from == "training_split" else texts, batch_size=1024)
+    vectorizer = keras.layers.TextVectorization(
+        max_tokens=max_tokens, standardize=standardize, output_mode="int", ragged=True
+    )
+    vectorizer.adapt(
+        texts[train_idx] if vocabulary_from == "training_split" else texts, batch_size=1024
+    )
     vocabulary = vectorizer.get_vocabulary()
 
-    x = {name: vectorize(vectorizer, t, maxlen, padding, truncating)
-         for name, t in (("train", texts[train_idx]), ("val", texts[val_idx]), ("test", test_texts))}
+    x = {
+        name: vectorize(vectorizer, t, maxlen, padding, truncating)
+        for name, t in (("train", texts[train_idx]), ("val", texts[val_idx]), ("test", test_texts))
+    }
     y = {"train": labels[train_idx], "val": labels[val_idx], "test": test_labels}
     counts = {name: len(v) for name, v in y.items()}
     spec = DataSpec(
@@ -169,14 +185,24 @@ def load_imdb_raw(
             "vocab_size": len(vocabulary),
             "vocabulary_from": vocabulary_from,
             "sequence_length": maxlen,
-            "positive_fraction": {name: float(v.mean()) if len(v) else 0.0 for name, v in y.items()},
+            "positive_fraction": {
+                name: float(v.mean()) if len(v) else 0.0 for name, v in y.items()
+            },
         },
         reports=[save_vocabulary],
     )
-    log.info("IMDB raw reviews %s from %s; vocabulary of %d tokens fitted on the %s; %d tokens a review",
-             counts, root, len(vocabulary), vocabulary_from.replace("_", " "), maxlen)
+    log.info(
+        "IMDB raw reviews %s from %s; vocabulary of %d tokens fitted on the %s; %d tokens a review",
+        counts,
+        root,
+        len(vocabulary),
+        vocabulary_from.replace("_", " "),
+        maxlen,
+    )
     if not counts["val"]:
-        raise SeqexpError("The validation split is empty: raise data.validation_samples or use null.")
+        raise SeqexpError(
+            "The validation split is empty: raise data.validation_samples or use null."
+        )
     return DataBundle(
         as_dataset(x["train"], y["train"], batch_size, shuffle=True, seed=seed),
         as_dataset(x["val"], y["val"], batch_size),

@@ -28,16 +28,23 @@ def token_vectors(x, spec: DataSpec, embedding):
                 f"model.embedding.one_hot=true and model.embedding.pretrained={pretrained} exclude "
                 f"each other: one-hot vectors have nothing to initialise. Set one of them off."
             )
-        return keras.layers.CategoryEncoding(spec.vocab_size, output_mode="one_hot", name="one_hot")(x)
+        return keras.layers.CategoryEncoding(
+            spec.vocab_size, output_mode="one_hot", name="one_hot"
+        )(x)
     if not pretrained:
         if not dim:
-            raise SeqexpError("Token input needs model.embedding.dim (the embedding size), e.g. 32.")
-        return keras.layers.Embedding(spec.vocab_size, dim, trainable=trainable, name="embedding")(x)
+            raise SeqexpError(
+                "Token input needs model.embedding.dim (the embedding size), e.g. 32."
+            )
+        return keras.layers.Embedding(spec.vocab_size, dim, trainable=trainable, name="embedding")(
+            x
+        )
 
     if not spec.vocabulary:
         raise SeqexpError(
-            f"model.embedding.pretrained={pretrained} needs the words behind the token ids, and this "
-            f"data has no vocabulary (data=imdb without a word index?). Use data=imdb-raw, give "
+            f"model.embedding.pretrained={pretrained} needs the words behind the token ids, "
+            f"and this data has no vocabulary (data=imdb without a word index?). "
+            f"Use data=imdb-raw, give "
             f"data.word_index, or set model.embedding.pretrained=null."
         )
     from seqexp.models.glove import glove_matrix
@@ -46,11 +53,16 @@ def token_vectors(x, spec: DataSpec, embedding):
     facts["trainable"] = trainable
     log.info(
         "GloVe %s covers %d of the %d vocabulary words (%.1f%%); %d rows stay zero; embedding %s",
-        facts["source"], facts["covered_words"], facts["vocabulary_words"], 100 * facts["coverage"],
-        len(spec.vocabulary) - facts["covered_words"], "trainable" if trainable else "frozen",
+        facts["source"],
+        facts["covered_words"],
+        facts["vocabulary_words"],
+        100 * facts["coverage"],
+        len(spec.vocabulary) - facts["covered_words"],
+        "trainable" if trainable else "frozen",
     )
-    layer = keras.layers.Embedding(spec.vocab_size, matrix.shape[1], trainable=trainable,
-                                   name="embedding")
+    layer = keras.layers.Embedding(
+        spec.vocab_size, matrix.shape[1], trainable=trainable, name="embedding"
+    )
     x = layer(x)
     layer.set_weights([matrix])  # after the call built it: the matrix stays out of the config
 

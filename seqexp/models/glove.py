@@ -34,15 +34,21 @@ SPECIAL_TOKENS = ("", "[UNK]", "[START]", "[OOV]")
 def glove_lines(pretrained: str) -> tuple[Iterable[str], str]:
     """The text lines of the GloVe source `pretrained` and a name for it in messages."""
     if GLOVE_6B_NAME.match(pretrained) and not Path(pretrained).exists():
-        archive = fetch(GLOVE_6B_URL, GLOVE_6B_ZIP, sha256=GLOVE_6B_SHA256, size=GLOVE_6B_SIZE,
-                        how_to_provide="give model.embedding.pretrained=/path/to/glove.6B.100d.txt")
+        archive = fetch(
+            GLOVE_6B_URL,
+            GLOVE_6B_ZIP,
+            sha256=GLOVE_6B_SHA256,
+            size=GLOVE_6B_SIZE,
+            how_to_provide="give model.embedding.pretrained=/path/to/glove.6B.100d.txt",
+        )
         return _zip_lines(archive, f"{pretrained}.txt"), f"{archive}:{pretrained}.txt"
     path = Path(pretrained).expanduser()
     if not path.exists():
         raise SeqexpError(
             f"model.embedding.pretrained={pretrained} is neither an existing GloVe file nor one of "
             f"glove.6B.50d / 100d / 200d / 300d (downloaded once into the cache); give the path to "
-            f"a GloVe text file such as glove.6B.100d.txt, or null for a freshly initialised Embedding."
+            f"a GloVe text file such as glove.6B.100d.txt, or null for a freshly initialised "
+            "Embedding."
         )
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
@@ -69,7 +75,9 @@ def _zip_lines(path: Path, member: str):
             yield from io.TextIOWrapper(raw, encoding="utf-8")
 
 
-def glove_matrix(pretrained: str, vocabulary: list[str], dim: int | None = None) -> tuple[np.ndarray, dict]:
+def glove_matrix(
+    pretrained: str, vocabulary: list[str], dim: int | None = None
+) -> tuple[np.ndarray, dict]:
     """(len(vocabulary), dim) float32 matrix of GloVe rows, and the coverage facts.
 
     Only the vocabulary's words are kept while the file streams by, so a 400k-word file costs
@@ -87,7 +95,8 @@ def glove_matrix(pretrained: str, vocabulary: list[str], dim: int | None = None)
             if dim and dim != file_dim:
                 raise SeqexpError(
                     f"model.embedding.dim={dim} does not match the {file_dim}-dimensional vectors "
-                    f"of {source}; set model.embedding.dim={file_dim} (or null to take it from the file)."
+                    f"of {source}; set model.embedding.dim={file_dim} (or null to take it "
+                    "from the file)."
                 )
             dim = file_dim
             matrix = np.zeros((len(vocabulary), dim), dtype=np.float32)
@@ -96,7 +105,9 @@ def glove_matrix(pretrained: str, vocabulary: list[str], dim: int | None = None)
             continue
         values = np.array(rest.split(), dtype=np.float32)
         if values.shape != (dim,):
-            raise SeqexpError(f"{source} line {number} has {values.size} values for {word!r}, expected {dim}.")
+            raise SeqexpError(
+                f"{source} line {number} has {values.size} values for {word!r}, expected {dim}."
+            )
         matrix[index] = values
     if matrix is None:
         raise SeqexpError(f"{source} is empty: no GloVe vectors in it.")
