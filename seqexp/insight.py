@@ -30,7 +30,7 @@ def collect_test(model, bundle, keep_images: int = 0):
     images, labels, predicted = [], [], []
     kept = 0
     for x, y in bundle.test:
-        probs = model(x, training=False)
+        probs = model.predict_on_batch(x)  # compiled: ~3x faster than eager model(x)
         predicted.append(np.argmax(np.asarray(probs), axis=-1))
         labels.append(np.asarray(y).reshape(-1))
         if kept < keep_images:

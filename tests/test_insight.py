@@ -33,7 +33,7 @@ def bundle_of(images, labels, names=NAMES, batch_size=4):
 class ReadsThePrediction:
     """A stand-in model: predicts the class written in pixel (0, 0) as class / 10."""
 
-    def __call__(self, x, training=False):
+    def predict_on_batch(self, x):
         guess = np.rint(np.asarray(x)[:, 0, 0, 0] * 10).astype(int)
         return np.eye(len(NAMES), dtype=np.float32)[guess]
 
