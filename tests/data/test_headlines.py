@@ -12,7 +12,7 @@ import pytest
 
 from seqexp.data.headlines import clean, load_headlines
 from seqexp.errors import SeqexpError
-from tests.conftest import SHARED_DATA
+from tests.conftest import PROJECT_ROOT, SHARED_DATA
 
 REAL_FILE = SHARED_DATA / "nyt-headlines" / "ArticlesApril2018.csv"
 COLUMNS = ["articleID", "articleWordCount", "byline", "documentType", "headline", "keywords",
@@ -169,6 +169,23 @@ def test_text_lstm_preset_builds_embedding_lstm_softmax(tmp_path, make_cfg):
     assert lstm.units == 128
     assert head.units == 6 and head.activation.__name__ == "softmax"
     assert model.output_shape == (None, 6)
+
+
+RECURRENT = sorted(p.stem for p in (PROJECT_ROOT / "conf" / "model").glob("*.yaml")
+                   if "build_recurrent" in p.read_text())
+
+
+@pytest.mark.parametrize("model", RECURRENT)
+def test_every_recurrent_model_takes_the_next_token_task(tmp_path, make_cfg, model):
+    from hydra.utils import instantiate
+
+    csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", THREE)
+    cfg = make_cfg("data=headlines", f"data.path={csv_path}", f"model={model}")
+    bundle = instantiate(cfg.data)
+    net = instantiate(cfg.model)(spec=bundle.spec)
+    x, _ = next(iter(bundle.test))
+    probs = net(x).numpy()
+    assert probs.shape == (6, 6) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
 @pytest.mark.skipif(not REAL_FILE.exists(), reason=f"real NYT file not found at {REAL_FILE} "
