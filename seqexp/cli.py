@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0 if argv else 2
+    if argv[0] in ("-sc", "--shell-completion"):
+        return complete(argv)
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
         print(f"seqexp: error: unknown command {command!r}; choose one of {sorted(COMMANDS)}.\n",
@@ -104,10 +106,34 @@ def main(argv: list[str] | None = None) -> int:
         except SeqexpError as err:
             print(f"seqexp: error: {err}", file=sys.stderr)
             return 2
-    sys.argv = [f"seqexp-{command}", *rest]  # Hydra parses sys.argv
+    run_hydra_app(target, config_name, rest)
+    return sweep_exit_code()
+
+
+def run_hydra_app(target: str, config_name: str, args: list[str]) -> None:
+    sys.argv = ["seqexp", *args]  # Hydra parses sys.argv; its completion installs for argv[0]
     app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=config_name)
     app(job_runner(target))()
-    return sweep_exit_code()
+
+
+def complete(argv: list[str]) -> int:
+    """Shell completion; `eval "$(seqexp train -sc install=bash)"` installs it.
+
+    The installed shell function runs `seqexp -sc query=bash` with the typed line in COMP_LINE.
+    The command word is completed here; after it, the line minus the command word goes to the
+    command's Hydra app, which completes config groups, options and keys.
+    """
+    line = os.environ.get("COMP_LINE", "")
+    words = line.split()
+    command = words[1] if len(words) > 1 else ""
+    if command in COMMANDS and (len(words) > 2 or line.endswith(" ")):
+        target, config_name, _ = COMMANDS[command]
+        if config_name is not None:
+            os.environ["COMP_LINE"] = line.replace(f" {command}", "", 1)
+            run_hydra_app(target, config_name, argv)
+        return 0
+    print(" ".join(name for name in COMMANDS if name.startswith(command)))
+    return 0
 
 
 def sweep_exit_code() -> int:

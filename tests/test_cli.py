@@ -99,3 +99,16 @@ def test_default_run_dir_names_date_time_data_and_model(tmp_path, jena_csv):
 def test_info_flag_goes_through(tmp_path):
     result = seqexp("train", "--info", "defaults", cwd=tmp_path)
     assert result.returncode == 0 and "model/gru" in result.stdout and "data/jena" in result.stdout
+
+
+def test_shell_completion_goes_through_the_command(tmp_path):
+    def query(line: str) -> str:
+        env = {**os.environ, "COMP_LINE": line, "COMP_POINT": str(len(line))}
+        out = subprocess.run([sys.executable, "-m", "seqexp.cli", "-sc", "query=bash"], cwd=tmp_path,
+                             env=env, capture_output=True, text=True, timeout=60)
+        return out.stdout.split()
+
+    assert query("seqexp tr") == ["train"]
+    assert query("seqexp train model=gr") == ["model=gru", "model=gru_dropout", "model=gru_stacked"]
+    install = seqexp("train", "-sc", "install=bash", cwd=tmp_path).stdout
+    assert install.rstrip().endswith("-F hydra_bash_completion seqexp")
