@@ -99,7 +99,8 @@ def format_results(results: Sequence[Continuation]) -> str:
             kept = f"continued from {' '.join(r.known)!r}" if r.known else "nothing to continue"
             lines.append(f"# prompt {r.prompt!r}: not in the vocabulary: {', '.join(r.unknown)} "
                          f"({kept})")
-        lines.append(r.text)
+        if r.known:
+            lines.append(r.text)
     return "\n".join(lines) + "\n"
 
 

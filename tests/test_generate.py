@@ -64,6 +64,8 @@ def test_korean_memorisation_through_seqexp_generate(korean_run):
     report = json.loads((korean_run / "metrics.json").read_text())
     assert report["extras"]["samples"]["경마장에"] == "경마장에 있는 말이 뛰고 있다"
     assert report["best"]["perplexity"] < 1.1 and report["data_info"]["vocab_size"] == 12
+    assert ("no validation split: checkpoint and early stopping monitor loss instead of "
+            "val_loss") in (korean_run / "train.log").read_text(encoding="utf-8")
 
 
 def test_several_prompts_and_unknown_words_are_reported(korean_run, capsys):

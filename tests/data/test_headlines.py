@@ -171,6 +171,26 @@ def test_text_lstm_preset_builds_embedding_lstm_softmax(tmp_path, make_cfg):
     assert model.output_shape == (None, 6)
 
 
+def test_training_with_a_validation_fraction_logs_validation_perplexity(tmp_path, make_cfg):
+    from seqexp.train import train
+
+    headlines = [f"w{i} shared word{i} tail" for i in range(10)]
+    csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", headlines)
+    run = tmp_path / "run"
+    train(make_cfg("data=headlines", f"data.path={csv_path}", "data.val_fraction=0.2",
+                   "model=text_lstm", "model.units=[8]", "trainer.epochs=1",
+                   "data.sample_prompts=[w1,nothing]", "data.sample_words=2"))
+    header = (run / "history.csv").read_text().splitlines()[0].split(",")
+    assert {"perplexity", "val_loss", "val_perplexity", "val_accuracy"} <= set(header)
+    report = json.loads((run / "metrics.json").read_text())
+    assert report["monitor"] == "val_loss" and report["data_info"]["test_split"] == "val"
+    assert "val_perplexity" in report["best"] and "perplexity" in report["test"]
+    # an unknown sample prompt does not fail the run: samples.txt says why it stays as it is
+    samples = (run / "samples.txt").read_text().splitlines()
+    assert len(samples) == 2 and samples[0].startswith("w1 ") and len(samples[0].split()) == 3
+    assert samples[1] == "# prompt 'nothing': not in the vocabulary: nothing (nothing to continue)"
+
+
 RECURRENT = sorted(p.stem for p in (PROJECT_ROOT / "conf" / "model").glob("*.yaml")
                    if "build_recurrent" in p.read_text())
 
