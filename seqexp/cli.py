@@ -64,6 +64,10 @@ def job_runner(target: str):
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
         try:
             return function(cfg)
+        except KeyboardInterrupt:
+            print("seqexp: interrupted; the run directory keeps its history, curves, best checkpoint "
+                  "and a metrics.json with status 'interrupted'.", file=sys.stderr)
+            raise SystemExit(130) from None
         except Exception as err:
             if not multirun:
                 if not isinstance(err, SeqexpError):

@@ -112,3 +112,26 @@ def test_shell_completion_goes_through_the_command(tmp_path):
     assert query("seqexp train model=gr") == ["model=gru", "model=gru_dropout", "model=gru_stacked"]
     install = seqexp("train", "-sc", "install=bash", cwd=tmp_path).stdout
     assert install.rstrip().endswith("-F hydra_bash_completion seqexp")
+
+
+def test_ctrl_c_keeps_the_run_directory_and_says_interrupted(tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seqexp.cli", "train", "experiment=smoke", "trainer.epochs=200",
+         "hydra.run.dir=run", *FAST], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    history = tmp_path / "run" / "history.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not history.exists() or len(history.read_text().splitlines()) < 3):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in stderr
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted" and 2 <= metrics["epochs_run"] < 200
+    assert (tmp_path / "run" / "checkpoints" / "best.keras").exists()
+    rows = history.read_text().splitlines()
+    assert len(rows) - 1 >= metrics["epochs_run"]  # every finished epoch is in history.csv
