@@ -14,8 +14,26 @@ class Perplexity:
     """exp(mean sparse categorical cross-entropy) of softmax outputs: the vocabulary size for a
     uniform guess, 1 for a perfect model. Logged as `perplexity` / `val_perplexity`."""
 
+    metric_name = "perplexity"
+
     def __new__(cls, name: str = "perplexity", **kwargs):
         return keras_perplexity()(name=name, **kwargs)
+
+
+# Metric names a config may use (trainer.metrics=[accuracy,perplexity]) beyond Keras' own.
+NAMED = {"perplexity": Perplexity}
+
+
+def resolve(metrics) -> list:
+    """Config metric names -> what `model.compile` takes: seqexp's own names become classes."""
+    return [NAMED.get(m, m) if isinstance(m, str) else m for m in metrics]
+
+
+def metric_name(metric) -> str:
+    """The name Keras logs a metric under (`val_` + it for validation), string or class."""
+    if isinstance(metric, str):
+        return metric
+    return getattr(metric, "metric_name", None) or getattr(metric, "name", None) or str(metric)
 
 
 @cache
