@@ -182,8 +182,8 @@ def plot_weight_hist(trained: np.ndarray, fresh: np.ndarray, path: Path, layer_n
 
 
 def plot_feature_maps(image: np.ndarray, maps: list[np.ndarray], names: list[str],
-                      path: Path, title: str, cols: int = 8) -> list[list[int]]:
-    """The image on top, then one grid of maps per conv layer (at most MAX_MAPS each)."""
+                      path: Path, title: str, cols: int = 8) -> list[int]:
+    """The image on top, then one grid of maps per conv layer; returns how many each shows."""
     counts = [min(m.shape[-1], MAX_MAPS) for m in maps]
     cols = min(cols, max(counts))
     grid_rows = [math.ceil(c / cols) for c in counts]
@@ -207,7 +207,7 @@ def plot_feature_maps(image: np.ndarray, maps: list[np.ndarray], names: list[str
         sub.suptitle(f"after {name}: {fmap.shape[-1]} maps of {fmap.shape[0]}x{fmap.shape[1]}"
                      + (f" (first {count} shown)" if count < fmap.shape[-1] else ""))
     save_figure(fig, path)
-    return [list(m.shape) for m in maps]
+    return counts
 
 
 def conv_report(model, bundle, run_dir) -> dict:
@@ -233,7 +233,7 @@ def conv_report(model, bundle, run_dir) -> dict:
     maps = probe(image, training=False)
     maps = [np.asarray(m)[0] for m in (maps if isinstance(maps, list | tuple) else [maps])]
     names = class_labels(bundle.spec)
-    shapes = plot_feature_maps(image[0], maps, [layer.name for layer in convs],
+    shown = plot_feature_maps(image[0], maps, [layer.name for layer in convs],
                                run_dir / "feature_maps.png",
                                f"first test image (true class: {names[label]})")
     return {
@@ -244,6 +244,7 @@ def conv_report(model, bundle, run_dir) -> dict:
                         "max_abs": limit},
             "fresh": {"mean": float(fresh_kernel.mean()), "std": float(fresh_kernel.std())},
         },
-        "feature_map_shapes": shapes,
+        "feature_map_shapes": [list(m.shape) for m in maps],
+        "feature_maps_shown": shown,  # at most MAX_MAPS per layer
         "files": ["filters.png", "weights_hist.png", "feature_maps.png"],
     }

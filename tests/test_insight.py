@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from seqexp import insight
 from seqexp.data.spec import DataBundle, DataSpec
-from seqexp.insight import MAX_MAPS, class_report, confusion, conv_report
+from seqexp.insight import class_report, confusion, conv_report
 from seqexp.models.cnn import build_cnn
 from seqexp.models.dense import build_dense
 
@@ -84,6 +85,7 @@ def test_conv_report_draws_trained_kernels_against_fresh_ones(tmp_path):
     assert result["conv_layers"] == ["conv1", "conv2"]
     assert result["first_layer_kernel_shape"] == [3, 3, 1, 4]
     assert result["feature_map_shapes"] == [[28, 28, 4], [14, 14, 6]]
+    assert result["feature_maps_shown"] == [4, 6]
     weights = result["first_layer_weights"]
     trained, fresh = weights["trained"], weights["fresh"]
     assert trained["mean"] == pytest.approx(0.25) and trained["std"] == pytest.approx(0.0)
@@ -96,12 +98,15 @@ def test_conv_report_draws_trained_kernels_against_fresh_ones(tmp_path):
     png(tmp_path / "feature_maps.png")
 
 
-def test_feature_maps_are_capped_per_layer(tmp_path):
-    model = small_cnn(filters=(MAX_MAPS + 6,))
+def test_feature_maps_are_capped_per_layer(tmp_path, monkeypatch):
+    assert insight.MAX_MAPS == 64  # HG draws all 64 maps of conv 2
+    monkeypatch.setattr(insight, "MAX_MAPS", 4)  # drawing fewer tiles keeps the test fast
+    model = small_cnn(filters=(6, 3))
     images = np.random.default_rng(2).uniform(0, 1, (2, 28, 28, 1)).astype(np.float32)
     result = conv_report(model, bundle_of(images, np.zeros(2, np.int32)), tmp_path)
-    assert result["feature_map_shapes"] == [[28, 28, MAX_MAPS + 6]]
-    assert result["first_layer_kernel_shape"] == [3, 3, 1, MAX_MAPS + 6]
+    assert result["feature_map_shapes"] == [[28, 28, 6], [14, 14, 3]]
+    assert result["feature_maps_shown"] == [4, 3]
+    assert result["first_layer_kernel_shape"] == [3, 3, 1, 6]
     png(tmp_path / "feature_maps.png")
     png(tmp_path / "filters.png")
 
