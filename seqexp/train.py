@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError
 from seqexp.models.heads import TASK_HEADS, check_compatible
+from seqexp.resume import epochs_done, restore_history
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ def in_target_units(metrics: dict, spec) -> dict:
         return metrics
     extra = {f"{k}_{spec.target_unit}": v * spec.target_scale for k, v in metrics.items() if "mae" in k}
     return {**metrics, **extra}
+
+
+def find(callbacks: list, kind: type):
+    """The first callback of a kind among the configured ones, or None if it is switched off."""
+    return next((c for c in callbacks if isinstance(c, kind)), None)
 
 
 def limit(dataset, steps):
@@ -155,7 +161,18 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         train_ds = train_ds.repeat().take(trainer.steps_per_epoch)
     reporter = RunReporter(run_dir, trainer.batch_size, title=f"{data_name} / {model_name}")
     switchable = configured_callbacks(cfg.callbacks)
-    callbacks = [keras.callbacks.CSVLogger(str(run_dir / "history.csv")), reporter, *switchable]
+    pick = max if best_mode(monitor, trainer.mode) == "max" else min
+    backup = find(switchable, keras.callbacks.BackupAndRestore)
+    done = epochs_done(backup) if backup else 0
+    reporter.history = restore_history(run_dir / "history.csv", done)
+    if reporter.history:
+        log.info("Resuming after epoch %d from %s", done, backup.backup_dir)
+        report["resumed_after_epoch"] = done
+        saver = find(switchable, keras.callbacks.ModelCheckpoint)
+        if saver is not None:  # a resumed epoch must beat the best so far to be saved
+            saver.best = pick(reporter.history[monitor])
+    csv_log = keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=bool(reporter.history))
+    callbacks = [csv_log, reporter, *switchable]
     try:
         model.fit(train_ds, validation_data=val, epochs=trainer.epochs, callbacks=callbacks,
                   verbose=trainer.verbose, shuffle=False)  # the loader shuffles training data
@@ -165,15 +182,17 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         report.update(status="failed", reason=f"{type(err).__name__}: {err}")
         _write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
         raise
-    stopper = next((c for c in switchable if isinstance(c, keras.callbacks.EarlyStopping)), None)
+    stopper = find(switchable, keras.callbacks.EarlyStopping)
     if report["status"] == "completed" and stopper is not None and stopper.stopped_epoch > 0:
         report["status"] = "stopped early"
 
     history = reporter.history
+    if report["status"] == "interrupted" and not history:
+        _write_metrics(run_dir, {**report, "epochs_run": 0})
+        raise KeyboardInterrupt
     if monitor not in history:
         raise SeqexpError(f"trainer.monitor={monitor} was never logged; logged: {sorted(history)}.")
     values = history[monitor]
-    pick = max if best_mode(monitor, trainer.mode) == "max" else min
     best_index = pick(range(len(values)), key=lambda i: values[i])
     best_metrics = {k: v[best_index] for k, v in history.items()}
     report.update(best_epoch=best_index + 1, epochs_run=len(values),

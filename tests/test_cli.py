@@ -114,24 +114,33 @@ def test_shell_completion_goes_through_the_command(tmp_path):
     assert install.rstrip().endswith("-F hydra_bash_completion seqexp")
 
 
-def test_ctrl_c_keeps_the_run_directory_and_says_interrupted(tmp_path):
+def test_ctrl_c_keeps_the_run_directory_and_the_same_command_resumes(tmp_path):
     import signal
     import time
 
+    command = [sys.executable, "-m", "seqexp.cli", "train", "experiment=smoke", "trainer.epochs=8",
+               "hydra.run.dir=run", *FAST]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seqexp.cli", "train", "experiment=smoke", "trainer.epochs=200",
-         "hydra.run.dir=run", *FAST], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     history = tmp_path / "run" / "history.csv"
     deadline = time.time() + 120
     while time.time() < deadline and (not history.exists() or len(history.read_text().splitlines()) < 3):
-        time.sleep(0.2)
+        time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in stderr
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["status"] == "interrupted" and 2 <= metrics["epochs_run"] < 200
+    assert metrics["status"] == "interrupted" and 2 <= metrics["epochs_run"] < 8
     assert (tmp_path / "run" / "checkpoints" / "best.keras").exists()
-    rows = history.read_text().splitlines()
-    assert len(rows) - 1 >= metrics["epochs_run"]  # every finished epoch is in history.csv
+    assert (tmp_path / "run" / "backup").is_dir()
+
+    resumed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and metrics["epochs_run"] == 8
+    assert 1 <= metrics["resumed_after_epoch"] <= 7  # an epoch logged after the last backup reruns
+    rows = list(csv.DictReader(history.open()))
+    assert [int(r["epoch"]) for r in rows] == list(range(8))  # no epoch lost or repeated
+    assert min(float(r["val_loss"]) for r in rows) == metrics["best"]["val_loss"]
+    assert not (tmp_path / "run" / "backup").exists()  # Keras removes it once training ends
