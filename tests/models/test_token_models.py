@@ -5,12 +5,14 @@ models that cannot take tokens are refused before data, and every preset trains 
 from __future__ import annotations
 
 import json
+import zipfile
 
 import keras
 import numpy as np
 import pytest
 from hydra.utils import instantiate
 
+from seqexp.data.download import sha256_of
 from seqexp.data.spec import DataSpec
 from seqexp.errors import SeqexpError
 from seqexp.models.dense import build_dense
@@ -107,6 +109,23 @@ def test_bad_embedding_settings_are_explained(glove_file, embedding, vocabulary,
     with pytest.raises(SeqexpError, match=message):
         build_dense(token_spec(vocabulary=vocabulary), units=[],
                     embedding={"pretrained": str(glove_file), **embedding})
+
+
+def test_glove_by_name_reads_its_member_from_the_cached_glove_6b_zip(tmp_path, monkeypatch):
+    import seqexp.models.glove as glove
+
+    archive = tmp_path / "glove.6B.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("glove.6B.50d.txt", "good 1 2\n")
+        zf.writestr("glove.6B.100d.txt", "".join(f"{w} {' '.join(map(str, v))}\n"
+                                                 for w, v in GLOVE.items()))
+    # the real archive's pinned size and sha256, swapped for the fixture's
+    monkeypatch.setattr(glove, "GLOVE_6B_SHA256", sha256_of(archive))
+    monkeypatch.setattr(glove, "GLOVE_6B_SIZE", archive.stat().st_size)
+    monkeypatch.setenv("SEQEXP_CACHE_DIR", str(tmp_path))
+    matrix, facts = glove_matrix("glove.6B.100d", VOCAB)
+    assert facts["source"] == f"{archive}:glove.6B.100d.txt" and facts["covered_words"] == 2
+    np.testing.assert_allclose(matrix[4], GLOVE["movie"])
 
 
 def test_missing_glove_file_names_the_choices(tmp_path):
