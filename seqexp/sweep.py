@@ -167,7 +167,8 @@ def label_jobs(jobs: list[Job]) -> list[str]:
     for job, overrides in zip(jobs, parsed, strict=True):
         job.swept = {k: overrides.get(k, "") for k in swept}
         shown = job.swept if swept else overrides
-        job.label = " ".join(f"{k}={v}" for k, v in shown.items() if v != "") or "(defaults)"
+        job.label = " ".join(f"{k}={_short(v)}" for k, v in shown.items() if v != "")
+        job.label = job.label or "(defaults)"
     return swept
 
 
@@ -200,6 +201,14 @@ def csv_rows(summary: Summary) -> list[dict]:
         row["all_overrides"] = " ".join(job.overrides)
         rows.append(row)
     return rows
+
+
+def _short(value: str) -> str:
+    """0.28402228054696615 -> 0.284 in labels (Optuna's samples); the CSV keeps every digit."""
+    number = _number(value)
+    if number is None or "." not in value or len(value) <= 8:
+        return value
+    return f"{number:.4g}"
 
 
 def _scalar(value: str) -> str:
@@ -246,9 +255,13 @@ def markdown(summary: Summary) -> str:
                   f"{top.metrics.get('best_epoch')}, test {monitor.removeprefix('val_')} = "
                   f"{_fmt(top.test)}.", ""]
     if summary.optuna:
-        params = ", ".join(f"{k}={v}" for k, v in (summary.optuna.get("best_params") or {}).items())
-        lines += [f"**Best Optuna trial:** {params} (value {_fmt(summary.optuna.get('best_value'))}"
-                  f", {summary.optuna.get('name', 'optuna')}).", ""]
+        best_params = summary.optuna.get("best_params") or {}
+        params = ", ".join(f"{k}={v}" for k, v in best_params.items())
+        value = _number(summary.optuna.get("best_value"))
+        trial = next((j for j in jobs if j.best is not None and value is not None
+                      and math.isclose(j.best, value, rel_tol=1e-9)), None)
+        where = f", run `{trial.name}`" if trial else ""
+        lines += [f"**Best Optuna trial:** {params} (value {_fmt(value)}{where}).", ""]
     test_name = (monitor or "").removeprefix("val_")
     header = ["rank", "job", "overrides", "status", "best epoch", f"best {monitor}",
               f"test {test_name}", "wall time (s)"]
