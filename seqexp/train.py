@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError
 from seqexp.models.heads import TASK_HEADS, check_compatible
+from seqexp.models.metrics import resolve
 from seqexp.resume import epochs_done, restore_history
 
 log = logging.getLogger(__name__)
@@ -124,9 +125,9 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         spec = data.spec
 
         _, default_loss, default_metrics = TASK_HEADS[spec.task]
-        metrics = list(trainer.metrics or default_metrics)
+        metrics = list(trainer.metrics or default_metrics)  # names, as Keras will log them
         model.compile(optimizer=instantiate(cfg.optimizer), loss=trainer.loss or default_loss,
-                      metrics=metrics)
+                      metrics=resolve(metrics))
     lines = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
     (run_dir / "model_summary.txt").write_text("\n".join(lines) + "\n")

@@ -6,14 +6,13 @@ from collections.abc import Sequence
 
 from seqexp.data.spec import INPUT_KINDS, DataSpec
 from seqexp.errors import SeqexpError
-from seqexp.models.metrics import Perplexity  # a Keras-free name; see metrics.py
 
 # task -> (output activation, default loss, default metrics)
 TASK_HEADS = {
     "regression": (None, "mae", ["mae"]),
     "binary": ("sigmoid", "binary_crossentropy", ["accuracy"]),
     "multiclass": ("softmax", "sparse_categorical_crossentropy", ["accuracy"]),
-    "next_token": ("softmax", "sparse_categorical_crossentropy", ["accuracy", Perplexity]),
+    "next_token": ("softmax", "sparse_categorical_crossentropy", ["accuracy", "perplexity"]),
 }
 
 

@@ -1,57 +1,33 @@
-"""Metrics Keras does not ship: perplexity of a next-token model.
+"""Metrics Keras does not ship, by the name a config uses (`trainer.metrics=[accuracy,perplexity]`).
 
-`Perplexity` can sit in `TASK_HEADS` without importing Keras (the table is read before TensorFlow
-loads): Keras' `compile` instantiates a metric class it is given, and instantiating this name
-returns the real Keras metric, built on first use.
+Task defaults and configs name metrics as strings; `resolve` turns seqexp's own names into metric
+objects right before `model.compile`, and Keras logs each under that same name.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import keras
 
 
-class Perplexity:
+@keras.saving.register_keras_serializable(package="seqexp")
+class Perplexity(keras.metrics.Mean):
     """exp(mean sparse categorical cross-entropy) of softmax outputs: the vocabulary size for a
     uniform guess, 1 for a perfect model. Logged as `perplexity` / `val_perplexity`."""
 
-    metric_name = "perplexity"
+    def __init__(self, name="perplexity", dtype=None):
+        super().__init__(name=name, dtype=dtype)
 
-    def __new__(cls, name: str = "perplexity", **kwargs):
-        return keras_perplexity()(name=name, **kwargs)
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        entropy = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        return super().update_state(entropy, sample_weight=sample_weight)
 
-
-# Metric names a config may use (trainer.metrics=[accuracy,perplexity]) beyond Keras' own.
-NAMED = {"perplexity": Perplexity}
-
-
-def resolve(metrics) -> list:
-    """Config metric names -> what `model.compile` takes: seqexp's own names become classes."""
-    return [NAMED.get(m, m) if isinstance(m, str) else m for m in metrics]
+    def result(self):
+        return keras.ops.exp(super().result())
 
 
-def metric_name(metric) -> str:
-    """The name Keras logs a metric under (`val_` + it for validation), string or class."""
-    if isinstance(metric, str):
-        return metric
-    return getattr(metric, "metric_name", None) or getattr(metric, "name", None) or str(metric)
+SEQEXP_METRICS = {"perplexity": Perplexity}
 
 
-@cache
-def keras_perplexity():
-    import keras
-
-    @keras.saving.register_keras_serializable(package="seqexp", name="Perplexity")
-    class KerasPerplexity(keras.metrics.Mean):
-        """Averages the per-sample cross-entropy like Keras' loss and reports its exponential."""
-
-        def __init__(self, name="perplexity", dtype=None):
-            super().__init__(name=name, dtype=dtype)
-
-        def update_state(self, y_true, y_pred, sample_weight=None):
-            entropy = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
-            return super().update_state(entropy, sample_weight=sample_weight)
-
-        def result(self):
-            return keras.ops.exp(super().result())
-
-    return KerasPerplexity
+def resolve(names) -> list:
+    """Metric names -> what `model.compile` takes: seqexp's own names become metric objects."""
+    return [SEQEXP_METRICS[name]() if name in SEQEXP_METRICS else name for name in names]

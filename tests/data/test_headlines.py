@@ -158,11 +158,12 @@ def test_perplexity_is_exp_of_mean_cross_entropy():
 
 def test_metric_names_resolve_for_compile_and_monitor():
     from seqexp.models.heads import TASK_HEADS
-    from seqexp.models.metrics import Perplexity, metric_name, resolve
+    from seqexp.models.metrics import Perplexity, resolve
 
-    defaults = TASK_HEADS["next_token"][2]
-    assert [metric_name(m) for m in defaults] == ["accuracy", "perplexity"]
-    assert resolve(["accuracy", "perplexity"]) == ["accuracy", Perplexity]
+    assert TASK_HEADS["next_token"][2] == ["accuracy", "perplexity"]
+    accuracy, perplexity = resolve(["accuracy", "perplexity"])
+    assert accuracy == "accuracy" and isinstance(perplexity, Perplexity)
+    assert perplexity.name == "perplexity"
 
 
 def test_text_lstm_preset_builds_embedding_lstm_softmax(tmp_path, make_cfg):
