@@ -1,0 +1,132 @@
+"""Sweeps on real engines: joblib (local parallel), submitit (the SLURM launcher's code path on
+the local executor), Ray (a local instance) and an Optuna TPE search, each as a real
+`seqexp train -m` producing complete run directories and a summary that agrees with them."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+
+from seqexp.distribute import available_cores, launcher_threads
+from tests.test_sweep_helpers import (
+    FAST,
+    assert_complete,
+    assert_png,
+    assert_rows_match_metrics,
+    run_dirs,
+    seqexp,
+    summary_rows,
+    sweep,
+)
+
+GRID = "model.units=[8],[16]"
+
+
+def assert_two_job_sweep(sweep_dir, result) -> list:
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = run_dirs(sweep_dir)
+    assert [r.name for r in runs] == ["0_jena_gru", "1_jena_gru"]
+    for run in runs:
+        assert_complete(run)
+    rows = summary_rows(sweep_dir)
+    assert {r["model.units"] for r in rows} == {"[8]", "[16]"}
+    assert_rows_match_metrics(sweep_dir, rows)
+    assert_png(sweep_dir / "comparison.png")
+    return runs
+
+
+def thread_lines(run) -> list[str]:
+    return [line.split("][")[-1] for line in (run / "train.log").read_text().splitlines()
+            if "TensorFlow thread pools" in line]
+
+
+@pytest.mark.slow
+def test_joblib_runs_two_jobs_in_parallel_with_their_share_of_threads(tmp_path):
+    sweep_dir = tmp_path / "joblib"
+    result = sweep(sweep_dir, GRID, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+    runs = assert_two_job_sweep(sweep_dir, result)
+    assert "Joblib.Parallel(n_jobs=2" in result.stdout + result.stderr
+    share = max(1, available_cores() // 2)
+    for run in runs:  # trainer.threads=auto: cores / n_jobs for each job
+        assert thread_lines(run) == [f"INFO] TensorFlow thread pools: {share} intra-op, "
+                                     f"{share} inter-op threads"]
+
+
+@pytest.mark.slow
+def test_submitit_local_runs_the_slurm_launcher_code_path(tmp_path):
+    sweep_dir = tmp_path / "submitit"
+    result = sweep(sweep_dir, GRID, "hydra/launcher=submitit_local",
+                   "hydra.launcher.cpus_per_task=1", "hydra.launcher.timeout_min=10")
+    runs = assert_two_job_sweep(sweep_dir, result)
+    assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 2  # submitit's own
+    for run in runs:
+        assert thread_lines(run) == ["INFO] TensorFlow thread pools: 1 intra-op, 1 inter-op threads"]
+
+
+@pytest.mark.slow
+def test_ray_runs_two_jobs_on_a_local_instance(tmp_path):
+    sweep_dir = tmp_path / "ray"
+    result = sweep(sweep_dir, GRID, "hydra/launcher=ray", "hydra.launcher.ray.init.num_cpus=2")
+    runs = assert_two_job_sweep(sweep_dir, result)
+    assert "Ray Launcher is launching 2 jobs" in result.stdout + result.stderr
+    for run in runs:  # one CPU per Ray task -> one thread per pool
+        assert thread_lines(run) == ["INFO] TensorFlow thread pools: 1 intra-op, 1 inter-op threads"]
+
+
+@pytest.mark.slow
+def test_optuna_search_optimises_what_train_returns(tmp_path):
+    import optuna
+
+    sweep_dir = tmp_path / "optuna"
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    result = seqexp("train", *FAST, "hparams_search=recurrent_tpe",
+                    "hydra.sweeper.n_trials=3", f"hydra.sweeper.storage={storage}",
+                    f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = run_dirs(sweep_dir)
+    assert len(runs) == 3
+    best_of = {run.name: assert_complete(run)["best"]["val_loss"] for run in runs}
+
+    study = optuna.load_study(study_name="recurrent_tpe", storage=storage)
+    trials = study.trials
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 3
+    for trial, run in zip(trials, runs, strict=True):  # the value is train()'s return value
+        assert math.isclose(trial.value, best_of[run.name], rel_tol=1e-9)
+        overrides = yaml.safe_load((run / ".hydra" / "overrides.yaml").read_text())
+        for name in ("model.dropout", "model.recurrent_dropout", "model.units",
+                     "optimizer.learning_rate"):
+            assert f"{name}={trial.params[name]}" in overrides
+    best_run = min(best_of, key=best_of.get)
+    results = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
+    assert math.isclose(results["best_value"], best_of[best_run], rel_tol=1e-9)
+
+    rows = summary_rows(sweep_dir)
+    assert rows[0]["job"] == best_run
+    assert_rows_match_metrics(sweep_dir, rows)
+    assert f"run `{best_run}`)." in (sweep_dir / "summary.md").read_text()
+
+
+def test_slurm_preset_composes_for_submitit_slurm(tmp_path):
+    result = seqexp("train", "--cfg", "hydra", "--package", "hydra.launcher",
+                    "hydra/launcher=slurm", "hydra.launcher.partition=gpu", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    launcher = yaml.safe_load(result.stdout)  # the hydra.launcher node
+    assert launcher["_target_"].endswith("submitit_launcher.SlurmLauncher")
+    assert (launcher["partition"], launcher["gpus_per_node"], launcher["cpus_per_task"]) == (
+        "gpu", 1, 8)
+    assert launcher["submitit_folder"] == "${hydra.sweep.dir}/.submitit/%j"
+    assert launcher_threads(launcher, cores=64) == 8
+
+
+def test_launcher_threads_share_the_cores():
+    joblib = {"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"}
+    assert launcher_threads({**joblib, "n_jobs": 2}, cores=8) == 4
+    assert launcher_threads({**joblib, "n_jobs": 3}, cores=2) == 1
+    assert launcher_threads({**joblib, "n_jobs": -1}, cores=8) == 1  # one job per core
+    ray = {"_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher",
+           "ray": {"remote": {"num_cpus": 3}}}
+    assert launcher_threads(ray, cores=8) == 3
+    basic = {"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}
+    assert launcher_threads(basic, cores=8) is None
