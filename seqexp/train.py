@@ -138,6 +138,9 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
                     "instead of %s", data_name, trainer.monitor[4:], trainer.monitor)
         OmegaConf.update(cfg, "trainer.monitor", trainer.monitor[4:])
     monitor = trainer.monitor
+    # Keras cannot guess the direction of a metric it does not know (e.g. perplexity): settle
+    # mode=auto here, once, for the best epoch, the checkpoint and early stopping alike.
+    OmegaConf.update(cfg, "trainer.mode", best_mode(monitor, trainer.mode))
     allowed = ["loss", *metrics] + ([f"val_{m}" for m in ["loss", *metrics]] if data.val is not None else [])
     if monitor not in allowed:
         raise SeqexpError(f"trainer.monitor={monitor} is not logged by this run; choose one of {allowed}.")
@@ -162,7 +165,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         train_ds = train_ds.repeat().take(trainer.steps_per_epoch)
     reporter = RunReporter(run_dir, trainer.batch_size, title=f"{data_name} / {model_name}")
     switchable = configured_callbacks(cfg.callbacks)
-    pick = max if best_mode(monitor, trainer.mode) == "max" else min
+    pick = max if trainer.mode == "max" else min
     backup = find(switchable, keras.callbacks.BackupAndRestore)
     done = epochs_done(backup) if backup else 0
     reporter.history = restore_history(run_dir / "history.csv", done)

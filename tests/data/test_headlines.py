@@ -201,6 +201,20 @@ def test_training_with_a_validation_fraction_logs_validation_perplexity(tmp_path
     assert samples[1] == "# prompt 'nothing': not in the vocabulary: nothing (nothing to continue)"
 
 
+def test_monitoring_perplexity_picks_the_lowest_epoch(tmp_path, make_cfg):
+    """Keras cannot tell which way perplexity improves; seqexp settles mode=auto to min."""
+    from seqexp.train import train
+
+    csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", [f"w{i} a b c" for i in range(10)])
+    best = train(make_cfg("data=headlines", f"data.path={csv_path}", "model=text_lstm",
+                          "model.units=[8]", "trainer.epochs=3", "trainer.monitor=perplexity",
+                          "optimizer=adam", "optimizer.learning_rate=0.05"))
+    report = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    values = [float(row.split(",")[3]) for row in (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]]
+    assert report["monitor"] == "perplexity" and best == pytest.approx(min(values))
+    assert report["best_epoch"] == values.index(min(values)) + 1
+
+
 RECURRENT = sorted(p.stem for p in (PROJECT_ROOT / "conf" / "model").glob("*.yaml")
                    if "build_recurrent" in p.read_text())
 
