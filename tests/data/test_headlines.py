@@ -210,7 +210,8 @@ def test_monitoring_perplexity_picks_the_lowest_epoch(tmp_path, make_cfg):
                           "model.units=[8]", "trainer.epochs=3", "trainer.monitor=perplexity",
                           "optimizer=adam", "optimizer.learning_rate=0.05"))
     report = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    values = [float(row.split(",")[3]) for row in (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]]
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]
+    values = [float(row.split(",")[3]) for row in rows]  # the perplexity column
     assert report["monitor"] == "perplexity" and best == pytest.approx(min(values))
     assert report["best_epoch"] == values.index(min(values)) + 1
 
