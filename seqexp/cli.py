@@ -92,7 +92,10 @@ def job_runner(target: str):
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(usage())
+        try:
+            print(usage())
+        except BrokenPipeError:  # `seqexp --help | head`
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more is written
         return 0 if argv else 2
     if argv[0] in ("-sc", "--shell-completion"):
         return complete(argv)
