@@ -132,7 +132,10 @@ def make_strategy(name: str | None, cpu_devices: int | None = None):
         cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
         if cpu_devices:
             cpus = cpus[:cpu_devices]
-        strategy = tf.distribute.MirroredStrategy(devices=cpus)
+        # Gradients summed on one device: CPU collectives keyed per strategy clash when a
+        # process builds a second MirroredStrategy (a reused sweep worker, the tests).
+        strategy = tf.distribute.MirroredStrategy(
+            devices=cpus, cross_device_ops=tf.distribute.ReductionToOneDevice())
     log.info("tf.distribute strategy: %s with %d replica(s) in sync", type(strategy).__name__,
              strategy.num_replicas_in_sync)
     return strategy
