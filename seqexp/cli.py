@@ -35,8 +35,9 @@ USAGE = """usage: seqexp <command> [hydra overrides and flags]
 commands:
 {commands}
 
-Each command is a Hydra app: `seqexp <command> --help` lists its config groups and options;
--m/--multirun, --cfg job, --info, hydra.run.dir=... and hydra/launcher=... all work.
+Each command but summarize is a Hydra app: `seqexp <command> --help` lists its config groups
+and options; -m/--multirun, --cfg job, --info, hydra.run.dir=... and hydra/launcher=... all
+work. `seqexp summarize <dir>` rebuilds a sweep's summary (`seqexp summarize --help`).
 examples:
   seqexp train experiment=smoke
   seqexp train model=lstm_dropout data=jena
