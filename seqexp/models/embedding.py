@@ -10,7 +10,7 @@ from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
 
-KEYS = ("dim", "trainable", "pretrained", "one_hot")
+KEYS = ("dim", "trainable", "pretrained", "one_hot", "cache_dir")
 
 
 def token_vectors(x, spec: DataSpec, embedding):
@@ -49,7 +49,7 @@ def token_vectors(x, spec: DataSpec, embedding):
         )
     from seqexp.models.glove import glove_matrix
 
-    matrix, facts = glove_matrix(pretrained, spec.vocabulary, dim)
+    matrix, facts = glove_matrix(pretrained, spec.vocabulary, dim, embedding.get("cache_dir"))
     facts["trainable"] = trainable
     log.info(
         "GloVe %s covers %d of the %d vocabulary words (%.1f%%); %d rows stay zero; embedding %s",

@@ -31,7 +31,7 @@ GLOVE_6B_NAME = re.compile(r"^glove\.6B\.(50|100|200|300)d$")
 SPECIAL_TOKENS = ("", "[UNK]", "[START]", "[OOV]")
 
 
-def glove_lines(pretrained: str) -> tuple[Iterable[str], str]:
+def glove_lines(pretrained: str, cache_dir: str | None = None) -> tuple[Iterable[str], str]:
     """The text lines of the GloVe source `pretrained` and a name for it in messages."""
     if GLOVE_6B_NAME.match(pretrained) and not Path(pretrained).exists():
         archive = fetch(
@@ -39,6 +39,7 @@ def glove_lines(pretrained: str) -> tuple[Iterable[str], str]:
             GLOVE_6B_ZIP,
             sha256=GLOVE_6B_SHA256,
             size=GLOVE_6B_SIZE,
+            cache_dir=cache_dir,
             how_to_provide="give model.embedding.pretrained=/path/to/glove.6B.100d.txt",
         )
         return _zip_lines(archive, f"{pretrained}.txt"), f"{archive}:{pretrained}.txt"
@@ -76,14 +77,14 @@ def _zip_lines(path: Path, member: str):
 
 
 def glove_matrix(
-    pretrained: str, vocabulary: list[str], dim: int | None = None
+    pretrained: str, vocabulary: list[str], dim: int | None = None, cache_dir: str | None = None
 ) -> tuple[np.ndarray, dict]:
     """(len(vocabulary), dim) float32 matrix of GloVe rows, and the coverage facts.
 
     Only the vocabulary's words are kept while the file streams by, so a 400k-word file costs
     the memory of the vocabulary, not of the file.
     """
-    lines, source = glove_lines(str(pretrained))
+    lines, source = glove_lines(str(pretrained), cache_dir)
     wanted = {word: i for i, word in enumerate(vocabulary) if word not in SPECIAL_TOKENS}
     matrix = None
     for number, line in enumerate(lines, start=1):

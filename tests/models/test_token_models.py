@@ -126,6 +126,10 @@ def test_glove_by_name_reads_its_member_from_the_cached_glove_6b_zip(tmp_path, m
     matrix, facts = glove_matrix("glove.6B.100d", VOCAB)
     assert facts["source"] == f"{archive}:glove.6B.100d.txt" and facts["covered_words"] == 2
     np.testing.assert_allclose(matrix[4], GLOVE["movie"])
+    # paths.cache_dir (model.embedding.cache_dir) wins over the environment
+    monkeypatch.setenv("SEQEXP_CACHE_DIR", str(tmp_path / "elsewhere"))
+    _, facts = glove_matrix("glove.6B.100d", VOCAB, cache_dir=str(tmp_path))
+    assert facts["source"] == f"{archive}:glove.6B.100d.txt"
 
 
 def test_missing_glove_file_names_the_choices(tmp_path):
