@@ -22,6 +22,7 @@ trainer.strategy
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 
@@ -125,6 +126,11 @@ def make_strategy(name: str | None, cpu_devices: int | None = None):
     if name is None:
         return tf.distribute.get_strategy()
     if name == "multi_worker":
+        workers = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {}).get("worker")
+        if workers and len(workers) > 1:
+            log.warning("trainer.strategy=multi_worker over %d workers: Keras %s's fit is known to "
+                        "fail across workers (it reduces a per-replica input batch eagerly); "
+                        "see docs/sweeps.md.", len(workers), _keras_version())
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     elif tf.config.list_logical_devices("GPU"):
         strategy = tf.distribute.MirroredStrategy()
@@ -139,6 +145,12 @@ def make_strategy(name: str | None, cpu_devices: int | None = None):
     log.info("tf.distribute strategy: %s with %d replica(s) in sync", type(strategy).__name__,
              strategy.num_replicas_in_sync)
     return strategy
+
+
+def _keras_version() -> str:
+    import keras
+
+    return keras.__version__
 
 
 def configure_job(trainer) -> contextlib.AbstractContextManager:

@@ -247,6 +247,7 @@ def markdown(summary: Summary) -> str:
     for job in jobs:
         counts[job.status] = counts.get(job.status, 0) + 1
     monitor = next((j.monitor for j in jobs if j.best is not None), None)
+    monitor = monitor or next((j.monitor for j in jobs if j.monitor), "value")
     lines = [f"# Sweep summary: {summary.root}", "",
              f"{len(jobs)} jobs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".", ""]
     top = jobs[0] if jobs and jobs[0].best is not None else None
