@@ -282,10 +282,22 @@ def markdown(summary: Summary) -> str:
 
 
 def plot_comparison(summary: Summary, path: Path) -> Path:
-    """Left: every job's validation curve (training lighter); right: swept values vs best."""
+    """Left: every job's validation curve (training lighter); right: swept values vs best.
+
+    One or two swept parameters share one panel (the second one as lines); more (an Optuna
+    search) get one panel each."""
     from seqexp.plots import plt, save_figure
 
-    fig, (curves, params) = plt.subplots(1, 2, figsize=(13, 5))
+    keys = summary.swept_keys
+    panels = 1 if len(keys) <= 2 else min(len(keys), 4)
+    if panels == 1:
+        fig, (curves, param) = plt.subplots(1, 2, figsize=(13, 5))
+        params = [param]
+    else:  # curves on the left, a 2x2 grid of parameter panels on the right
+        fig = plt.figure(figsize=(15, 8))
+        grid = fig.add_gridspec(2, 3)
+        curves = fig.add_subplot(grid[:, 0])
+        params = [fig.add_subplot(grid[i // 2, 1 + i % 2]) for i in range(panels)]
     colors = plt.get_cmap("tab10")
     monitor = next((j.monitor for j in summary.jobs if j.monitor), "val_loss")
     for i, job in enumerate(summary.jobs):
@@ -295,51 +307,60 @@ def plot_comparison(summary: Summary, path: Path) -> Path:
             continue
         color = colors(i % 10)
         epochs = range(1, len(history[key]) + 1)
-        curves.plot(epochs, history[key], "o-", color=color, label=job.label[:60])
+        curves.plot(epochs, history[key], "o-", color=color, label=job.label[:70])
         train_key = key.removeprefix("val_")
         if train_key != key and train_key in history:
             curves.plot(epochs, history[train_key], "--", color=color, alpha=0.35)
     curves.set_xlabel("epoch")
     curves.set_ylabel(f"{monitor} (solid), training {monitor.removeprefix('val_')} (dashed)")
-    curves.set_title("validation curves")
+    curves.set_title("validation curves (best job first)")
     curves.grid(alpha=0.3)
     if curves.get_legend_handles_labels()[0]:
-        curves.legend(fontsize="small")
+        curves.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.13))
 
-    scored = [j for j in summary.jobs if j.best is not None]
-    keys = summary.swept_keys
-    if keys and scored:
-        x_key, group_keys = keys[0], keys[1:]
-        scored.sort(key=lambda j: j.index)
-        xs = [_scalar(j.swept.get(x_key, "")) for j in scored]
-        numeric = all(_number(x) is not None for x in xs)
-        categories = list(dict.fromkeys(xs))
-        groups = {}
-        for job, x in zip(scored, xs, strict=True):
-            group = " ".join(f"{k}={job.swept.get(k, '')}" for k in group_keys)
-            groups.setdefault(group, []).append((_number(x) if numeric else categories.index(x),
-                                                 job.best))
-        for i, (group, points) in enumerate(groups.items()):
-            points.sort()
-            params.plot([p[0] for p in points], [p[1] for p in points], "o-", color=colors(i % 10),
-                        label=group or None)
-        if not numeric:
-            params.set_xticks(range(len(categories)), categories, rotation=30, ha="right")
-        elif min(map(float, xs)) > 0 and max(map(float, xs)) >= 20 * min(map(float, xs)):
-            params.set_xscale("log")  # learning rates and the like
-        params.set_xlabel(x_key)
-        if any(groups):
-            params.legend(fontsize="small")
-    elif scored:
-        params.bar(range(len(scored)), [j.best for j in scored])
-        params.set_xticks(range(len(scored)), [j.name for j in scored], rotation=30, ha="right")
-    params.set_ylabel(f"best {monitor}")
-    params.set_title("swept parameters vs best value")
-    params.grid(alpha=0.3)
+    scored = sorted((j for j in summary.jobs if j.best is not None), key=lambda j: j.index)
+    if not keys:
+        params[0].bar(range(len(scored)), [j.best for j in scored])
+        params[0].set_xticks(range(len(scored)), [j.name for j in scored], rotation=30,
+                             ha="right")
+    elif panels == 1:
+        _plot_param(params[0], scored, keys[0], keys[1] if len(keys) == 2 else None, colors)
+    else:
+        for ax, key in zip(params, keys, strict=False):
+            _plot_param(ax, scored, key, None, colors)
+    for ax in params:
+        ax.set_ylabel(f"best {monitor}")
+        ax.grid(alpha=0.3)
+    params[0].set_title("swept parameters vs best value")
     fig.suptitle(f"{summary.root.name}: {len(summary.jobs)} jobs")
     fig.tight_layout()
     save_figure(fig, path)
     return path
+
+
+def _plot_param(ax, jobs: list[Job], key: str, group_key: str | None, colors) -> None:
+    """Best value against one swept parameter; one line per value of group_key."""
+    xs = [_scalar(j.swept.get(key, "")) for j in jobs]
+    numeric = bool(xs) and all(_number(x) is not None for x in xs)
+    categories = list(dict.fromkeys(xs))
+    groups = {}
+    for job, x in zip(jobs, xs, strict=True):
+        group = f"{group_key}={_short(job.swept.get(group_key, ''))}" if group_key else ""
+        groups.setdefault(group, []).append((_number(x) if numeric else categories.index(x),
+                                             job.best))
+    for i, (group, points) in enumerate(groups.items()):
+        points.sort()
+        style = "o-" if group_key else "o"
+        ax.plot([p[0] for p in points], [p[1] for p in points], style, color=colors(i % 10),
+                label=group or None)
+    if not numeric:
+        ax.set_xticks(range(len(categories)), categories, rotation=30, ha="right")
+    elif min(map(float, xs)) > 0 and max(map(float, xs)) >= 20 * min(map(float, xs)):
+        ax.set_xscale("log")  # learning rates and the like
+    ax.set_xlabel(key)
+    ax.tick_params(axis="x", labelrotation=30)
+    if group_key:
+        ax.legend(fontsize="small")
 
 
 def summarize(root: Path | str, out_dir: Path | str | None = None) -> Summary:
