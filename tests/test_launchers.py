@@ -106,6 +106,7 @@ def test_optuna_search_optimises_what_train_returns(tmp_path):
     assert rows[0]["job"] == best_run
     assert_rows_match_metrics(sweep_dir, rows)
     assert f"run `{best_run}`)." in (sweep_dir / "summary.md").read_text()
+    assert_png(sweep_dir / "comparison.png")  # one panel per searched parameter
 
 
 def test_slurm_preset_composes_for_submitit_slurm(tmp_path):
