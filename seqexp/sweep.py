@@ -417,7 +417,7 @@ def record_failure(run_dir: Path, err: BaseException) -> None:
         metrics = {}
     if metrics.get("status") == "failed" and metrics.get("reason"):
         return
-    reason = str(err) if type(err).__name__ == "SeqexpError" else f"{type(err).__name__}: {err}"
+    reason = str(err) if isinstance(err, SeqexpError) else f"{type(err).__name__}: {err}"
     metrics.update(status="failed", reason=reason)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
