@@ -18,6 +18,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from seqexp.distribute import configure_job
 from seqexp.errors import SeqexpError
 from seqexp.models.heads import TASK_HEADS, check_compatible
 from seqexp.models.metrics import resolve
@@ -111,13 +112,9 @@ def train(cfg: DictConfig) -> float:
 
 
 def _train(cfg: DictConfig, run_dir: Path) -> float:
-    import keras
-
     started = time.perf_counter()
     data_name, model_name = run_names(cfg)
     trainer = cfg.trainer
-    from seqexp.distribute import configure_job
-
     scope = configure_job(trainer)  # thread pools, devices, tf.distribute: before TF's first op
     seed_everything(trainer.seed)
     with scope:  # model and optimizer variables live on the strategy's devices
@@ -158,38 +155,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         report.update(best_epoch=None, epochs_run=0, samples_per_second=None)
         return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
 
-    from seqexp.callbacks import RunReporter, configured_callbacks
-
-    train_ds = data.train
-    if trainer.steps_per_epoch:
-        train_ds = train_ds.repeat().take(trainer.steps_per_epoch)
-    reporter = RunReporter(run_dir, trainer.batch_size, title=f"{data_name} / {model_name}")
-    switchable = configured_callbacks(cfg.callbacks)
-    pick = max if trainer.mode == "max" else min
-    backup = find(switchable, keras.callbacks.BackupAndRestore)
-    done = epochs_done(backup) if backup else 0
-    reporter.history = restore_history(run_dir / "history.csv", done)
-    if reporter.history:
-        log.info("Resuming after epoch %d from %s", done, backup.backup_dir)
-        report["resumed_after_epoch"] = done
-        saver = find(switchable, keras.callbacks.ModelCheckpoint)
-        if saver is not None:  # a resumed epoch must beat the best so far to be saved
-            saver.best = pick(reporter.history[monitor])
-    csv_log = keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=bool(reporter.history))
-    callbacks = [csv_log, reporter, *switchable]
-    try:
-        model.fit(train_ds, validation_data=val, epochs=trainer.epochs, callbacks=callbacks,
-                  verbose=trainer.verbose, shuffle=False)  # the loader shuffles training data
-    except KeyboardInterrupt:
-        report.update(status="interrupted", reason="stopped by the user (Ctrl-C)")
-    except Exception as err:
-        report.update(status="failed", reason=f"{type(err).__name__}: {err}")
-        _write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
-        raise
-    stopper = find(switchable, keras.callbacks.EarlyStopping)
-    if report["status"] == "completed" and stopper is not None and stopper.stopped_epoch > 0:
-        report["status"] = "stopped early"
-
+    reporter, stopper = _fit(cfg, model, data.train, val, run_dir, report, f"{data_name} / {model_name}")
     history = reporter.history
     if report["status"] == "interrupted" and not history:
         _write_metrics(run_dir, {**report, "epochs_run": 0})
@@ -197,6 +163,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
     if monitor not in history:
         raise SeqexpError(f"trainer.monitor={monitor} was never logged; logged: {sorted(history)}.")
     values = history[monitor]
+    pick = max if trainer.mode == "max" else min
     best_index = pick(range(len(values)), key=lambda i: values[i])
     best_metrics = {k: v[best_index] for k, v in history.items()}
     report.update(best_epoch=best_index + 1, epochs_run=len(values),
@@ -215,6 +182,48 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
                                  "wall_time_s": time.perf_counter() - started})
         raise KeyboardInterrupt
     return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
+
+
+def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str):
+    """model.fit with the run's callbacks, resuming from a backup if one is there.
+
+    Returns the reporter (the per-epoch history, old epochs included) and the early-stopping
+    callback (or None); `report` gets the status and, when resumed, `resumed_after_epoch`.
+    """
+    import keras
+
+    from seqexp.callbacks import RunReporter, configured_callbacks
+
+    trainer = cfg.trainer
+    if trainer.steps_per_epoch:
+        train_ds = train_ds.repeat().take(trainer.steps_per_epoch)
+    reporter = RunReporter(run_dir, trainer.batch_size, title=title)
+    switchable = configured_callbacks(cfg.callbacks)
+    backup = find(switchable, keras.callbacks.BackupAndRestore)
+    done = epochs_done(backup) if backup else 0
+    reporter.history = restore_history(run_dir / "history.csv", done)
+    if reporter.history:
+        log.info("Resuming after epoch %d from %s", done, backup.backup_dir)
+        report["resumed_after_epoch"] = done
+        saver = find(switchable, keras.callbacks.ModelCheckpoint)
+        if saver is not None:  # a resumed epoch must beat the best so far to be saved
+            pick = max if trainer.mode == "max" else min
+            saver.best = pick(reporter.history[trainer.monitor])
+    csv_log = keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=bool(reporter.history))
+    try:
+        model.fit(train_ds, validation_data=val, epochs=trainer.epochs,
+                  callbacks=[csv_log, reporter, *switchable], verbose=trainer.verbose,
+                  shuffle=False)  # the loader shuffles the training data itself
+    except KeyboardInterrupt:
+        report.update(status="interrupted", reason="stopped by the user (Ctrl-C)")
+    except Exception as err:
+        report.update(status="failed", reason=f"{type(err).__name__}: {err}")
+        _write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
+        raise
+    stopper = find(switchable, keras.callbacks.EarlyStopping)
+    if report["status"] == "completed" and stopper is not None and stopper.stopped_epoch > 0:
+        report["status"] = "stopped early"
+    return reporter, stopper
 
 
 def _finish(model, data, test, report, best_metrics, monitor, run_dir, started) -> float:
