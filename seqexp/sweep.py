@@ -22,6 +22,7 @@ import yaml
 from hydra.experimental.callback import Callback
 
 from seqexp.errors import SeqexpError
+from seqexp.monitor import best_mode
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,8 @@ class Job:
 
     @property
     def mode(self) -> str:
-        """min or max: Keras' rule for mode=auto, as seqexp.train.best_mode applies it."""
-        mode = self.config.get("trainer", {}).get("mode", "auto")
-        if mode in ("min", "max"):
-            return mode
-        monitor = self.monitor or ""
-        return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
+        """min or max, by the rule training used (seqexp.monitor)."""
+        return best_mode(self.monitor or "", self.config.get("trainer", {}).get("mode", "auto"))
 
     @property
     def best(self) -> float | None:

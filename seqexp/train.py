@@ -22,6 +22,7 @@ from seqexp.distribute import configure_job
 from seqexp.errors import SeqexpError
 from seqexp.models.heads import TASK_HEADS, check_compatible
 from seqexp.models.metrics import resolve
+from seqexp.monitor import best_mode
 from seqexp.resume import epochs_done, restore_history
 
 log = logging.getLogger(__name__)
@@ -60,13 +61,6 @@ def seed_everything(seed: int) -> None:
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-
-
-def best_mode(monitor: str, mode: str) -> str:
-    """Keras' rule for mode=auto: accuracy-like metrics are maximised, everything else minimised."""
-    if mode in ("min", "max"):
-        return mode
-    return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
 
 
 def in_target_units(metrics: dict, spec) -> dict:
