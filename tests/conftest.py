@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import open_dict
 
 from seqexp.cli import CONF_DIR
 
@@ -21,9 +23,18 @@ QUIET = ["trainer.verbose=0", "callbacks.tensorboard.enabled=false"]
 
 
 def compose_train(run_dir: Path, *overrides: str):
-    """The train config exactly as `seqexp train <overrides>` composes it, run dir pinned."""
+    """The train config exactly as `seqexp train <overrides>` composes it, run dir pinned.
+
+    Hydra's own part of the config is installed as the current HydraConfig, as in a real job,
+    so runs know the chosen option names (data=jena, model=gru).
+    """
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=[f"paths.run_dir={run_dir}", *QUIET, *overrides])
+        cfg = compose("train", overrides=[f"paths.run_dir={run_dir}", *QUIET, *overrides],
+                      return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ def test_model_trains_and_writes_complete_run_dir(make_cfg, jena_csv, tmp_path, 
         assert (run / name).stat().st_size > 0, name
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["status"] == "completed" and metrics["epochs_run"] == 1
+    assert metrics["data"] == "jena" and metrics["model"] == model
     assert metrics["best_epoch"] == 1 and metrics["weights"] == "best checkpoint"
     assert metrics["best"]["val_loss"] == pytest.approx(best)
     assert metrics["best"]["val_mae_degC"] == pytest.approx(best * metrics["data_info"]["target_std"])
