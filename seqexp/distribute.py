@@ -128,9 +128,13 @@ def make_strategy(name: str | None, cpu_devices: int | None = None):
     if name == "multi_worker":
         workers = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {}).get("worker")
         if workers and len(workers) > 1:
-            log.warning("trainer.strategy=multi_worker over %d workers: Keras %s's fit is known to "
-                        "fail across workers (it reduces a per-replica input batch eagerly); "
-                        "see docs/sweeps.md.", len(workers), _keras_version())
+            # Refused rather than left to crash inside fit: Keras 3 cannot fit across workers.
+            raise SeqexpError(
+                f"trainer.strategy=multi_worker over {len(workers)} workers (TF_CONFIG) cannot "
+                f"train with Keras {_keras_version()}: model.fit fails across workers inside "
+                "Keras (keras-team/keras#20585, open). Train on one machine with "
+                "trainer.strategy=mirrored (all its GPUs), or spread a sweep over machines "
+                "with hydra/launcher=slurm or hydra/launcher=ray (docs/sweeps.md).")
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     elif tf.config.list_logical_devices("GPU"):
         strategy = tf.distribute.MirroredStrategy()

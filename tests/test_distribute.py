@@ -82,6 +82,14 @@ def test_unknown_strategy_is_refused():
         make_strategy("horovod")
 
 
+def test_multi_worker_across_workers_is_refused_before_training(monkeypatch):
+    workers = ["127.0.0.1:12345", "127.0.0.1:12346"]
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": workers},
+                                                "task": {"type": "worker", "index": 0}}))
+    with pytest.raises(SeqexpError, match=r"multi_worker over 2 workers.*keras-team/keras#20585"):
+        make_strategy("multi_worker")
+
+
 @pytest.mark.parametrize("bad", [0, -2, "many", 1.5, True])
 def test_bad_thread_setting_is_refused(bad):
     with pytest.raises(SeqexpError, match=rf"trainer.threads={bad!r} is not valid"):
