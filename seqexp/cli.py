@@ -73,7 +73,6 @@ def job_runner(target: str):
             if not multirun:
                 if not isinstance(err, SeqexpError):
                     raise  # a bug: keep the traceback
-                log.error("%s", err)
                 print(f"seqexp: error: {err}", file=sys.stderr)
                 raise SystemExit(2) from None
             # In a sweep a failed job must not stop the others: Hydra's sweepers raise after the

@@ -39,6 +39,9 @@ def run_log(path: Path):
         root.setLevel(logging.INFO)
     try:
         yield
+    except SeqexpError as err:  # into train.log only: the CLI shows it on the terminal once
+        handler.handle(log.makeRecord(log.name, logging.ERROR, __file__, 0, "%s", (err,), None))
+        raise
     finally:
         root.removeHandler(handler)
         handler.close()

@@ -56,6 +56,9 @@ def test_user_error_exits_2_with_one_paragraph_and_no_traceback(tmp_path, jena_c
     assert result.returncode == 2
     assert "seqexp: error: Unknown Jena column(s) ['Temp']" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    assert (result.stderr + result.stdout).count("Unknown Jena column(s)") == 1  # said once
+    (train_log,) = (tmp_path / "outputs").glob("*/*/train.log")
+    assert "[ERROR] Unknown Jena column(s) ['Temp']" in train_log.read_text()
 
 
 def test_smoke_experiment_end_to_end(tmp_path):
