@@ -18,7 +18,8 @@ from omegaconf import DictConfig
 
 from seqexp.errors import SeqexpError
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+# seqexp/conf links to the top-level conf/ in a checkout and is a real folder inside the wheel.
+CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 # command -> (module and function run per job, config name, one-line description)
 COMMANDS = {
