@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from seqexp.data.download import cache_root, fetch
+from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
 
@@ -145,12 +146,7 @@ def image_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuff
     def scale(x, y):
         return tf.cast(x, tf.float32)[..., None] / 255.0, tf.cast(y, tf.int32)
 
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).map(scale, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-        tf.data.AUTOTUNE
-    )
+    return batches((images, labels), batch_size, shuffle=shuffle, seed=seed, per_batch=scale)
 
 
 @provides("image")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
 
@@ -129,15 +130,6 @@ def load_vocabulary(path: Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def to_dataset(inputs, targets, batch_size, shuffle=False, seed=0):
-    import tensorflow as tf
-
-    ds = tf.data.Dataset.from_tensor_slices((inputs, targets))
-    if shuffle:
-        ds = ds.shuffle(len(targets), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
 def sample_report(prompts: Sequence[str], words: int, preprocessing: dict, vocabulary: list[str]):
     """The reports hook: greedy continuations of `prompts` written to samples.txt."""
 
@@ -210,15 +202,15 @@ def load_headlines(
     x_all, _, longest = prefix_samples(sequences, max_length)
     length = x_all.shape[1] + 1
     x_train, y_train, _ = prefix_samples(train_seqs, length)
-    datasets = {"train": to_dataset(x_train, y_train, batch_size, shuffle=True, seed=seed)}
+    datasets = {"train": batches((x_train, y_train), batch_size, shuffle=True, seed=seed)}
     counts = {"train": len(y_train)}
     if val_seqs:
         x_val, y_val, _ = prefix_samples(val_seqs, length)
-        datasets["val"] = to_dataset(x_val, y_val, batch_size)
+        datasets["val"] = batches((x_val, y_val), batch_size)
         counts["val"] = len(y_val)
     # WD has no held-out split: then the test metrics are those of the training samples.
     test_split = "val" if val_seqs else "train"
-    datasets["test"] = datasets["val"] if val_seqs else to_dataset(x_train, y_train, batch_size)
+    datasets["test"] = datasets["val"] if val_seqs else batches((x_train, y_train), batch_size)
 
     if vocabulary_file:
         save_vocabulary(Path(vocabulary_file), vocabulary, preprocessing, length - 1)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from seqexp.data.download import fetch
+from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
 
@@ -136,13 +137,9 @@ def vocabulary_of(
     return vocabulary
 
 
-def as_dataset(x, y, batch_size, shuffle=False, seed=0):
-    import tensorflow as tf
-
-    ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.float32)))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+def float_labels(y) -> np.ndarray:
+    """Sentiment labels as float32, the dtype binary cross-entropy compares against."""
+    return np.asarray(y).astype(np.float32)
 
 
 def _choice(name: str, value, allowed) -> None:
@@ -311,8 +308,8 @@ def load_imdb(
         100 * spec.info["truncated_fraction"],
     )
     return DataBundle(
-        as_dataset(x_train[train_idx], y_train[train_idx], batch_size, shuffle=True, seed=seed),
-        as_dataset(x_train[val_idx], y_train[val_idx], batch_size),
-        as_dataset(x_test, y_test, batch_size),
+        batches((x_train[train_idx], float_labels(y_train[train_idx])), batch_size, shuffle=True, seed=seed),
+        batches((x_train[val_idx], float_labels(y_train[val_idx])), batch_size),
+        batches((x_test, float_labels(y_test)), batch_size),
         spec,
     )

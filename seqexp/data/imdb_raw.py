@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from seqexp.data.download import cache_root, fetch
-from seqexp.data.imdb import PAD_SIDES, as_dataset, pad
+from seqexp.data.imdb import PAD_SIDES, float_labels, pad
+from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
 
@@ -204,8 +205,8 @@ def load_imdb_raw(
             "The validation split is empty: raise data.validation_samples or use null."
         )
     return DataBundle(
-        as_dataset(x["train"], y["train"], batch_size, shuffle=True, seed=seed),
-        as_dataset(x["val"], y["val"], batch_size),
-        as_dataset(x["test"], y["test"], batch_size),
+        batches((x["train"], float_labels(y["train"])), batch_size, shuffle=True, seed=seed),
+        batches((x["val"], float_labels(y["val"])), batch_size),
+        batches((x["test"], float_labels(y["test"])), batch_size),
         spec,
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from seqexp.data.download import fetch
+from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
 
@@ -98,12 +99,7 @@ def make_windows(features, target, anchors, lookback, step, delay, batch_size,
             x = tf.reverse(x, axis=[1])
         return x, tf.gather(target, rows + delay)
 
-    ds = tf.data.Dataset.from_tensor_slices(anchors)
-    if shuffle:
-        ds = ds.shuffle(len(anchors), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-        tf.data.AUTOTUNE
-    )
+    return batches(anchors, batch_size, shuffle=shuffle, seed=seed, per_batch=gather)
 
 
 @provides("timeseries")
