@@ -25,8 +25,11 @@ format:
 smoke:  ## the first run: bundled synthetic sample, offline, < 1 min
 	$(BIN)/seqexp train experiment=smoke
 
-bench:  ## Jena input pipelines side by side on this machine
-	$(BIN)/python scripts/bench_jena_pipeline.py
+bench:  ## issue 8's benchmark, side by side on this machine (~12 min): benchmarks/results/results.{json,md}
+	$(BIN)/python -m benchmarks.run --size full --out benchmarks/results
+
+bench-tiny:  ## the same benchmark at a toy size (~1.5 min): proves it runs, measures nothing
+	$(BIN)/python -m benchmarks.run --size tiny --out benchmarks/results-tiny
 
 sample:  ## regenerate the bundled synthetic Jena sample
 	$(BIN)/python scripts/make_jena_sample.py

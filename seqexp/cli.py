@@ -16,7 +16,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
+from seqexp import schema
 from seqexp.errors import SeqexpError
+
+schema.register()  # the structured-config schemas the conf/ options name in their defaults
 
 # seqexp/conf links to the top-level conf/ in a checkout and is a real folder inside the wheel.
 CONF_DIR = Path(__file__).resolve().parent / "conf"
@@ -26,6 +29,8 @@ COMMANDS = {
     "train": ("seqexp.train:train", "train", "train one model, or a sweep with -m; writes a run directory"),
     "generate": ("seqexp.generate:generate", "generate",
                  "continue prompts with the best checkpoint of a next-word run"),
+    "resume": ("seqexp.resume:resume_command", None,
+               "continue an interrupted run in its own directory, from its last finished epoch"),
     # config name None: a plain argparse command, no Hydra app (and no TensorFlow import)
     "summarize": ("seqexp.sweep:summarize_command", None,
                   "rebuild summary.csv/.md and comparison.png of a sweep or a folder of runs"),
@@ -62,18 +67,24 @@ def job_runner(target: str):
         from hydra.core.hydra_config import HydraConfig
         from hydra.types import RunMode
 
-        function = getattr(importlib.import_module(module_name), function_name)
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
         try:
+            if module_name == "seqexp.train":
+                schema.check(cfg)  # every bad value in one message, before TensorFlow loads
+            function = getattr(importlib.import_module(module_name), function_name)
             return function(cfg)
-        except KeyboardInterrupt:
-            print("seqexp: interrupted; the run directory keeps its history, curves, best checkpoint "
-                  "and a metrics.json with status 'interrupted'.", file=sys.stderr)
-            raise SystemExit(130) from None
+        except KeyboardInterrupt as err:
+            from seqexp.interrupt import as_interrupted
+
+            stop = as_interrupted(err)
+            print(f"seqexp: interrupted ({stop.reason}); the run directory keeps its history, "
+                  "curves, best checkpoint and a metrics.json with status 'interrupted'. "
+                  "`seqexp resume <run dir>` continues it.", file=sys.stderr)
+            raise SystemExit(stop.exit_code) from None
         except Exception as err:
             if not multirun:
-                if not isinstance(err, SeqexpError):
-                    raise  # a bug: keep the traceback
+                if not isinstance(err, SeqexpError) or os.environ.get("HYDRA_FULL_ERROR") == "1":
+                    raise  # a bug (or a user who asked for the whole story): keep the traceback
                 print(f"seqexp: error: {err}", file=sys.stderr)
                 raise SystemExit(2) from None
             # In a sweep a failed job must not stop the others: Hydra's sweepers raise after the
@@ -111,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         module_name, function_name = target.split(":")
         try:
             return getattr(importlib.import_module(module_name), function_name)(rest)
+        except SeqexpError as err:
+            print(f"seqexp: error: {err}", file=sys.stderr)
+            return 2
+    if command == "train":
+        from seqexp.resume import check_run_dir
+
+        try:
+            check_run_dir(rest)  # before Hydra writes .hydra/ into the folder
         except SeqexpError as err:
             print(f"seqexp: error: {err}", file=sys.stderr)
             return 2

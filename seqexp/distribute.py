@@ -11,6 +11,11 @@ trainer.threads
   N     exactly N threads (intra-op and inter-op pools).
   null  TensorFlow's default.
 
+trainer.mixed_precision
+  true   Keras' mixed_float16 policy: float16 compute, float32 variables (task heads output
+         float32). Pays off on GPUs with tensor cores; on a CPU float16 is slower.
+  false  float32, set explicitly so an earlier mixed run in the same process does not leak.
+
 trainer.strategy
   null          one device (TensorFlow's default strategy).
   mirrored      tf.distribute.MirroredStrategy: every local GPU, or `trainer.cpu_devices`
@@ -157,8 +162,26 @@ def _keras_version() -> str:
     return keras.__version__
 
 
+def configure_precision(mixed: bool | None) -> str:
+    """Keras' global dtype policy for this run's models; returns its name."""
+    import keras
+
+    policy = "mixed_float16" if mixed else "float32"
+    if keras.mixed_precision.global_policy().name != policy:
+        keras.mixed_precision.set_global_policy(policy)
+    if mixed:
+        import tensorflow as tf
+
+        gpu = bool(tf.config.list_physical_devices("GPU"))
+        log.log(logging.INFO if gpu else logging.WARNING,
+                "trainer.mixed_precision=true: float16 compute, float32 variables%s", ""
+                if gpu else " (no GPU here: float16 is emulated on a CPU and usually slower)")
+    return policy
+
+
 def configure_job(trainer) -> contextlib.AbstractContextManager:
     """Thread pools and devices first, then the strategy; returns the scope to build models in."""
     configure_threads(trainer.get("threads"))
     configure_cpu_devices(trainer.get("cpu_devices"))
+    configure_precision(trainer.get("mixed_precision"))
     return make_strategy(trainer.get("strategy"), trainer.get("cpu_devices")).scope()

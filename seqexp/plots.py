@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -10,15 +9,18 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 
+from seqexp.atomic import replacing  # noqa: E402
+
 NOT_METRICS = {"epoch", "learning_rate", "lr"}
 
 
 def save_figure(fig, path: Path) -> None:
-    """Write via a temporary file so a reader never sees a half-written PNG."""
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    """Write atomically so a reader, or a killed run, never sees a half-written PNG."""
+    try:
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(fig)
 
 
 def plot_curves(history: dict[str, list[float]], out_dir: Path, title: str = "") -> list[Path]:

@@ -4,14 +4,38 @@ Keras' `BackupAndRestore` (callbacks.backup) saves weights, optimizer state and 
 after every epoch and restores them when the same command runs again with
 `hydra.run.dir=<that run dir>`. This module puts back what Keras does not: the epochs already
 done into history.csv, the curves and the best-checkpoint threshold, so a resumed run ends with
-the same files as one that was never interrupted.
+the same files as one that was never interrupted. `seqexp resume <run dir>` does that with the
+overrides the run started with.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
+
+FINISHED = ("completed", "stopped early")  # statuses of a run with nothing left to train
+
+
+def read_status(run_dir: Path) -> str | None:
+    """The status in a run directory's metrics.json (None: no readable metrics.json)."""
+    try:
+        return json.loads((Path(run_dir) / "metrics.json").read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def refuse_finished(run_dir: Path) -> None:
+    """A folder that holds a finished run is never trained over: nothing written is lost."""
+    from seqexp.errors import SeqexpError
+
+    status = read_status(run_dir)
+    if status in FINISHED or status == "failed":
+        raise SeqexpError(
+            f"hydra.run.dir={run_dir} already holds a run that ended with status {status!r} (see "
+            f"its metrics.json); training there again would overwrite it. Choose another "
+            f"hydra.run.dir, or delete that folder to train it again.")
 
 
 def epochs_done(backup) -> int:
@@ -21,16 +45,83 @@ def epochs_done(backup) -> int:
 
 
 def restore_history(history_csv: Path, epochs: int) -> dict[str, list[float]]:
-    """The first `epochs` rows of history.csv as {metric: values}; the file is cut to them, since
-    an epoch logged after the last backup will run again."""
+    """The first `epochs` rows of history.csv as {metric: values}. Later rows are dropped: an
+    epoch logged after the last backup runs again (the file is rewritten after that epoch)."""
     if epochs == 0 or not history_csv.exists():
         return {}
     with open(history_csv, newline="") as f:
         rows = list(csv.DictReader(f))[:epochs]
     if len(rows) < epochs:
         return {}
-    with open(history_csv, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
     return {key: [float(row[key]) for row in rows] for key in rows[0] if key != "epoch"}
+
+
+# Flags after which Hydra writes no run directory (or writes sweep directories instead).
+NO_RUN_FLAGS = {"--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--multirun", "-m",
+                "--shell-completion", "-sc"}
+
+
+def saved_overrides(run_dir: Path) -> list[str] | None:
+    """The command-line overrides a run was started with (.hydra/overrides.yaml), or None."""
+    import yaml
+
+    path = Path(run_dir) / ".hydra" / "overrides.yaml"
+    if not path.exists():
+        return None
+    return [str(o) for o in yaml.safe_load(path.read_text()) or []]
+
+
+def task_overrides(args: list[str]) -> list[str]:
+    """The overrides of a command line that shape the run (not hydra.*, not flags)."""
+    return [a for a in args if not a.startswith(("-", "hydra.", "hydra/", "+hydra", "~hydra"))]
+
+
+def check_run_dir(args: list[str]) -> None:
+    """Before Hydra writes anything: `hydra.run.dir=<dir>` may point at an interrupted run of the
+    same overrides (it resumes), but never at a finished run or at another config's run."""
+    from seqexp.errors import SeqexpError
+
+    if NO_RUN_FLAGS & set(args):
+        return
+    given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.run.dir=")]
+    if not given or "${" in given[-1]:
+        return
+    run_dir = Path(given[-1])
+    refuse_finished(run_dir)
+    status = read_status(run_dir)
+    saved = saved_overrides(run_dir)
+    if status is not None and saved is not None and sorted(task_overrides(args)) != sorted(saved):
+        raise SeqexpError(
+            f"hydra.run.dir={run_dir} holds an {status} run of other overrides "
+            f"({' '.join(saved) or 'none'}), not these ({' '.join(task_overrides(args)) or 'none'}). "
+            f"Continue it with `seqexp resume {run_dir}`, or choose another hydra.run.dir.")
+
+
+def resume_command(argv: list[str]) -> int:
+    """`seqexp resume <run dir>`: continue an interrupted run with the overrides it started with."""
+    import argparse
+
+    from seqexp.errors import SeqexpError
+
+    parser = argparse.ArgumentParser(
+        prog="seqexp resume",
+        description="Continue an interrupted (Ctrl-C, SIGTERM, killed) run in its own directory "
+                    "from its last finished epoch, with the config it started with; history.csv, "
+                    "the curves and metrics.json continue where they stopped.")
+    parser.add_argument("run_dir", type=Path, help="the run directory (it holds .hydra/ and train.log)")
+    args = parser.parse_args(argv)
+    run_dir = args.run_dir
+    overrides = saved_overrides(run_dir)
+    if overrides is None:
+        raise SeqexpError(f"{run_dir} is not a seqexp run directory: it has no .hydra/overrides.yaml. "
+                          "Give the folder of one run (e.g. outputs/<date>/<time>_<data>_<model>).")
+    status = read_status(run_dir)
+    if status in FINISHED or status == "failed":
+        raise SeqexpError(f"{run_dir} has nothing to resume: it ended with status {status!r} (see its "
+                          "metrics.json). Start a new run instead.")
+    from seqexp.cli import run_hydra_app, sweep_exit_code
+
+    print(f"seqexp: resuming {run_dir} (status {status or 'unknown'}) with: "
+          f"{' '.join(overrides) or 'the defaults'}", file=sys.stderr)
+    run_hydra_app("seqexp.train:train", "train", [*overrides, f"hydra.run.dir={run_dir}"])
+    return sweep_exit_code()

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 from hydra.experimental.callback import Callback
 
+from seqexp.atomic import replacing, write_text
 from seqexp.errors import SeqexpError
 from seqexp.monitor import best_mode
 
@@ -229,12 +230,10 @@ def _fmt(value, digits=4) -> str:
 def write_csv(summary: Summary, path: Path) -> Path:
     rows = csv_rows(summary)
     fields = list(dict.fromkeys(k for row in rows for k in row))
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="") as f:
+    with replacing(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    tmp.replace(path)
     return path
 
 
@@ -379,8 +378,7 @@ def summarize(root: Path | str, out_dir: Path | str | None = None) -> Summary:
     out = Path(out_dir) if out_dir else root
     out.mkdir(parents=True, exist_ok=True)
     md = out / "summary.md"
-    md.with_suffix(".md.tmp").write_text(markdown(summary))
-    md.with_suffix(".md.tmp").replace(md)
+    write_text(md, markdown(summary))
     summary.files = [write_csv(summary, out / "summary.csv"), md,
                      plot_comparison(summary, out / "comparison.png")]
     return summary
@@ -417,9 +415,7 @@ def record_failure(run_dir: Path, err: BaseException) -> None:
     reason = str(err) if isinstance(err, SeqexpError) else f"{type(err).__name__}: {err}"
     metrics.update(status="failed", reason=reason)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-    tmp.replace(path)
+    write_text(path, json.dumps(metrics, indent=2, default=str) + "\n")
 
 
 def summarize_command(argv: list[str]) -> int:

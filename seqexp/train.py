@@ -1,8 +1,10 @@
 """The one train entrypoint: config -> data -> model -> fit -> run-directory artifacts.
 
 `train(cfg)` returns the best value of the monitored metric, so a Hydra sweeper can optimise it.
-Every file of the run directory (DESIGN.md) is written here or by the callbacks it installs;
-metrics.json is written even when the run is interrupted or fails, with the reason.
+Every file of the run directory (DESIGN.md) is written here or by the callbacks it installs,
+each atomically (seqexp.atomic). metrics.json says "running" from the start and is rewritten when
+the run completes, is interrupted (Ctrl-C, SIGTERM) or fails, with the reason; so a killed
+run never claims success.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from seqexp.atomic import write_text
 from seqexp.distribute import configure_job
 from seqexp.errors import SeqexpError
+from seqexp.interrupt import as_interrupted, stop_on_signals
 from seqexp.models.heads import TASK_HEADS, check_compatible
 from seqexp.models.metrics import resolve
 from seqexp.monitor import best_mode
-from seqexp.resume import epochs_done, restore_history
+from seqexp.resume import epochs_done, refuse_finished, restore_history
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +106,37 @@ def build(cfg: DictConfig, data_name: str, model_name: str):
 
 def train(cfg: DictConfig) -> float:
     run_dir = Path(cfg.paths.run_dir)
+    refuse_finished(run_dir)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    with run_log(run_dir / "train.log"):
+    with run_log(run_dir / "train.log"), stop_on_signals():
         log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
-        return _train(cfg, run_dir)
+        try:
+            return _train(cfg, run_dir)
+        except KeyboardInterrupt as err:
+            stop = as_interrupted(err)
+            settle_status(run_dir, "interrupted", stop.reason)
+            raise stop from None
+        except Exception as err:
+            reason = str(err) if isinstance(err, SeqexpError) else f"{type(err).__name__}: {err}"
+            settle_status(run_dir, "failed", reason)
+            raise
+
+
+def settle_status(run_dir: Path, status: str, reason: str) -> None:
+    """Replace a 'running' status that the run could not update itself."""
+    path = run_dir / "metrics.json"
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        report = {}
+    if report.get("status") in (None, "running"):
+        _write_metrics(run_dir, {**report, "status": status, "reason": reason})
 
 
 def _train(cfg: DictConfig, run_dir: Path) -> float:
     started = time.perf_counter()
     data_name, model_name = run_names(cfg)
+    _write_metrics(run_dir, {"data": data_name, "model": model_name, "status": "running", "reason": None})
     trainer = cfg.trainer
     scope = configure_job(trainer)  # thread pools, devices, tf.distribute: before TF's first op
     seed_everything(trainer.seed)
@@ -121,10 +147,10 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         _, default_loss, default_metrics = TASK_HEADS[spec.task]
         metrics = list(trainer.metrics or default_metrics)  # names, as Keras will log them
         model.compile(optimizer=instantiate(cfg.optimizer), loss=trainer.loss or default_loss,
-                      metrics=resolve(metrics))
+                      metrics=resolve(metrics), jit_compile=trainer.jit_compile)
     lines = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
-    (run_dir / "model_summary.txt").write_text("\n".join(lines) + "\n")
+    write_text(run_dir / "model_summary.txt", "\n".join(lines) + "\n")
 
     if data.val is None and trainer.monitor.startswith("val_"):
         # No validation split in this protocol (e.g. WD headlines): monitor the training value.
@@ -152,19 +178,30 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         report.update(best_epoch=None, epochs_run=0, samples_per_second=None)
         return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
 
-    reporter, stopper = _fit(cfg, model, data.train, val, run_dir, report, f"{data_name} / {model_name}")
+    title = f"{data_name} / {model_name}"
+    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title)
     history = reporter.history
     if report["status"] == "interrupted" and not history:
         _write_metrics(run_dir, {**report, "epochs_run": 0})
-        raise KeyboardInterrupt
+        raise stop
     if monitor not in history:
         raise SeqexpError(f"trainer.monitor={monitor} was never logged; logged: {sorted(history)}.")
     values = history[monitor]
     pick = max if trainer.mode == "max" else min
-    best_index = pick(range(len(values)), key=lambda i: values[i])
-    best_metrics = {k: v[best_index] for k, v in history.items()}
-    report.update(best_epoch=best_index + 1, epochs_run=len(values),
+    finite = [i for i, value in enumerate(values) if math.isfinite(value)]  # a nan epoch never wins
+    best_index = pick(finite, key=lambda i: values[i]) if finite else None
+    best_metrics = {k: v[best_index] for k, v in history.items()} if finite else {}
+    report.update(best_epoch=None if best_index is None else best_index + 1, epochs_run=len(values),
                   samples_per_second=reporter.samples_per_second)
+
+    if report["status"] in ("interrupted", "failed"):  # Ctrl-C/SIGTERM, or a nan loss
+        _write_metrics(run_dir, {**report, "best": in_target_units(best_metrics, spec),
+                                 "wall_time_s": time.perf_counter() - started})
+        if stop is not None:
+            raise stop
+        raise SeqexpError(f"Training diverged: {report['reason']}. The curves and the best "
+                          f"checkpoint so far are kept in {run_dir}; try a lower "
+                          f"optimizer.learning_rate.")
 
     checkpoint = run_dir / "checkpoints" / "best.keras"
     if checkpoint.exists():
@@ -174,26 +211,21 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         report["weights"] = "best epoch (early stopping)"
     else:
         report["weights"] = "last epoch"
-    if report["status"] == "interrupted":
-        _write_metrics(run_dir, {**report, "best": in_target_units(best_metrics, spec),
-                                 "wall_time_s": time.perf_counter() - started})
-        raise KeyboardInterrupt
     return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
 
 
 def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str):
     """model.fit with the run's callbacks, resuming from a backup if one is there.
 
-    Returns the reporter (the per-epoch history, old epochs included) and the early-stopping
-    callback (or None); `report` gets the status and, when resumed, `resumed_after_epoch`.
+    Returns the reporter (the per-epoch history, old epochs included), the early-stopping
+    callback (or None) and the Interrupted signal that stopped training (or None); `report` gets
+    the status and, when resumed, `resumed_after_epoch`.
     """
     import keras
 
-    from seqexp.callbacks import RunReporter, configured_callbacks
+    from seqexp.callbacks import RunReporter, StopOnNaN, configured_callbacks
 
     trainer = cfg.trainer
-    if trainer.steps_per_epoch:
-        train_ds = train_ds.repeat().take(trainer.steps_per_epoch)
     reporter = RunReporter(run_dir, trainer.batch_size, title=title)
     switchable = configured_callbacks(cfg.callbacks)
     backup = find(switchable, keras.callbacks.BackupAndRestore)
@@ -206,21 +238,43 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str):
         if saver is not None:  # a resumed epoch must beat the best so far to be saved
             pick = max if trainer.mode == "max" else min
             saver.best = pick(reporter.history[trainer.monitor])
-    csv_log = keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=bool(reporter.history))
+    # One endless stream of batches, `steps` per epoch: each pass over the data reshuffles (seeded),
+    # and a resumed run skips the batches of the epochs already done, so it sees exactly the
+    # batches an uninterrupted run would have seen.
+    steps = trainer.steps_per_epoch or batches_per_pass(train_ds)
+    train_ds = train_ds.repeat().skip(done * steps)
+    nan_guard = StopOnNaN()
+    stop = None
     try:
-        model.fit(train_ds, validation_data=val, epochs=trainer.epochs,
-                  callbacks=[csv_log, reporter, *switchable], verbose=trainer.verbose,
+        model.fit(train_ds, validation_data=val, epochs=trainer.epochs, steps_per_epoch=steps,
+                  callbacks=[nan_guard, reporter, *switchable], verbose=trainer.verbose,
                   shuffle=False)  # the loader shuffles the training data itself
-    except KeyboardInterrupt:
-        report.update(status="interrupted", reason="stopped by the user (Ctrl-C)")
+    except KeyboardInterrupt as err:
+        stop = as_interrupted(err)
+        report.update(status="interrupted", reason=stop.reason)
     except Exception as err:
         report.update(status="failed", reason=f"{type(err).__name__}: {err}")
         _write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
         raise
+    if nan_guard.where is not None:
+        report.update(status="failed", reason=f"nan loss: the loss became {nan_guard.loss} at "
+                                              f"{nan_guard.where}")
     stopper = find(switchable, keras.callbacks.EarlyStopping)
     if report["status"] == "completed" and stopper is not None and stopper.stopped_epoch > 0:
         report["status"] = "stopped early"
-    return reporter, stopper
+    return reporter, stopper, stop
+
+
+def batches_per_pass(dataset) -> int:
+    """Batches in one pass over a finite dataset (counted if tf.data cannot tell)."""
+    import tensorflow as tf
+
+    count = int(dataset.cardinality())
+    if count == tf.data.INFINITE_CARDINALITY:
+        raise SeqexpError("This training split never ends; set trainer.steps_per_epoch.")
+    if count == tf.data.UNKNOWN_CARDINALITY:
+        count = int(dataset.reduce(0, lambda n, _: n + 1))
+    return count
 
 
 def _finish(model, data, test, report, best_metrics, monitor, run_dir, started) -> float:
@@ -256,6 +310,4 @@ def _write_metrics(run_dir: Path, report: dict) -> None:
 
     report = {k: ({kk: clean(vv) for kk, vv in v.items()} if isinstance(v, dict) else clean(v))
               for k, v in report.items()}
-    tmp = run_dir / "metrics.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    tmp.replace(run_dir / "metrics.json")
+    write_text(run_dir / "metrics.json", json.dumps(report, indent=2, default=str) + "\n")

@@ -85,3 +85,11 @@ def test_monitor_must_be_logged(make_cfg, jena_csv):
 def test_bad_model_parameter_is_a_clear_error(make_cfg, jena_csv):
     with pytest.raises(SeqexpError, match=r"model.cell='transformer' is not one of"):
         train(make_cfg("model=gru", "model.cell=transformer", f"data.path={jena_csv}", *TINY_JENA))
+
+
+def test_optimizer_clipping_and_weight_decay_reach_keras(make_cfg):
+    from hydra.utils import instantiate
+
+    cfg = make_cfg("optimizer=adam", "optimizer.clipnorm=1.0", "optimizer.weight_decay=0.01")
+    optimizer = instantiate(cfg.optimizer)
+    assert (optimizer.clipnorm, optimizer.weight_decay, optimizer.global_clipnorm) == (1.0, 0.01, None)

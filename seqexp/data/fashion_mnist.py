@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqexp.data.download import cache_root, fetch
+from seqexp.data.download import fetch
 from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
@@ -121,12 +121,11 @@ def locate(path: str | Path | None, base_url: str, files: Mapping, cache_dir: st
             )
         return found
 
-    folder = cache_root(cache_dir) / CACHE_SUBDIR
     return {
         role: fetch(
             base_url.rstrip("/") + "/" + files[role]["name"], files[role]["name"],
-            sha256=files[role].get("sha256"), size=files[role].get("size"), cache_dir=folder,
-            how_to_provide="pass data.path=/folder/with/the/four/idx/files",
+            sha256=files[role].get("sha256"), size=files[role].get("size"), cache_dir=cache_dir,
+            subdir=CACHE_SUBDIR, how_to_provide="pass data.path=/folder/with/the/four/idx/files",
         )
         for role in ROLES
     }

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqexp.atomic import write_text
 from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
@@ -63,15 +64,43 @@ def read_column(files: Sequence[Path], column: str) -> list[str]:
     """Every value of `column`, file after file, row after row (quoted fields may hold commas)."""
     values = []
     for file in files:
-        with open(file, encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            if column not in (reader.fieldnames or []):
-                raise SeqexpError(
-                    f"data.column={column!r} is not a column of {file}; its columns are "
-                    f"{reader.fieldnames}."
-                )
-            values.extend(row[column] or "" for row in reader)
+        try:
+            with open(file, encoding="utf-8-sig", newline="") as f:
+                reader = csv.DictReader(f)
+                if reader.fieldnames is None:
+                    raise SeqexpError(
+                        f"{file} is empty; expected an NYT Articles csv whose first line names "
+                        f"its columns (data.column={column!r} among them)."
+                    )
+                if column not in reader.fieldnames:
+                    raise SeqexpError(
+                        f"data.column={column!r} is not a column of {file}; its columns are "
+                        f"{reader.fieldnames}."
+                    )
+                start = reader.line_num + 1  # the line where the next record starts
+                for row in reader:
+                    values.append(row[column] or "")
+                    start = reader.line_num + 1
+        except UnicodeDecodeError:
+            raise SeqexpError(_not_utf8(file)) from None
+        except csv.Error as err:
+            raise SeqexpError(
+                f"{file}: the record that starts on line {start} is not valid CSV ({err}); the NYT "
+                f"Articles files are comma-separated, with double quotes around fields that hold "
+                f"commas, quotes or line breaks (an unclosed quote runs on to the end of the file)."
+            ) from None
     return values
+
+
+def _not_utf8(file: Path) -> str:
+    with open(file, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as err:
+                return (f"{file} line {number} is not UTF-8 text ({err.reason} at byte {err.start} "
+                        f"of the line); the NYT Articles files are UTF-8, re-save it as UTF-8.")
+    return f"{file} is not UTF-8 text; the NYT Articles files are UTF-8, re-save it as UTF-8."
 
 
 def clean(text: str, fold_ascii=True, strip_punctuation=True, lowercase=True) -> str:
@@ -117,13 +146,11 @@ def prefix_samples(sequences: Sequence[list[int]], max_length: int | None = None
 def save_vocabulary(path: Path, vocabulary: list[str], preprocessing: dict, input_length: int):
     """vocabulary.json: what `seqexp generate` needs to turn a prompt into model input."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({
+    write_text(path, json.dumps({
         "tokens": vocabulary,  # index = position; 0 is padding
         "input_length": input_length,
         "preprocessing": preprocessing,
-    }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    }, ensure_ascii=False, indent=1) + "\n")
 
 
 def load_vocabulary(path: Path) -> dict:
@@ -139,7 +166,7 @@ def sample_report(prompts: Sequence[str], words: int, preprocessing: dict, vocab
         vocab = Vocabulary(vocabulary, preprocessing)
         results = continue_prompts(model, vocab, [str(p) for p in prompts], words)
         text = format_results(results)
-        Path(run_dir, "samples.txt").write_text(text, encoding="utf-8")
+        write_text(Path(run_dir, "samples.txt"), text)
         log.info("Greedy continuations (samples.txt):\n%s", text.rstrip())
         return {r.prompt: r.text for r in results}
 
@@ -181,6 +208,14 @@ def load_headlines(
                      "lowercase": lowercase}
     tokenised = [clean(text, **preprocessing).split() for text in kept]
 
+    if not any(len(words) >= 2 for words in tokenised):
+        raise SeqexpError(
+            f"No usable headline in column {column!r} of {', '.join(map(str, files))}: of "
+            f"{len(raw):,} rows, {len(kept):,} are left after dropping {sorted(dropped_values)} and "
+            f"none has two or more words after preprocessing, so there is no sample. Check "
+            f"data.column, data.drop and the preprocessing options (data.fold_ascii=false keeps "
+            f"non-Latin text)."
+        )
     vocabulary = fit_vocabulary(tokenised)
     index = {word: i for i, word in enumerate(vocabulary)}
     sequences = [[index[w] for w in words] for words in tokenised]
@@ -198,6 +233,13 @@ def load_headlines(
             )
     train_seqs = [sequences[i] for i in order[n_val:]]
     val_seqs = [sequences[i] for i in order[:n_val]]
+    for name, split in (("training", train_seqs), ("validation", val_seqs)):
+        if split and not any(len(seq) >= 2 for seq in split):
+            raise SeqexpError(
+                f"data.val_fraction={val_fraction} leaves {len(split)} {name} headline(s) of "
+                f"{', '.join(map(str, files))}, none with two or more words: the {name} split "
+                "has no sample. Choose another data.val_fraction or trainer.seed."
+            )
 
     x_all, _, longest = prefix_samples(sequences, max_length)
     length = x_all.shape[1] + 1

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,7 @@ WORD_INDEX_FNAME = "imdb_word_index.json"
 ENCODINGS = ("auto", "ranks", "indexed")
 PAD_SIDES = ("pre", "post")
 VALIDATION_MODES = ("last", "random")
+KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -39,16 +43,74 @@ def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     path = Path(path).expanduser()
     if not path.exists():
         raise SeqexpError(f"data.path={path} does not exist; give an imdb.npz file (Keras layout).")
+    if path.is_dir():
+        raise SeqexpError(f"data.path={path} is a folder; give an imdb.npz file (Keras layout).")
+    expected = (f"expected a NumPy .npz archive holding {list(KEYS)} like the imdb.npz that "
+                f"keras.datasets.imdb downloads")
     try:
-        with np.load(path, allow_pickle=True) as f:
-            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
-            if missing:
+        loaded = np.load(path, allow_pickle=True)
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        raise SeqexpError(f"{path} is not a readable imdb.npz file ({err}); {expected}.") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise SeqexpError(
+            f"{path} holds a single {type(loaded).__name__}, not an .npz archive; {expected}."
+        )
+    with loaded as f:
+        missing = [k for k in KEYS if k not in f.files]
+        if missing:
+            raise SeqexpError(
+                f"{path} is not an imdb.npz: it lacks {missing} (its keys are "
+                f"{sorted(f.files)}); {expected}."
+            )
+        arrays = {}
+        for key in KEYS:
+            try:
+                arrays[key] = f[key]
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
                 raise SeqexpError(
-                    f"{path} is not an imdb.npz: it lacks {missing} (it holds {sorted(f.files)})."
-                )
-            return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
-    except (OSError, ValueError) as err:
-        raise SeqexpError(f"{path} is not a readable imdb.npz file ({err}).") from None
+                    f"{path}: the array {key!r} cannot be read ({err}); the file is damaged. "
+                    f"Replace it with an intact copy."
+                ) from None
+    for split in ("train", "test"):
+        check_reviews(path, f"x_{split}", arrays[f"x_{split}"], f"y_{split}", arrays[f"y_{split}"])
+    return arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"]
+
+
+def check_reviews(path: Path, x_key: str, x: np.ndarray, y_key: str, y: np.ndarray) -> None:
+    """Every review a list of word indices (ints >= 0), one 0/1 label per review."""
+    if x.ndim not in (1, 2) or (x.ndim == 2 and not np.issubdtype(x.dtype, np.integer)):
+        raise SeqexpError(
+            f"{path}: {x_key} has shape {x.shape} and dtype {x.dtype}; expected one list of word "
+            f"indices per review (a 1-D object array of int lists, as in imdb.npz)."
+        )
+    if len(x) == 0:
+        raise SeqexpError(f"{path}: {x_key} holds no review.")
+    for i, review in enumerate(x):
+        try:
+            ids = np.asarray(review)
+        except ValueError:  # a ragged nest
+            ids = np.asarray([None])
+        if ids.size and (ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer)):
+            raise SeqexpError(
+                f"{path}: {x_key}[{i}] is not a list of integer word indices: it starts "
+                f"{repr(review)[:60]}; expected e.g. [1, 14, 22, 16, ...]."
+            )
+        if ids.size and ids.min() < 0:
+            raise SeqexpError(
+                f"{path}: {x_key}[{i}] holds the negative word index {int(ids.min())}; "
+                f"indices are 0 or more."
+            )
+    if y.ndim != 1 or len(y) != len(x):
+        raise SeqexpError(
+            f"{path}: {x_key} holds {len(x):,} reviews but {y_key} has shape {y.shape}; expected "
+            f"one label per review ({len(x):,} labels)."
+        )
+    bad = np.flatnonzero(~np.isin(y, (0, 1)))
+    if len(bad):
+        raise SeqexpError(
+            f"{path}: {y_key}[{bad[0]}] is {y[bad[0]].item()!r}; IMDB labels are 0 (negative) or 1 "
+            f"(positive) ({len(bad):,} other label(s) in {y_key})."
+        )
 
 
 def is_indexed(sequences, start_char: int | None) -> bool:

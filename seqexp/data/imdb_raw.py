@@ -15,10 +15,12 @@ import logging
 import os
 import shutil
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from seqexp.atomic import write_text
 from seqexp.data.download import cache_root, fetch
 from seqexp.data.imdb import PAD_SIDES, float_labels, pad
 from seqexp.data.pipeline import batches
@@ -42,24 +44,40 @@ def extracted(archive: Path, cache_dir=None) -> Path:
     staging = root / f"aclImdb.extracting-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     log.info("Extracting %s into %s (train/unsup left out)", archive, target)
-    with tarfile.open(archive, "r:gz") as tar:
-        members = [m for m in tar if "/train/unsup/" not in m.name + "/"]
-        tar.extractall(staging, members=members, filter="data")
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = [m for m in tar if "/train/unsup/" not in m.name + "/"]
+            tar.extractall(staging, members=members, filter="data")
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise SeqexpError(
+            f"{archive} is not a readable aclImdb_v1.tar.gz ({err}); delete it so it is "
+            f"downloaded again, or pass data.path=/path/to/aclImdb (the extracted folder)."
+        ) from None
+    if not (staging / "aclImdb").is_dir():
+        found = sorted(p.name for p in staging.iterdir())[:5]
+        shutil.rmtree(staging, ignore_errors=True)
+        raise SeqexpError(
+            f"{archive} has no aclImdb/ folder at its top (it holds {found}); it is not "
+            f"aclImdb_v1.tar.gz."
+        )
     os.replace(staging / "aclImdb", target)
     shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
-def read_reviews(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(texts, labels) of `folder`/neg and /pos in file-name order; other folders ignored."""
+def read_reviews(folder: Path, need_both: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(texts, labels) of `folder`/neg and /pos in file-name order; other folders ignored.
+
+    `need_both`: each of neg/ and pos/ must hold a review (training); else one review in all.
+    """
     import keras
 
+    layout = ("data.path must be an extracted aclImdb directory holding train/ and test/, each "
+              "with neg/ and pos/ review files (<id>_<stars>.txt)")
     missing = [name for name in CLASS_NAMES if not (folder / name).is_dir()]
     if missing:
-        raise SeqexpError(
-            f"{folder} has no {' or '.join(missing)} folder; data.path must be an extracted "
-            f"aclImdb directory holding train/ and test/, each with neg/ and pos/ review files."
-        )
+        raise SeqexpError(f"{folder} has no {' or '.join(missing)} folder; {layout}.")
     ds = keras.utils.text_dataset_from_directory(
         folder, class_names=CLASS_NAMES, batch_size=1024, shuffle=False, verbose=False
     )
@@ -67,9 +85,34 @@ def read_reviews(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     for text, label in ds.as_numpy_iterator():
         texts.append(text)
         labels.append(label)
-    if not texts:
-        raise SeqexpError(f"{folder}/neg and {folder}/pos hold no .txt review files.")
-    return np.concatenate(texts), np.concatenate(labels).astype(np.int64)
+    counts = np.bincount(np.concatenate(labels), minlength=2) if labels else np.zeros(2, int)
+    empty = [name for name, count in zip(CLASS_NAMES, counts, strict=True) if count == 0]
+    if len(empty) == 2 or (need_both and empty):
+        raise SeqexpError(
+            f"{' and '.join(str(folder / name) for name in empty)} "
+            f"{'hold' if len(empty) == 2 else 'holds'} no .txt review file; {layout}."
+        )
+    texts = np.concatenate(texts)
+    check_utf8(folder, texts)
+    return texts, np.concatenate(labels).astype(np.int64)
+
+
+def check_utf8(folder: Path, texts: np.ndarray) -> None:
+    """Every review must be UTF-8 text (TextVectorization cannot read other bytes); name the file."""
+    try:
+        for text in texts:
+            text.decode("utf-8")
+    except UnicodeDecodeError:
+        for name in CLASS_NAMES:
+            for file in sorted((folder / name).rglob("*.txt")):
+                try:
+                    file.read_bytes().decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise SeqexpError(
+                        f"{file} is not UTF-8 text (byte {err.start}: {err.reason}); every review "
+                        f"file of aclImdb is UTF-8. Re-save it as UTF-8 or remove it."
+                    ) from None
+        raise
 
 
 def vectorize(vectorizer, texts: np.ndarray, maxlen, padding, truncating) -> np.ndarray:
@@ -85,7 +128,7 @@ def vectorize(vectorizer, texts: np.ndarray, maxlen, padding, truncating) -> np.
 def save_vocabulary(model, bundle, run_dir) -> dict:
     """Write the vocabulary into the run directory: one token a line, line i holds id i - 1."""
     vocabulary = bundle.spec.vocabulary
-    (Path(run_dir) / VOCABULARY_FILE).write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
+    write_text(Path(run_dir) / VOCABULARY_FILE, "\n".join(vocabulary) + "\n")
     return {"file": VOCABULARY_FILE, "size": len(vocabulary)}
 
 
@@ -143,7 +186,7 @@ def load_imdb_raw(
                 f"data.path={root} is not a folder; give the extracted aclImdb directory."
             )
     texts, labels = read_reviews(root / "train")
-    test_texts, test_labels = read_reviews(root / "test")
+    test_texts, test_labels = read_reviews(root / "test", need_both=False)
 
     wanted = training_samples + (validation_samples or 0)
     if validation_samples is not None and wanted > len(texts) or training_samples >= len(texts):

@@ -9,10 +9,10 @@ padding / OOV marks).
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,8 +31,8 @@ GLOVE_6B_NAME = re.compile(r"^glove\.6B\.(50|100|200|300)d$")
 SPECIAL_TOKENS = ("", "[UNK]", "[START]", "[OOV]")
 
 
-def glove_lines(pretrained: str, cache_dir: str | None = None) -> tuple[Iterable[str], str]:
-    """The text lines of the GloVe source `pretrained` and a name for it in messages."""
+def glove_lines(pretrained: str, cache_dir: str | None = None) -> tuple[Iterable[bytes], str]:
+    """The lines (bytes) of the GloVe source `pretrained` and a name for it in messages."""
     if GLOVE_6B_NAME.match(pretrained) and not Path(pretrained).exists():
         archive = fetch(
             GLOVE_6B_URL,
@@ -44,7 +44,7 @@ def glove_lines(pretrained: str, cache_dir: str | None = None) -> tuple[Iterable
         )
         return _zip_lines(archive, f"{pretrained}.txt"), f"{archive}:{pretrained}.txt"
     path = Path(pretrained).expanduser()
-    if not path.exists():
+    if not path.is_file():
         raise SeqexpError(
             f"model.embedding.pretrained={pretrained} is neither an existing GloVe file nor one of "
             f"glove.6B.50d / 100d / 200d / 300d (downloaded once into the cache); give the path to "
@@ -64,7 +64,8 @@ def glove_lines(pretrained: str, cache_dir: str | None = None) -> tuple[Iterable
 
 
 def _text_lines(path: Path):
-    with open(path, encoding="utf-8") as f:
+    """The file's lines as bytes: each is decoded where its line number is known."""
+    with open(path, "rb") as f:
         yield from f
 
 
@@ -73,7 +74,25 @@ def _zip_lines(path: Path, member: str):
         if member not in archive.namelist():
             raise SeqexpError(f"{path} has no member {member}; it holds {archive.namelist()}.")
         with archive.open(member) as raw:
-            yield from io.TextIOWrapper(raw, encoding="utf-8")
+            yield from raw
+
+
+def _read_lines(lines: Iterable[bytes], source: str):
+    """(line number, text) of every line; a damaged zip or a non-UTF-8 line is a clear error."""
+    number = 0
+    try:
+        for number, raw in enumerate(lines, start=1):  # noqa: B007 - read in the except
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise SeqexpError(
+                    f"{source} line {number} is not UTF-8 text ({err.reason} at byte {err.start} "
+                    "of the line); GloVe files are UTF-8 text, one word and its numbers a line."
+                ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+        raise SeqexpError(
+            f"{source} is damaged after line {number} ({err}); replace it with an intact copy."
+        ) from None
 
 
 def glove_matrix(
@@ -87,31 +106,52 @@ def glove_matrix(
     lines, source = glove_lines(str(pretrained), cache_dir)
     wanted = {word: i for i, word in enumerate(vocabulary) if word not in SPECIAL_TOKENS}
     matrix = None
-    for number, line in enumerate(lines, start=1):
-        word, _, rest = line.rstrip("\n").partition(" ")
+    for number, line in _read_lines(lines, source):
+        if not line.strip():
+            continue  # a blank line (e.g. at the end) holds no vector
+        word, _, rest = line.rstrip("\r\n").partition(" ")
+        count = rest.count(" ") + 1 if rest else 0  # fast path: single spaces, as GloVe writes
+        if count != dim:
+            count = len(rest.split())
         if matrix is None:
-            file_dim = len(rest.split())
-            if file_dim == 0:
-                raise SeqexpError(f"{source} line 1 is not 'word v1 v2 ...': {line[:60]!r}.")
-            if dim and dim != file_dim:
+            if count == 0:
                 raise SeqexpError(
-                    f"model.embedding.dim={dim} does not match the {file_dim}-dimensional vectors "
-                    f"of {source}; set model.embedding.dim={file_dim} (or null to take it "
+                    f"{source} line 1 is not 'word v1 v2 ...': {line[:60]!r}; a GloVe file holds "
+                    "one word and its vector a line."
+                )
+            if dim and dim != count:
+                raise SeqexpError(
+                    f"model.embedding.dim={dim} does not match the {count}-dimensional vectors "
+                    f"of {source}; set model.embedding.dim={count} (or null to take it "
                     "from the file)."
                 )
-            dim = file_dim
+            dim = count
             matrix = np.zeros((len(vocabulary), dim), dtype=np.float32)
+        elif count != dim:
+            header = (" (line 1 looked like a word2vec header 'count dim'; GloVe files have none)"
+                      if number == 2 and dim == 1 else "")
+            raise SeqexpError(
+                f"{source} line {number} has {count} values for {word!r}, expected {dim} as on "
+                f"line 1: the vectors have inconsistent dimensions{header}."
+            )
         index = wanted.get(word)
         if index is None:
             continue
-        values = np.array(rest.split(), dtype=np.float32)
-        if values.shape != (dim,):
+        try:
+            matrix[index] = np.array(rest.split(), dtype=np.float32)
+        except ValueError:
+            bad = next(v for v in rest.split() if not _is_number(v))
             raise SeqexpError(
-                f"{source} line {number} has {values.size} values for {word!r}, expected {dim}."
-            )
-        matrix[index] = values
+                f"{source} line {number}: the vector of {word!r} holds {bad!r}, which is not a "
+                "number."
+            ) from None
     if matrix is None:
         raise SeqexpError(f"{source} is empty: no GloVe vectors in it.")
+    if not np.isfinite(matrix).all():
+        row = int(np.flatnonzero(~np.isfinite(matrix).all(axis=1))[0])
+        raise SeqexpError(
+            f"{source}: the vector of {vocabulary[row]!r} holds a non-finite value (nan or inf)."
+        )
     found = np.flatnonzero(np.any(matrix != 0, axis=1))
     covered = {vocabulary[i] for i in found}
     missing = [word for word in wanted if word not in covered]
@@ -124,3 +164,11 @@ def glove_matrix(
         "missing_examples": missing[:20],
     }
     return matrix, facts
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from seqexp.data.spec import INPUT_KINDS, DataSpec
 from seqexp.errors import SeqexpError
@@ -32,10 +33,29 @@ def accepts(*input_kinds: str):
 def check_compatible(builder, input_kind: str, model_name: str, data_name: str) -> None:
     kinds = getattr(builder, "input_kinds", ())
     if input_kind not in kinds:
+        options = models_for(input_kind)
         raise SeqexpError(
             f"model={model_name} cannot take the {input_kind} input of data={data_name}: it takes "
-            f"{' or '.join(kinds) or 'no known input'}. Pick a model built for {input_kind} input."
+            f"{' or '.join(kinds) or 'no known input'}. Pick a model built for {input_kind} input"
+            + (f": model={', '.join(options)}." if options else ".")
         )
+
+
+def models_for(input_kind: str) -> list[str]:
+    """The model options of conf/model whose builder takes `input_kind` (read from @accepts)."""
+    from hydra.utils import get_method
+    from omegaconf import OmegaConf
+
+    options = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "conf" / "model").glob("*.yaml")):
+        target = OmegaConf.load(path).get("_target_")
+        try:
+            kinds = getattr(get_method(target), "input_kinds", ()) if target else ()
+        except Exception:  # an option whose builder cannot be imported is not a suggestion
+            continue
+        if input_kind in kinds:
+            options.append(path.stem)
+    return options
 
 
 def output_units(spec: DataSpec) -> int:
@@ -72,7 +92,7 @@ def task_head(x, spec: DataSpec):
     import keras
 
     activation = TASK_HEADS[spec.task][0]
-    return keras.layers.Dense(output_units(spec), activation=activation, name="head")(x)
+    return keras.layers.Dense(output_units(spec), activation=activation, name="head", dtype="float32")(x)
 
 
 def as_list(value) -> list:

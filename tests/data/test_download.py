@@ -30,11 +30,39 @@ def test_downloads_once_records_hash_and_reuses_cache(tmp_path, source):
     assert fetch(source.as_uri(), "data.zip", size=1100, cache_dir=cache) == got
 
 
-def test_damaged_cache_is_downloaded_again(tmp_path, source):
+def test_damaged_cache_is_moved_aside_and_downloaded_again(tmp_path, source):
     cache = tmp_path / "cache"
     fetch(source.as_uri(), "data.zip", cache_dir=cache)
-    (cache / "data.zip").write_bytes(b"jena bytes " * 99 + b"tampered!!!")  # same size
+    tampered = b"jena bytes " * 99 + b"tampered!!!"  # same size, another sha256 than recorded
+    (cache / "data.zip").write_bytes(tampered)
     assert fetch(source.as_uri(), "data.zip", cache_dir=cache).read_bytes() == source.read_bytes()
+    assert (cache / "data.zip.corrupt").read_bytes() == tampered  # kept for a look, never used
+
+
+def test_a_download_that_differs_from_the_recorded_hash_is_refused(tmp_path, source):
+    cache = tmp_path / "cache"
+    fetch(source.as_uri(), "data.zip", cache_dir=cache)
+    (cache / "data.zip").unlink()
+    source.write_bytes(b"other bytes")
+    with pytest.raises(SeqexpError, match=r"recorded in .*data.zip.sha256 at the first download.*"
+                                          r"delete .*data.zip.sha256 to accept it"):
+        fetch(source.as_uri(), "data.zip", cache_dir=cache)
+    assert sorted(p.name for p in cache.iterdir()) == ["data.zip.sha256"]
+
+
+def test_subdir_and_offline_message_after_a_damaged_copy(tmp_path):
+    cache = tmp_path / "cache"
+    (cache / "sub").mkdir(parents=True)
+    (cache / "sub" / "f.gz").write_bytes(b"short")
+    with pytest.raises(SeqexpError) as err:
+        fetch("http://127.0.0.1:9/f.gz", "f.gz", size=100, cache_dir=cache, subdir="sub",
+              how_to_provide="pass data.path=/folder")
+    message = str(err.value)
+    assert f"The cached copy at {cache / 'sub' / 'f.gz'} was damaged (it has 5 bytes, expected 100)" \
+        in message
+    assert f"moved to {cache / 'sub' / 'f.gz.corrupt'} and not used" in message
+    assert "to a folder that holds sub/f.gz" in message and message.endswith("data.path=/folder.")
+    assert sorted(p.name for p in (cache / "sub").iterdir()) == ["f.gz.corrupt"]
 
 
 def test_pinned_hash_mismatch_leaves_nothing_in_cache(tmp_path, source):

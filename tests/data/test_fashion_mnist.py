@@ -232,6 +232,8 @@ def test_downloads_into_the_cache_checked_then_reuses_it(make_cfg, fashion, tmp_
         load(make_cfg, *offline)
     assert "data.path=/folder/with/the/four/idx/files" in str(err.value)
     assert not (cache / "fashion-mnist" / FILES["test_images"]).exists()
+    assert (cache / "fashion-mnist" / (FILES["test_images"] + ".corrupt")).read_bytes() == b"x" * 10
+    assert "was damaged (it has 10 bytes, expected" in str(err.value)
     assert not list((cache / "fashion-mnist").glob("*.part"))
 
 

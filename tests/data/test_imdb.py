@@ -162,13 +162,15 @@ def test_the_cached_download_is_used_and_checked(tmp_path, tiny_npz, make_cfg):
     assert bundle.spec.info["word_index"] == str(cache / "imdb_word_index.json")
     assert bundle.spec.vocabulary[4:6] == ["the", "and"]
     assert bundle.spec.info["reviews"] == {"train": 1, "val": 2, "test": 1}
-    # A damaged cached copy is not used: it is dropped and fetched again (here: offline).
+    # A damaged cached copy is not used: it is moved aside and fetched again (here: offline).
+    original = cached.read_bytes()
     with pytest.raises(SeqexpError) as err:
         load_imdb(url="http://127.0.0.1:9/imdb.npz", sha256="0" * 64, cache_dir=str(cache),
                   word_index=None)
-    assert "No copy was found in the cache" in str(err.value)
+    assert f"The cached copy at {cached} was damaged (its sha256 is" in str(err.value)
+    assert f"moved to {cache / 'imdb.npz.corrupt'} and not used" in str(err.value)
     assert "pass data.path=/path/to/imdb.npz" in str(err.value)
-    assert not cached.exists()
+    assert not cached.exists() and (cache / "imdb.npz.corrupt").read_bytes() == original
 
 
 @pytest.mark.skipif(not SHARED_IMDB.exists(),

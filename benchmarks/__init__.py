@@ -1,0 +1,8 @@
+"""seqexp's performance benchmark: `make bench` (python -m benchmarks.run).
+
+Side by side in one run, on synthetic data of the real shapes: training step time of seqexp's
+path against the same Keras model on in-memory tensors and against the reference notebooks' way
+(training.py), the Jena input pipeline against DLwP's generator (pipeline.py), start-up
+(startup.py), peak memory (memory.py) and sweep throughput (sweep.py). Results go to
+results.json and results.md.
+"""

@@ -1,0 +1,119 @@
+"""Run every benchmark of issue 8 side by side and write results.json and results.md.
+
+    python -m benchmarks.run [--size tiny|full] [--out benchmarks/results] [--only training,...]
+
+`full` (make bench, ~12 min on 2 cores) uses the real data shapes; `tiny` (make bench-tiny,
+the test suite) runs every measurement at a toy size to prove the benchmark works. Synthetic
+data files (~1 GB at full size) and the runs' directories go to --work (default: the user's
+cache, outside the repository); the data files are written once and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+PARTS = ("pipeline", "training", "startup", "memory", "sweep")
+
+
+def machine() -> str:
+    """CPU model, cores and memory, without host names or paths."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count()
+    memory = ""
+    try:
+        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines()
+                      if x.startswith("MemTotal")).split()[1])
+        memory = f", {kb / 1024 ** 2:.0f} GB RAM"
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {cores} CPU cores{memory}, no GPU used, {platform.system()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=("tiny", "full"), default="full")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--work", type=Path, default=None,
+                        help="scratch folder for the synthetic data and the runs "
+                             "(default: $XDG_CACHE_HOME or ~/.cache, then seqexp-bench)")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"comma-separated parts to run (default: all of {','.join(PARTS)})")
+    args = parser.parse_args(argv)
+    parts = [p for p in args.only.split(",") if p]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s) {sorted(unknown)}; choose from {PARTS}")
+
+    # Progress on stderr; seqexp's own INFO records (train() raises the root level) stay quiet.
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING)
+    logging.getLogger().addHandler(console)
+    progress = logging.StreamHandler(sys.stderr)
+    progress.setFormatter(logging.Formatter("[bench] %(message)s"))
+    bench_log = logging.getLogger("benchmarks")
+    bench_log.addHandler(progress)
+    bench_log.setLevel(logging.INFO)
+    bench_log.propagate = False
+
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*shuffle=True. was passed.*")
+
+    import keras
+    import tensorflow as tf
+
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    data = (args.work or cache / "seqexp-bench").expanduser().resolve() / args.size
+    data.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = {"meta": {
+        "size": args.size, "machine": machine(), "python": platform.python_version(),
+        "tensorflow": tf.__version__, "keras": keras.__version__,
+        "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average_at_start": list(os.getloadavg()),
+    }}
+    for part in PARTS:
+        if part not in parts:
+            continue
+        bench_log.info("%s ...", part)
+        t = time.perf_counter()
+        module = __import__(f"benchmarks.{part}", fromlist=["run"])
+        results[part] = module.run(args.size) if part == "pipeline" else module.run(args.size, data)
+        bench_log.info("%s done in %.0f s", part, time.perf_counter() - t)
+    results["meta"]["wall_s"] = time.perf_counter() - started
+    results["meta"]["load_average_at_end"] = list(os.getloadavg())
+
+    from benchmarks.report import markdown, targets
+
+    results["targets"] = targets(results)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "results.md").write_text(markdown(results))
+    print(markdown(results))
+    bench_log.info("wrote %s and %s", out / "results.json", out / "results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""trainer.mixed_precision and trainer.jit_compile: each trains a tiny Jena run to a finite loss,
+with the precision and compilation it asks for, and neither leaks into the next run."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import keras
+import pytest
+
+from seqexp.train import train
+from tests.conftest import TINY_JENA
+
+
+def finite_run(run_dir) -> dict:
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "completed"
+    assert all(math.isfinite(v) for v in metrics["best"].values()), metrics["best"]
+    assert all(math.isfinite(v) for v in metrics["test"].values()), metrics["test"]
+    return metrics
+
+
+@pytest.fixture(autouse=True)
+def float32_after():
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def test_mixed_precision_trains_in_float16_with_a_float32_head(make_cfg, jena_csv, tmp_path):
+    best = train(make_cfg("model=lstm", f"data.path={jena_csv}", *TINY_JENA,
+                          "trainer.mixed_precision=true"))
+    assert math.isfinite(best)
+    finite_run(tmp_path / "run")
+    assert keras.mixed_precision.global_policy().name == "mixed_float16"
+    model = keras.models.load_model(tmp_path / "run" / "checkpoints" / "best.keras")
+    lstm = next(layer for layer in model.layers if isinstance(layer, keras.layers.LSTM))
+    assert lstm.compute_dtype == "float16" and lstm.variable_dtype == "float32"
+    head = model.get_layer("head")
+    assert head.compute_dtype == "float32" and model.output.dtype == "float32"
+
+    # The next run in this process, without the option, is float32 again.
+    train(make_cfg("model=lstm", f"data.path={jena_csv}", *TINY_JENA, run_dir=tmp_path / "next"))
+    assert keras.mixed_precision.global_policy().name == "float32"
+    finite_run(tmp_path / "next")
+
+
+@pytest.mark.parametrize("model", ["conv1d", "gru"])
+@pytest.mark.parametrize("jit", [True, False])
+def test_jit_compile_option_reaches_compile_and_trains(make_cfg, jena_csv, tmp_path, monkeypatch,
+                                                       model, jit):
+    seen = {}
+    compile_ = keras.Model.compile
+
+    def spy(self, *args, **kwargs):
+        seen["jit_compile"] = kwargs.get("jit_compile")
+        return compile_(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "compile", spy)
+    best = train(make_cfg(f"model={model}", f"data.path={jena_csv}", *TINY_JENA,
+                          f"trainer.jit_compile={str(jit).lower()}"))
+    assert seen["jit_compile"] is jit
+    assert math.isfinite(best)
+    finite_run(tmp_path / "run")
