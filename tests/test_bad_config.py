@@ -306,3 +306,10 @@ def _clean_hydra():
     from hydra.core.global_hydra import GlobalHydra
 
     GlobalHydra.instance().clear()
+
+
+def test_hydra_full_error_shows_the_traceback_of_a_user_error(tmp_path, capsys, monkeypatch):
+    """The one-paragraph message is the default; HYDRA_FULL_ERROR=1 lets the exception through."""
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "1")
+    with pytest.raises(SeqexpError, match="trainer.epochs=0"):
+        run_cli(["train", "trainer.epochs=0", f"hydra.run.dir={tmp_path / 'run'}"], capsys)

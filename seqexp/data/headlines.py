@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from seqexp.atomic import write_text
+from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
@@ -94,13 +95,8 @@ def read_column(files: Sequence[Path], column: str) -> list[str]:
 
 def _not_utf8(file: Path) -> str:
     with open(file, "rb") as f:
-        for number, line in enumerate(f, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as err:
-                return (f"{file} line {number} is not UTF-8 text ({err.reason} at byte {err.start} "
-                        f"of the line); the NYT Articles files are UTF-8, re-save it as UTF-8.")
-    return f"{file} is not UTF-8 text; the NYT Articles files are UTF-8, re-save it as UTF-8."
+        where = first_non_utf8_line(f) or "is not UTF-8 text"
+    return f"{file} {where}; the NYT Articles files are UTF-8, re-save it as UTF-8."
 
 
 def clean(text: str, fold_ascii=True, strip_punctuation=True, lowercase=True) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from seqexp.data.download import fetch
+from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
@@ -132,13 +133,8 @@ def _bad_line(open_text, where: str, header: list[str]) -> str | None:
 def _not_text(open_text, where: str) -> str:
     """Where a file that should be a UTF-8 csv first stops being one."""
     with open_text(binary=True) as f:
-        for number, line in enumerate(f, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as err:
-                return (f"{where} is not a text CSV: line {number} is not UTF-8 ({err.reason} at "
-                        f"byte {err.start} of the line); give the Jena csv or its zip.")
-    return f"{where} is not a UTF-8 text CSV; give the Jena csv or its zip."
+        bad_line = first_non_utf8_line(f)
+    return f"{where} is not a text CSV: {bad_line or 'it is not UTF-8'}; give the Jena csv or its zip."
 
 
 def split_rows(split: dict, n_rows: int, source: str | Path | None = None) -> dict[str, tuple[int, int]]:
