@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -45,19 +45,31 @@ def quiet_env() -> dict:
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 
 
-def run_measured(cmd: list[str], cwd: Path | None = None) -> dict:
-    """Run `cmd` to the end: its wall time, exit code, output and peak RSS (bytes).
+# Runs the command given as argv[2:] and writes its wall time, exit status and rusage to the JSON
+# file argv[1]. This small helper is the command's parent, not the benchmark: a child's
+# ru_maxrss starts from its parent's RSS at fork time, and the benchmark's own process holds
+# TensorFlow and the training data (several GB), which would be counted for every command.
+HELPER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as f:
+    json.dump({"wall_s": time.perf_counter() - started,
+               "returncode": os.waitstatus_to_exitcode(status),
+               "peak_rss_bytes": usage.ru_maxrss * 1024}, f)  # ru_maxrss is in KiB on Linux
+"""
 
-    The peak RSS is that of `cmd` alone: os.wait4 reports the rusage of the one child it reaps.
-    """
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=quiet_env(), stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {"wall_s": wall, "returncode": proc.returncode, "stdout": out.read(),
-                "stderr": err.read()[-3000:],
-                "peak_rss_bytes": usage.ru_maxrss * 1024}  # ru_maxrss is in KiB on Linux
+
+def run_measured(cmd: list[str], cwd: Path | None = None) -> dict:
+    """Run `cmd` to the end: its wall time, exit code, output and peak RSS (bytes)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        out, err = Path(tmp) / "out", Path(tmp) / "err"
+        with open(out, "w") as stdout, open(err, "w") as stderr:
+            subprocess.run([sys.executable, "-c", HELPER, str(report), *cmd], cwd=cwd,
+                           env=quiet_env(), stdout=stdout, stderr=stderr, check=False)
+        if not report.exists():
+            raise RuntimeError(f"could not run {cmd}: {err.read_text()[-3000:]}")
+        result = json.loads(report.read_text())
+        return {**result, "stdout": out.read_text(), "stderr": err.read_text()[-3000:]}

@@ -324,5 +324,5 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
 
 
 def run(size: str, folder: Path, cases=None) -> dict:
-    reps, epochs = (3, 3) if size == "full" else (1, 2)
+    reps, epochs = (4, 3) if size == "full" else (1, 2)
     return {name: bench_case(name, size, folder, reps, epochs) for name in (cases or CASES)}
