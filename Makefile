@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast lint format smoke bench sample clean
+.PHONY: install test test-fast lint format smoke bench bench-tiny sample clean
 
 install:  ## virtualenv + seqexp (editable) + dev tools
 	$(PYTHON) -m venv $(VENV)
@@ -17,15 +17,15 @@ test-fast:  ## skip the tests marked slow
 	$(BIN)/pytest -m "not slow"
 
 lint:
-	$(BIN)/ruff check seqexp tests scripts
+	$(BIN)/ruff check seqexp tests scripts benchmarks
 
 format:
-	$(BIN)/ruff check --fix seqexp tests scripts
+	$(BIN)/ruff check --fix seqexp tests scripts benchmarks
 
 smoke:  ## the first run: bundled synthetic sample, offline, < 1 min
 	$(BIN)/seqexp train experiment=smoke
 
-bench:  ## issue 8's benchmark, side by side on this machine (~12 min): benchmarks/results/results.{json,md}
+bench:  ## the performance benchmark, side by side on this machine (~10 min): benchmarks/results/results.{json,md}
 	$(BIN)/python -m benchmarks.run --size full --out benchmarks/results
 
 bench-tiny:  ## the same benchmark at a toy size (~1.5 min): proves it runs, measures nothing

@@ -61,13 +61,23 @@ def run_names(cfg: DictConfig) -> tuple[str, str]:
     return cfg.data._target_.rsplit(".", 1)[-1], cfg.model._target_.rsplit(".", 1)[-1]
 
 
-def seed_everything(seed: int) -> None:
-    """Same seed, same history on CPU: Python, NumPy and TF seeds plus deterministic TF ops."""
+def seed_everything(seed: int, jit_compile: bool = False) -> None:
+    """Same seed, same history on CPU: Python, NumPy and TF seeds plus deterministic TF ops.
+
+    Keras never XLA-compiles while TF's op determinism is on, so `trainer.jit_compile=true`
+    turns it off (for this run: the setting is process-wide) and says so.
+    """
     import keras
     import tensorflow as tf
+    from tensorflow.python.framework.config import disable_op_determinism
 
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if jit_compile:
+        disable_op_determinism()
+        log.warning("trainer.jit_compile=true: TensorFlow's deterministic ops are off (Keras does "
+                    "not XLA-compile with them on), so reruns of this seed may differ slightly.")
+    else:
+        tf.config.experimental.enable_op_determinism()
 
 
 def in_target_units(metrics: dict, spec) -> dict:
@@ -139,7 +149,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
     _write_metrics(run_dir, {"data": data_name, "model": model_name, "status": "running", "reason": None})
     trainer = cfg.trainer
     scope = configure_job(trainer)  # thread pools, devices, tf.distribute: before TF's first op
-    seed_everything(trainer.seed)
+    seed_everything(trainer.seed, trainer.jit_compile)
     with scope:  # model and optimizer variables live on the strategy's devices
         data, model = build(cfg, data_name, model_name)
         spec = data.spec

@@ -50,6 +50,8 @@ def test_same_seed_gives_identical_history(make_cfg, jena_csv, tmp_path):
                        "trainer.epochs=2", run_dir=tmp_path / name))
         runs.append((tmp_path / name / "history.csv").read_text())
     assert runs[0] == runs[1] and len(runs[0].splitlines()) == 3
+    metrics = json.loads((tmp_path / "first" / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 2 and metrics["samples_per_second"] > 0  # 2 x 2 steps of 16
     train(make_cfg("model=lstm_dropout", f"data.path={jena_csv}", *TINY_JENA, "trainer.epochs=2",
                    "trainer.seed=1", run_dir=tmp_path / "other"))
     assert (tmp_path / "other" / "history.csv").read_text() != runs[0]
