@@ -81,6 +81,8 @@ def check_run_dir(args: list[str]) -> None:
     same overrides (it resumes), but never at a finished run or at another config's run."""
     from seqexp.errors import SeqexpError
 
+    if {"-m", "--multirun"} & set(args):
+        check_sweep_dir(args)
     if NO_RUN_FLAGS & set(args):
         return
     given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.run.dir=")]
@@ -95,6 +97,24 @@ def check_run_dir(args: list[str]) -> None:
             f"hydra.run.dir={run_dir} holds an {status} run of other overrides "
             f"({' '.join(saved) or 'none'}), not these ({' '.join(task_overrides(args)) or 'none'}). "
             f"Continue it with `seqexp resume {run_dir}`, or choose another hydra.run.dir.")
+
+
+def check_sweep_dir(args: list[str]) -> None:
+    """A sweep never runs into `hydra.sweep.dir=<dir>` that holds finished runs: its jobs would
+    land in the same job folders."""
+    from seqexp.errors import SeqexpError
+
+    given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.sweep.dir=")]
+    if not given or "${" in given[-1] or "--cfg" in args or "-c" in args:
+        return
+    finished = sorted(p.parent.name for p in Path(given[-1]).glob("*/metrics.json")
+                      if read_status(p.parent) in FINISHED)
+    if finished:
+        raise SeqexpError(
+            f"hydra.sweep.dir={given[-1]} already holds {len(finished)} finished run(s) "
+            f"({', '.join(finished[:5])}{', ...' if len(finished) > 5 else ''}); a new sweep there "
+            f"would write into the same job folders. Choose another hydra.sweep.dir (the default "
+            f"is a new timestamped folder), or delete that one to sweep again.")
 
 
 def resume_command(argv: list[str]) -> int:

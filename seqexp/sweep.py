@@ -24,10 +24,11 @@ from hydra.experimental.callback import Callback
 from seqexp.atomic import replacing, write_text
 from seqexp.errors import SeqexpError
 from seqexp.monitor import best_mode
+from seqexp.resume import FINISHED
 
 log = logging.getLogger(__name__)
 
-OK_STATUSES = ("completed", "stopped early")
+OK_STATUSES = FINISHED  # a run that ended well
 NO_METRICS = "no metrics.json (still running, killed, or crashed before writing it)"
 
 
@@ -411,6 +412,8 @@ def record_failure(run_dir: Path, err: BaseException) -> None:
     except json.JSONDecodeError:
         metrics = {}
     if metrics.get("status") == "failed" and metrics.get("reason"):
+        return
+    if metrics.get("status") in FINISHED:  # a finished run this job refused to train over
         return
     reason = str(err) if isinstance(err, SeqexpError) else f"{type(err).__name__}: {err}"
     metrics.update(status="failed", reason=reason)

@@ -218,3 +218,15 @@ def test_runs_started_together_get_their_own_directories(tmp_path):
     logs = sorted((tmp_path / "outputs").glob("*/*/train.log"))
     assert len(logs) == 2 and logs[0].parent != logs[1].parent
     assert all(log.parent.name.endswith("_jena_gru") for log in logs)
+
+
+def test_a_sweep_never_runs_into_a_sweep_dir_with_finished_runs(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    (sweep_dir / "0_jena_gru").mkdir(parents=True)
+    finished = json.dumps({"status": "completed"})
+    (sweep_dir / "0_jena_gru" / "metrics.json").write_text(finished)
+    from seqexp.cli import main
+
+    assert main(["train", "-m", "experiment=smoke", "model.units=8,16", f"hydra.sweep.dir={sweep_dir}"]) == 2
+    assert (sweep_dir / "0_jena_gru" / "metrics.json").read_text() == finished
+    assert sorted(p.name for p in sweep_dir.iterdir()) == ["0_jena_gru"]  # nothing else written

@@ -171,9 +171,10 @@ def test_record_failure_keeps_a_reason_train_already_wrote(tmp_path):
     assert json.loads((tmp_path / "b" / "metrics.json").read_text())["reason"] == "ValueError: during fit"
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "metrics.json").write_text(json.dumps({"status": "completed", "best": {}}))
-    record_failure(tmp_path / "c", KeyError("extras"))  # failed after metrics.json was written
-    assert json.loads((tmp_path / "c" / "metrics.json").read_text()) == {
-        "status": "failed", "best": {}, "reason": "KeyError: 'extras'"}
+    # a job pointed at a finished run is refused (seqexp.resume.refuse_finished): the earlier
+    # result must survive the failure record
+    record_failure(tmp_path / "c", SeqexpError("already holds a run that ended with status 'completed'"))
+    assert json.loads((tmp_path / "c" / "metrics.json").read_text()) == {"status": "completed", "best": {}}
 
 
 def test_runs_rank_by_the_training_rule_for_mode():
