@@ -89,6 +89,7 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
         super().__init__()
         self.epoch = 0
         self.where: str | None = None  # "epoch 3, batch 17" once the loss is nan or inf
+        self.loss: float | None = None  # the loss there
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch

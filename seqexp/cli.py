@@ -120,21 +120,17 @@ def main(argv: list[str] | None = None) -> int:
         print(usage(), file=sys.stderr)
         return 2
     target, config_name, _ = COMMANDS[command]
-    if config_name is None:  # a plain command: it parses its own arguments
-        module_name, function_name = target.split(":")
-        try:
+    try:
+        if config_name is None:  # a plain command: it parses its own arguments
+            module_name, function_name = target.split(":")
             return getattr(importlib.import_module(module_name), function_name)(rest)
-        except SeqexpError as err:
-            print(f"seqexp: error: {err}", file=sys.stderr)
-            return 2
-    if command == "train":
-        from seqexp.resume import check_run_dir
+        if command == "train":
+            from seqexp.resume import check_run_dir
 
-        try:
             check_run_dir(rest)  # before Hydra writes .hydra/ into the folder
-        except SeqexpError as err:
-            print(f"seqexp: error: {err}", file=sys.stderr)
-            return 2
+    except SeqexpError as err:
+        print(f"seqexp: error: {err}", file=sys.stderr)
+        return 2
     run_hydra_app(target, config_name, rest)
     return sweep_exit_code()
 

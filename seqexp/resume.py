@@ -15,6 +15,9 @@ import json
 import sys
 from pathlib import Path
 
+from seqexp.atomic import write_text
+from seqexp.errors import SeqexpError
+
 FINISHED = ("completed", "stopped early")  # statuses of a run with nothing left to train
 
 
@@ -26,10 +29,27 @@ def read_status(run_dir: Path) -> str | None:
         return None
 
 
+def failure_reason(err: BaseException) -> str:
+    """How a failure reads in metrics.json: a user error in its own words, else the exception."""
+    return str(err) if isinstance(err, SeqexpError) else f"{type(err).__name__}: {err}"
+
+
+def settle_status(run_dir: Path, status: str, reason: str) -> None:
+    """Record how a run ended unless it already did: only a missing or 'running' status is
+    replaced, so the reason train wrote, or an earlier finished run, stays as it is."""
+    path = Path(run_dir) / "metrics.json"
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        report = {}
+    if report.get("status") not in (None, "running"):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps({**report, "status": status, "reason": reason}, indent=2) + "\n")
+
+
 def refuse_finished(run_dir: Path) -> None:
     """A folder that holds a finished run is never trained over: nothing written is lost."""
-    from seqexp.errors import SeqexpError
-
     status = read_status(run_dir)
     if status in FINISHED or status == "failed":
         raise SeqexpError(
@@ -79,8 +99,6 @@ def task_overrides(args: list[str]) -> list[str]:
 def check_run_dir(args: list[str]) -> None:
     """Before Hydra writes anything: `hydra.run.dir=<dir>` may point at an interrupted run of the
     same overrides (it resumes), but never at a finished run or at another config's run."""
-    from seqexp.errors import SeqexpError
-
     if {"-m", "--multirun"} & set(args):
         check_sweep_dir(args)
     if NO_RUN_FLAGS & set(args):
@@ -102,8 +120,6 @@ def check_run_dir(args: list[str]) -> None:
 def check_sweep_dir(args: list[str]) -> None:
     """A sweep never runs into `hydra.sweep.dir=<dir>` that holds finished runs: its jobs would
     land in the same job folders."""
-    from seqexp.errors import SeqexpError
-
     given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.sweep.dir=")]
     if not given or "${" in given[-1] or "--cfg" in args or "-c" in args:
         return
@@ -120,8 +136,6 @@ def check_sweep_dir(args: list[str]) -> None:
 def resume_command(argv: list[str]) -> int:
     """`seqexp resume <run dir>`: continue an interrupted run with the overrides it started with."""
     import argparse
-
-    from seqexp.errors import SeqexpError
 
     parser = argparse.ArgumentParser(
         prog="seqexp resume",

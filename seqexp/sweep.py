@@ -24,7 +24,7 @@ from hydra.experimental.callback import Callback
 from seqexp.atomic import replacing, write_text
 from seqexp.errors import SeqexpError
 from seqexp.monitor import best_mode
-from seqexp.resume import FINISHED
+from seqexp.resume import FINISHED, failure_reason, settle_status
 
 log = logging.getLogger(__name__)
 
@@ -405,20 +405,9 @@ class SweepSummary(Callback):
 
 
 def record_failure(run_dir: Path, err: BaseException) -> None:
-    """Make sure a failed job's metrics.json says failed and why (the summary reads it)."""
-    path = Path(run_dir) / "metrics.json"
-    try:
-        metrics = json.loads(path.read_text()) if path.exists() else {}
-    except json.JSONDecodeError:
-        metrics = {}
-    if metrics.get("status") == "failed" and metrics.get("reason"):
-        return
-    if metrics.get("status") in FINISHED:  # a finished run this job refused to train over
-        return
-    reason = str(err) if isinstance(err, SeqexpError) else f"{type(err).__name__}: {err}"
-    metrics.update(status="failed", reason=reason)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, json.dumps(metrics, indent=2, default=str) + "\n")
+    """Make sure a failed job's metrics.json says failed and why (the summary reads it). A reason
+    train already wrote, or a finished run this job refused to train over, stays as it is."""
+    settle_status(run_dir, "failed", failure_reason(err))
 
 
 def summarize_command(argv: list[str]) -> int:

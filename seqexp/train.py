@@ -27,7 +27,7 @@ from seqexp.interrupt import as_interrupted, stop_on_signals
 from seqexp.models.heads import TASK_HEADS, check_compatible
 from seqexp.models.metrics import resolve
 from seqexp.monitor import best_mode
-from seqexp.resume import epochs_done, refuse_finished, restore_history
+from seqexp.resume import epochs_done, failure_reason, refuse_finished, restore_history, settle_status
 
 log = logging.getLogger(__name__)
 
@@ -127,20 +127,8 @@ def train(cfg: DictConfig) -> float:
             settle_status(run_dir, "interrupted", stop.reason)
             raise stop from None
         except Exception as err:
-            reason = str(err) if isinstance(err, SeqexpError) else f"{type(err).__name__}: {err}"
-            settle_status(run_dir, "failed", reason)
+            settle_status(run_dir, "failed", failure_reason(err))
             raise
-
-
-def settle_status(run_dir: Path, status: str, reason: str) -> None:
-    """Replace a 'running' status that the run could not update itself."""
-    path = run_dir / "metrics.json"
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, ValueError):
-        report = {}
-    if report.get("status") in (None, "running"):
-        _write_metrics(run_dir, {**report, "status": status, "reason": reason})
 
 
 def _train(cfg: DictConfig, run_dir: Path) -> float:

@@ -14,6 +14,7 @@ import logging
 import os
 from pathlib import Path
 
+from seqexp.atomic import write_text
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ def fetch(
             + f".{accept}"
         )
     if sha256 is None:
-        record.write_text(sha256_of(part) + "\n")
+        write_text(record, sha256_of(part) + "\n")
     os.replace(part, target)
     log.info("Downloaded %s to %s", fname, target)
     return target

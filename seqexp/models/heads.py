@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from seqexp.data.spec import INPUT_KINDS, DataSpec
 from seqexp.errors import SeqexpError
@@ -46,8 +45,10 @@ def models_for(input_kind: str) -> list[str]:
     from hydra.utils import get_method
     from omegaconf import OmegaConf
 
+    from seqexp.cli import CONF_DIR
+
     options = []
-    for path in sorted((Path(__file__).resolve().parents[1] / "conf" / "model").glob("*.yaml")):
+    for path in sorted((CONF_DIR / "model").glob("*.yaml")):
         target = OmegaConf.load(path).get("_target_")
         try:
             kinds = getattr(get_method(target), "input_kinds", ()) if target else ()
