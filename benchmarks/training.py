@@ -1,6 +1,6 @@
 """Training step time three ways, interleaved in one process, on synthetic data of the real shapes.
 
-(a) seqexp: `seqexp.train.train(cfg)` on the config `seqexp train <overrides>` composes, every
+(a) seqexp: `seqexp.run.train.train(cfg)` on the config `seqexp train <overrides>` composes, every
     callback a user has (checkpoint, backup, TensorBoard, history and curves, NaN guard) on, early
     stopping off so every run has its epochs; verbose=0.
 (b) floor: the same model (same builder, same seed, same compile) fitted on the batches (a)
@@ -71,7 +71,7 @@ def compose(run_dir: Path, overrides: list[str]):
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import open_dict
 
-    from seqexp.cli import CONF_DIR
+    from seqexp.config import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = hydra_compose("train", overrides=[f"paths.run_dir={run_dir}", *overrides],
@@ -129,10 +129,10 @@ def epoch_timer(until_last_batch: bool = False):
 @contextmanager
 def timing_seqexp(timer):
     """Add `timer` to the callbacks seqexp's train() builds, for the duration of one run."""
-    import seqexp.callbacks as callbacks
+    import seqexp.run.callbacks as callbacks
 
     original = callbacks.configured_callbacks
-    callbacks.configured_callbacks = lambda cfg: [*original(cfg), timer]
+    callbacks.configured_callbacks = lambda cfg, monitor: [*original(cfg, monitor), timer]
     try:
         yield
     finally:
@@ -150,7 +150,7 @@ def determinism(on: bool) -> None:
 
 
 def run_seqexp(cfg):
-    from seqexp.train import train
+    from seqexp.run.train import train
 
     timer = epoch_timer(until_last_batch=True)
     with timing_seqexp(timer):

@@ -51,7 +51,7 @@ def run_cli(args: list[str], capsys) -> tuple[int, str]:
 
     from seqexp.cli import main
 
-    sweep = sys.modules.get("seqexp.sweep")
+    sweep = sys.modules.get("seqexp.summary.sweep")
     if sweep is not None:
         sweep.LAST_SUMMARY = None  # a sweep of an earlier test must not decide this exit code
     root = logging.getLogger()

@@ -20,8 +20,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import get_method
 from omegaconf import OmegaConf, open_dict
 
-from seqexp import schema
-from seqexp.cli import CONF_DIR
+from seqexp.config import CONF_DIR, schema
 from seqexp.errors import SeqexpError
 from tests.badinput import assert_no_success, run_cli
 
@@ -245,9 +244,9 @@ def test_schema_fields_are_the_loader_and_builder_parameters(every_config):
 
 
 def test_allowed_words_match_the_code():
-    from seqexp import distribute
     from seqexp.data import fashion_mnist, imdb, imdb_raw, jena
     from seqexp.models import cnn, recurrent
+    from seqexp.run import runtime as distribute
 
     assert set(schema.CELLS) == set(recurrent.CELLS)
     assert schema.CONV_PADDINGS == cnn.PADDINGS

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from seqexp.distribute import job_threads, make_strategy
 from seqexp.errors import SeqexpError
+from seqexp.run.runtime import job_threads, make_strategy
 from tests.test_sweep_helpers import PROJECT_ROOT
 
 SCRIPT = r"""
@@ -24,8 +24,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqexp.distribute import configure_cpu_devices, make_strategy
-from seqexp.train import train
+from seqexp.run.runtime import configure_cpu_devices, make_strategy
+from seqexp.run.train import train
 from tests.conftest import compose_train
 
 out = Path(sys.argv[1])

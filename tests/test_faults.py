@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from seqexp.errors import SeqexpError
-from seqexp.train import train
+from seqexp.run.train import train
 from tests.conftest import TINY_JENA, compose_train
 
 FAST = ["trainer.verbose=0", "callbacks.tensorboard.enabled=false"]
@@ -199,7 +199,7 @@ def test_atomic_checkpoint_keeps_the_old_file_when_a_save_fails(tmp_path, tiny, 
         raise OSError("disk full")
 
     monkeypatch.setattr(keras.Model, "save", torn_save)
-    from seqexp.callbacks import AtomicModelCheckpoint
+    from seqexp.run.callbacks import AtomicModelCheckpoint
 
     saver = AtomicModelCheckpoint(str(best), monitor="loss", save_best_only=False)
     saver.set_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from seqexp.cli import CONF_DIR
+from seqexp.config import CONF_DIR
 from seqexp.errors import SeqexpError
-from seqexp.generate import generate, pick_next
+from seqexp.text.generate import generate, pick_next
 from tests.conftest import PROJECT_ROOT, compose_train
 from tests.data.test_headlines import write_articles
 
@@ -35,7 +35,7 @@ def seqexp(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def korean_run(tmp_path_factory) -> Path:
     """WD 11-1: the three Korean sentences, ASCII folding off, a small RNN, 200 quick steps."""
-    from seqexp.train import train
+    from seqexp.run.train import train
 
     root = tmp_path_factory.mktemp("korean")
     data = write_articles(root / "ArticlesKo.csv", KOREAN)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqexp import insight
 from seqexp.data.spec import DataBundle, DataSpec
-from seqexp.insight import class_report, confusion, conv_report
 from seqexp.models.cnn import build_cnn
 from seqexp.models.dense import build_dense
+from seqexp.reports import insight
+from seqexp.reports.insight import class_report, confusion, conv_report
 
 NAMES = ["zero", "one", "two"]
 

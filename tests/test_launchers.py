@@ -9,7 +9,7 @@ import math
 import pytest
 import yaml
 
-from seqexp.distribute import available_cores, launcher_threads
+from seqexp.run.runtime import available_cores, launcher_threads
 from tests.test_sweep_helpers import (
     FAST,
     assert_complete,

@@ -9,7 +9,7 @@ import math
 import keras
 import pytest
 
-from seqexp.train import train
+from seqexp.run.train import train
 from tests.conftest import TINY_JENA
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from seqexp.cli import main
 from seqexp.errors import SeqexpError
-from seqexp.sweep import NO_METRICS, record_failure, summarize
+from seqexp.run.rundir import record_failure
+from seqexp.summary.sweep import NO_METRICS, summarize
 from tests.test_sweep_helpers import (
     assert_complete,
     assert_png,
@@ -171,15 +172,15 @@ def test_record_failure_keeps_a_reason_train_already_wrote(tmp_path):
     assert json.loads((tmp_path / "b" / "metrics.json").read_text())["reason"] == "ValueError: during fit"
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "metrics.json").write_text(json.dumps({"status": "completed", "best": {}}))
-    # a job pointed at a finished run is refused (seqexp.resume.refuse_finished): the earlier
+    # a job pointed at a finished run is refused (seqexp.run.rundir.refuse_finished): the earlier
     # result must survive the failure record
     record_failure(tmp_path / "c", SeqexpError("already holds a run that ended with status 'completed'"))
     assert json.loads((tmp_path / "c" / "metrics.json").read_text()) == {"status": "completed", "best": {}}
 
 
 def test_runs_rank_by_the_training_rule_for_mode():
-    from seqexp.monitor import best_mode
-    from seqexp.sweep import Job
+    from seqexp.run.monitor import best_mode
+    from seqexp.summary.sweep import Job
 
     assert [best_mode(m) for m in ("val_loss", "val_mae", "val_accuracy", "auc", "val_precision")] == [
         "min", "min", "max", "max", "max"]

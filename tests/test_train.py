@@ -10,7 +10,7 @@ import pytest
 
 from seqexp.data.synthetic import synthetic_weather, write_jena_csv
 from seqexp.errors import SeqexpError
-from seqexp.train import train
+from seqexp.run.train import train
 from tests.conftest import TINY_JENA
 
 

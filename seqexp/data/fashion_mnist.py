@@ -6,7 +6,7 @@ same 48,000 / 12,000 split as scikit-learn's `train_test_split(test_size=0.2, ra
 the 10,000 t10k images are the test split. Images stay uint8 in memory and are scaled per batch
 inside `tf.data`, so the whole dataset costs ~55 MB.
 
-The loader attaches the HG 8-3 reports (seqexp/insight.py) to the spec: after training they
+The loader attaches the HG 8-3 reports (seqexp/reports/insight.py) to the spec: after training they
 draw the first conv layer's filters, weight histograms, feature maps, the confusion matrix and
 a grid of test predictions, and store per-class accuracy in metrics.json.
 """
@@ -24,7 +24,7 @@ import numpy as np
 
 from seqexp.data.download import fetch
 from seqexp.data.pipeline import batches
-from seqexp.data.spec import DataBundle, DataSpec, provides
+from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,6 @@ def load_fashion_mnist(
     batch_size: int = 32,
     seed: int = 0,
 ) -> DataBundle:
-    from seqexp.insight import class_report, conv_report
-
     if not 0 < validation_split < 1:
         raise SeqexpError(
             f"data.validation_split={validation_split} must be a fraction strictly between 0 and 1 "
@@ -200,7 +198,8 @@ def load_fashion_mnist(
         class_names=class_names,
         info={"images": counts, "split_seed": split_seed,
               "files": {role: str(p) for role, p in paths.items()}},
-        reports=[class_report, conv_report],
+        reports=[Report("seqexp.reports.insight.class_report"),
+                 Report("seqexp.reports.insight.conv_report")],
     )
     return DataBundle(
         train=image_dataset(x_full[train_idx], y_full[train_idx], batch_size, shuffle=True,

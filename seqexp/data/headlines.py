@@ -15,21 +15,17 @@ samples. `TextVectorization` would always add an `[UNK]` index that a closed voc
 from __future__ import annotations
 
 import csv
-import json
 import logging
-import string
-import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from seqexp.atomic import write_text
 from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches
-from seqexp.data.spec import DataBundle, DataSpec, provides
+from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
+from seqexp.text.vocabulary import clean, fit_vocabulary, save_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +35,6 @@ SOURCE = (
     "nyt-comments): download it, unzip it, and pass data.path=/path/to/ArticlesApril2018.csv (one "
     "month) or data.path=/path/to/folder (every Articles*.csv in it)"
 )
-VOCABULARY_FILE = "vocabulary.json"
-ASCII_PUNCTUATION = set(string.punctuation)
 
 
 def article_files(path: str | Path | None) -> list[Path]:
@@ -99,25 +93,6 @@ def _not_utf8(file: Path) -> str:
     return f"{file} {where}; the NYT Articles files are UTF-8, re-save it as UTF-8."
 
 
-def clean(text: str, fold_ascii=True, strip_punctuation=True, lowercase=True) -> str:
-    """WD's preprocessing of one headline; folding drops every non-ASCII character (as WD does),
-    stripping removes ASCII punctuation and, with folding off, Unicode punctuation too."""
-    if fold_ascii:
-        text = text.encode("utf-8").decode("ascii", "ignore")
-    if strip_punctuation:
-        text = "".join(
-            c for c in text
-            if c not in ASCII_PUNCTUATION and not unicodedata.category(c).startswith("P")
-        )
-    return text.lower() if lowercase else text
-
-
-def fit_vocabulary(texts: Sequence[list[str]]) -> list[str]:
-    """["", words...]: most frequent first, ties in order of first appearance (Keras Tokenizer)."""
-    counts = Counter(word for words in texts for word in words)  # insertion-ordered
-    return ["", *sorted(counts, key=counts.__getitem__, reverse=True)]
-
-
 def prefix_samples(sequences: Sequence[list[int]], max_length: int | None = None):
     """Every prefix of length >= 2, front-padded: (inputs [n, length-1], targets [n]) int32.
 
@@ -137,36 +112,6 @@ def prefix_samples(sequences: Sequence[list[int]], max_length: int | None = None
         prefixes, maxlen=max_length or longest, padding="pre", truncating="pre", dtype="int32"
     )
     return padded[:, :-1], padded[:, -1], longest
-
-
-def save_vocabulary(path: Path, vocabulary: list[str], preprocessing: dict, input_length: int):
-    """vocabulary.json: what `seqexp generate` needs to turn a prompt into model input."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, json.dumps({
-        "tokens": vocabulary,  # index = position; 0 is padding
-        "input_length": input_length,
-        "preprocessing": preprocessing,
-    }, ensure_ascii=False, indent=1) + "\n")
-
-
-def load_vocabulary(path: Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-def sample_report(prompts: Sequence[str], words: int, preprocessing: dict, vocabulary: list[str]):
-    """The reports hook: greedy continuations of `prompts` written to samples.txt."""
-
-    def samples(model, bundle, run_dir) -> dict:
-        from seqexp.generate import Vocabulary, continue_prompts, format_results
-
-        vocab = Vocabulary(vocabulary, preprocessing)
-        results = continue_prompts(model, vocab, [str(p) for p in prompts], words)
-        text = format_results(results)
-        write_text(Path(run_dir, "samples.txt"), text)
-        log.info("Greedy continuations (samples.txt):\n%s", text.rstrip())
-        return {r.prompt: r.text for r in results}
-
-    return samples
 
 
 @provides("tokens")
@@ -280,7 +225,8 @@ def load_headlines(
         target_name=column,
         vocabulary=vocabulary,
         info=info,
-        reports=[sample_report(sample_prompts, sample_words, preprocessing, vocabulary)]
-        if sample_prompts else [],
+        reports=[Report("seqexp.reports.samples.samples",
+                        {"prompts": [str(p) for p in sample_prompts], "words": sample_words,
+                         "preprocessing": preprocessing})] if sample_prompts else [],
     )
     return DataBundle(datasets["train"], datasets.get("val"), datasets["test"], spec)

@@ -24,7 +24,7 @@ from seqexp.atomic import write_text
 from seqexp.data.download import cache_root, fetch
 from seqexp.data.imdb import PAD_SIDES, float_labels, pad
 from seqexp.data.pipeline import batches
-from seqexp.data.spec import DataBundle, DataSpec, provides
+from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ def load_imdb_raw(
                 name: float(v.mean()) if len(v) else 0.0 for name, v in y.items()
             },
         },
-        reports=[save_vocabulary],
+        reports=[Report("seqexp.data.imdb_raw.save_vocabulary")],
     )
     log.info(
         "IMDB raw reviews %s from %s; vocabulary of %d tokens fitted on the %s; %d tokens a review",

@@ -7,12 +7,25 @@ A loader returns a `DataBundle`; models, training and reports read only the bund
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 TASKS = ("binary", "multiclass", "regression", "next_token")
 INPUT_KINDS = ("tokens", "timeseries", "image")
+
+
+@dataclass(frozen=True)
+class Report:
+    """A task extra named by its function, so a data module never imports the reports:
+    `target(model, bundle, run_dir, **options)` writes its files (plots, samples.txt, a
+    vocabulary) and returns a dict stored under `name` in metrics.json["extras"]."""
+
+    target: str  # "package.module.function"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.target.rsplit(".", 1)[-1]
 
 
 @dataclass
@@ -32,10 +45,8 @@ class DataSpec:
     class_names: list[str] | None = None
     vocabulary: list[str] | None = None
     info: dict[str, Any] = field(default_factory=dict)  # facts for the log and metrics.json
-    # Task extras, run after the best weights are restored and the test split is evaluated:
-    # report(model, bundle, run_dir) writes its files (plots, samples.txt, vocabulary) and
-    # returns a dict that is stored under its name in metrics.json["extras"].
-    reports: list[Callable] = field(default_factory=list)
+    # Task extras, run after the best weights are restored and the test split is evaluated.
+    reports: list[Report] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from seqexp.data.spec import DataSpec
+from seqexp.data.spec import DataSpec, Report
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,6 @@ def token_vectors(x, spec: DataSpec, embedding):
     x = layer(x)
     layer.set_weights([matrix])  # after the call built it: the matrix stays out of the config
 
-    def glove_coverage(model, bundle, run_dir) -> dict:
-        return facts
-
-    spec.reports.append(glove_coverage)  # -> metrics.json["extras"]["glove_coverage"]
+    # -> metrics.json["extras"]["glove_coverage"]
+    spec.reports.append(Report("seqexp.models.glove.glove_coverage", {"facts": facts}))
     return x

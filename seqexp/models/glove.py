@@ -172,3 +172,8 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def glove_coverage(model, bundle, run_dir, facts: dict) -> dict:
+    """The report of a run that started from GloVe: how much of its vocabulary GloVe covered."""
+    return facts

@@ -45,7 +45,7 @@ def models_for(input_kind: str) -> list[str]:
     from hydra.utils import get_method
     from omegaconf import OmegaConf
 
-    from seqexp.cli import CONF_DIR
+    from seqexp.config import CONF_DIR
 
     options = []
     for path in sorted((CONF_DIR / "model").glob("*.yaml")):

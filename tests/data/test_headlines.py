@@ -182,7 +182,7 @@ def test_text_lstm_preset_builds_embedding_lstm_softmax(tmp_path, make_cfg):
 
 
 def test_training_with_a_validation_fraction_logs_validation_perplexity(tmp_path, make_cfg):
-    from seqexp.train import train
+    from seqexp.run.train import train
 
     headlines = [f"w{i} shared word{i} tail" for i in range(10)]
     csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", headlines)
@@ -203,7 +203,7 @@ def test_training_with_a_validation_fraction_logs_validation_perplexity(tmp_path
 
 def test_monitoring_perplexity_picks_the_lowest_epoch(tmp_path, make_cfg):
     """Keras cannot tell which way perplexity improves; seqexp settles mode=auto to min."""
-    from seqexp.train import train
+    from seqexp.run.train import train
 
     csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", [f"w{i} a b c" for i in range(10)])
     best = train(make_cfg("data=headlines", f"data.path={csv_path}", "model=text_lstm",
@@ -236,7 +236,7 @@ def test_every_recurrent_model_takes_the_next_token_task(tmp_path, make_cfg, mod
 @pytest.mark.skipif(not REAL_FILE.exists(), reason=f"real NYT file not found at {REAL_FILE} "
                     "(../shared/data is only on the project's machines)")
 def test_real_april_2018_numbers_in_log_and_metrics(tmp_path, make_cfg):
-    from seqexp.train import train
+    from seqexp.run.train import train
 
     run = tmp_path / "run"
     train(make_cfg("experiment=headlines_text_lstm", f"data.path={REAL_FILE}", "trainer.epochs=1",

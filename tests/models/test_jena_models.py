@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from seqexp.data.jena import read_jena
-from seqexp.train import train
+from seqexp.run.train import train
 from tests.conftest import TINY_JENA
 
 JENA_MODELS = [

@@ -18,7 +18,7 @@ from seqexp.errors import SeqexpError
 from seqexp.models.dense import build_dense
 from seqexp.models.glove import glove_matrix
 from seqexp.models.recurrent import build_recurrent
-from seqexp.train import train
+from seqexp.run.train import train
 from tests.data.imdb_files import (
     SHARED_IMDB,
     write_glove,

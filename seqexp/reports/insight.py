@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqexp.plots import plt, save_figure
+from seqexp.reports.curves import plt, save_figure
 
 MAX_MAPS = 64  # feature maps drawn per conv layer (HG: 32 after conv 1, 64 after conv 2)
 

@@ -18,25 +18,10 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from seqexp.data.headlines import VOCABULARY_FILE, clean, load_vocabulary
 from seqexp.errors import SeqexpError
+from seqexp.text.vocabulary import VOCABULARY_FILE, Vocabulary, load_vocabulary
 
 log = logging.getLogger(__name__)
-
-
-class Vocabulary:
-    """Token <-> index of a run, and the preprocessing its texts went through."""
-
-    def __init__(self, tokens: Sequence[str], preprocessing: dict | None = None):
-        self.tokens = list(tokens)
-        self.preprocessing = dict(preprocessing or {})
-        self.index = {token: i for i, token in enumerate(self.tokens) if i > 0}
-
-    def encode(self, prompt: str) -> tuple[list[int], list[str]]:
-        """(indices of known words, unknown words) of a prompt, preprocessed as in training."""
-        words = clean(str(prompt), **self.preprocessing).split()
-        known = [self.index[w] for w in words if w in self.index]
-        return known, [w for w in words if w not in self.index]
 
 
 @dataclass

@@ -9,9 +9,7 @@ run never claims success.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,13 +19,15 @@ from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.atomic import write_text
-from seqexp.distribute import configure_job
 from seqexp.errors import SeqexpError
 from seqexp.interrupt import as_interrupted, stop_on_signals
 from seqexp.models.heads import TASK_HEADS, check_compatible
 from seqexp.models.metrics import resolve
-from seqexp.monitor import best_mode
-from seqexp.resume import epochs_done, failure_reason, refuse_finished, restore_history, settle_status
+from seqexp.run.callbacks import callback_monitors
+from seqexp.run.monitor import Monitor, logged_names, settle
+from seqexp.run.resume import history_so_far
+from seqexp.run.rundir import failure_reason, refuse_finished, settle_status, write_metrics
+from seqexp.run.runtime import configure_job, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -59,25 +59,6 @@ def run_names(cfg: DictConfig) -> tuple[str, str]:
         choices = HydraConfig.get().runtime.choices
         return choices["data"], choices["model"]
     return cfg.data._target_.rsplit(".", 1)[-1], cfg.model._target_.rsplit(".", 1)[-1]
-
-
-def seed_everything(seed: int, jit_compile: bool = False) -> None:
-    """Same seed, same history on CPU: Python, NumPy and TF seeds plus deterministic TF ops.
-
-    Keras never XLA-compiles while TF's op determinism is on, so `trainer.jit_compile=true`
-    turns it off (for this run: the setting is process-wide) and says so.
-    """
-    import keras
-    import tensorflow as tf
-    from tensorflow.python.framework.config import disable_op_determinism
-
-    keras.utils.set_random_seed(seed)
-    if jit_compile:
-        disable_op_determinism()
-        log.warning("trainer.jit_compile=true: TensorFlow's deterministic ops are off (Keras does "
-                    "not XLA-compile with them on), so reruns of this seed may differ slightly.")
-    else:
-        tf.config.experimental.enable_op_determinism()
 
 
 def in_target_units(metrics: dict, spec) -> dict:
@@ -134,7 +115,7 @@ def train(cfg: DictConfig) -> float:
 def _train(cfg: DictConfig, run_dir: Path) -> float:
     started = time.perf_counter()
     data_name, model_name = run_names(cfg)
-    _write_metrics(run_dir, {"data": data_name, "model": model_name, "status": "running", "reason": None})
+    write_metrics(run_dir, {"data": data_name, "model": model_name, "status": "running", "reason": None})
     trainer = cfg.trainer
     scope = configure_job(trainer)  # thread pools, devices, tf.distribute: before TF's first op
     seed_everything(trainer.seed, trainer.jit_compile)
@@ -150,24 +131,14 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
     write_text(run_dir / "model_summary.txt", "\n".join(lines) + "\n")
 
-    if data.val is None and trainer.monitor.startswith("val_"):
-        # No validation split in this protocol (e.g. WD headlines): monitor the training value.
-        log.warning("data=%s has no validation split: checkpoint and early stopping monitor %s "
-                    "instead of %s", data_name, trainer.monitor[4:], trainer.monitor)
-        OmegaConf.update(cfg, "trainer.monitor", trainer.monitor[4:])
-    monitor = trainer.monitor
-    # Keras cannot guess the direction of a metric it does not know (e.g. perplexity): settle
-    # mode=auto here, once, for the best epoch, the checkpoint and early stopping alike.
-    OmegaConf.update(cfg, "trainer.mode", best_mode(monitor, trainer.mode))
-    allowed = ["loss", *metrics] + ([f"val_{m}" for m in ["loss", *metrics]] if data.val is not None else [])
-    if monitor not in allowed:
-        raise SeqexpError(f"trainer.monitor={monitor} is not logged by this run; choose one of {allowed}.")
-
+    has_val = data.val is not None
+    monitor = settle(trainer.monitor, trainer.mode, logged_names(metrics, has_val), has_val,
+                     callback_monitors(cfg.callbacks), data_name)
     val = limit(data.val, trainer.validation_steps)
     test = limit(data.test, trainer.test_steps)
     report = {
-        "data": data_name, "model": model_name, "task": spec.task, "monitor": monitor,
-        "status": "completed", "reason": None, "data_info": spec.info,
+        "data": data_name, "model": model_name, "task": spec.task, "monitor": monitor.name,
+        "mode": monitor.mode, "status": "completed", "reason": None, "data_info": spec.info,
     }  # fmt: skip
 
     if not model.trainable_weights:  # the naive baseline: nothing to fit, evaluate only
@@ -177,24 +148,22 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
 
     title = f"{data_name} / {model_name}"
-    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title)
+    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title, monitor)
     history = reporter.history
     if report["status"] == "interrupted" and not history:
-        _write_metrics(run_dir, {**report, "epochs_run": 0})
+        write_metrics(run_dir, {**report, "epochs_run": 0})
         raise stop
-    if monitor not in history:
-        raise SeqexpError(f"trainer.monitor={monitor} was never logged; logged: {sorted(history)}.")
-    values = history[monitor]
-    pick = max if trainer.mode == "max" else min
-    finite = [i for i, value in enumerate(values) if math.isfinite(value)]  # a nan epoch never wins
-    best_index = pick(finite, key=lambda i: values[i]) if finite else None
-    best_metrics = {k: v[best_index] for k, v in history.items()} if finite else {}
+    if monitor.name not in history:
+        raise SeqexpError(f"trainer.monitor={monitor.name} was never logged; logged: {sorted(history)}.")
+    values = history[monitor.name]
+    best_index = monitor.best_index(values)
+    best_metrics = {k: v[best_index] for k, v in history.items()} if best_index is not None else {}
     report.update(best_epoch=None if best_index is None else best_index + 1, epochs_run=len(values),
                   samples_per_second=reporter.samples_per_second)
 
     if report["status"] in ("interrupted", "failed"):  # Ctrl-C/SIGTERM, or a nan loss
-        _write_metrics(run_dir, {**report, "best": in_target_units(best_metrics, spec),
-                                 "wall_time_s": time.perf_counter() - started})
+        write_metrics(run_dir, {**report, "best": in_target_units(best_metrics, spec),
+                                "wall_time_s": time.perf_counter() - started})
         if stop is not None:
             raise stop
         raise SeqexpError(f"Training diverged: {report['reason']}. The curves and the best "
@@ -212,7 +181,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
     return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
 
 
-def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str):
+def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor):
     """model.fit with the run's callbacks, resuming from a backup if one is there.
 
     Returns the reporter (the per-epoch history, old epochs included), the early-stopping
@@ -221,21 +190,21 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str):
     """
     import keras
 
-    from seqexp.callbacks import RunReporter, StopOnNaN, configured_callbacks
+    from seqexp.run.callbacks import RunReporter, StopOnNaN, configured_callbacks
 
     trainer = cfg.trainer
     reporter = RunReporter(run_dir, trainer.batch_size, title=title)
-    switchable = configured_callbacks(cfg.callbacks)
+    switchable = configured_callbacks(cfg.callbacks, monitor)
     backup = find(switchable, keras.callbacks.BackupAndRestore)
-    done = epochs_done(backup) if backup else 0
-    reporter.history = restore_history(run_dir / "history.csv", done)
+    done, reporter.history = history_so_far(run_dir, backup)
     if reporter.history:
         log.info("Resuming after epoch %d from %s", done, backup.backup_dir)
         report["resumed_after_epoch"] = done
         saver = find(switchable, keras.callbacks.ModelCheckpoint)
         if saver is not None:  # a resumed epoch must beat the best so far to be saved
-            pick = max if trainer.mode == "max" else min
-            saver.best = pick(reporter.history[trainer.monitor])
+            saver.best = Monitor(saver.monitor, saver.mode).best(reporter.history[saver.monitor])
+    else:
+        done = 0
     # One endless stream of batches, `steps` per epoch: each pass over the data reshuffles (seeded),
     # and a resumed run skips the batches of the epochs already done, so it sees exactly the
     # batches an uninterrupted run would have seen.
@@ -252,7 +221,7 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str):
         report.update(status="interrupted", reason=stop.reason)
     except Exception as err:
         report.update(status="failed", reason=f"{type(err).__name__}: {err}")
-        _write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
+        write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
         raise
     if nan_guard.where is not None:
         report.update(status="failed", reason=f"nan loss: the loss became {nan_guard.loss} at "
@@ -280,7 +249,7 @@ def _finish(model, data, test, report, best_metrics, monitor, run_dir, started) 
     and return the best monitored value."""
     spec = data.spec
     test_metrics = model.evaluate(test, verbose=0, return_dict=True)
-    extras = {fn.__name__: fn(model, data, run_dir) for fn in spec.reports}
+    extras = {r.name: get_method(r.target)(model, data, run_dir, **r.options) for r in spec.reports}
     if extras:
         report["extras"] = extras
     report.update(
@@ -288,24 +257,14 @@ def _finish(model, data, test, report, best_metrics, monitor, run_dir, started) 
         test=in_target_units({k: float(v) for k, v in test_metrics.items()}, spec),
         wall_time_s=time.perf_counter() - started,
     )
-    _write_metrics(run_dir, report)
-    log.info("Best %s = %.4f (epoch %s); test: %s", monitor, best_metrics[monitor],
+    write_metrics(run_dir, report)
+    log.info("Best %s = %.4f (epoch %s); test: %s", monitor.name, best_metrics[monitor.name],
              report["best_epoch"], _fmt(report["test"]))
     for key, value in report["best"].items():
         log.info("  best-epoch %s = %.4f", key, value)
-    return float(best_metrics[monitor])
+    return float(best_metrics[monitor.name])
 
 
 def _fmt(metrics: dict) -> str:
     return ", ".join(f"{k}={v:.4f}" for k, v in metrics.items())
 
-
-def _write_metrics(run_dir: Path, report: dict) -> None:
-    def clean(value):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        return value
-
-    report = {k: ({kk: clean(vv) for kk, vv in v.items()} if isinstance(v, dict) else clean(v))
-              for k, v in report.items()}
-    write_text(run_dir / "metrics.json", json.dumps(report, indent=2, default=str) + "\n")

@@ -1,32 +1,55 @@
-"""Resuming an interrupted run in its own run directory.
+"""The run directory's own files and rules: the one writer of metrics.json, the reader and writer
+of history.csv, and the status rules (which folder may be trained into, resumed, or is done).
 
-Keras' `BackupAndRestore` (callbacks.backup) saves weights, optimizer state and the epoch count
-after every epoch and restores them when the same command runs again with
-`hydra.run.dir=<that run dir>`. This module puts back what Keras does not: the epochs already
-done into history.csv, the curves and the best-checkpoint threshold, so a resumed run ends with
-the same files as one that was never interrupted. `seqexp resume <run dir>` does that with the
-overrides the run started with.
+Everything here is plain files and JSON: the sweep summary, `seqexp resume` and the CLI's
+guards read run directories through this module without importing TensorFlow.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-import sys
+import math
 from pathlib import Path
 
 from seqexp.atomic import write_text
 from seqexp.errors import SeqexpError
 
+METRICS = "metrics.json"
+HISTORY = "history.csv"
 FINISHED = ("completed", "stopped early")  # statuses of a run with nothing left to train
+
+
+# ---- metrics.json ---------------------------------------------------------------------------
+
+
+def read_metrics(run_dir: Path) -> dict | None:
+    """A run directory's metrics.json as a dict (None: missing, torn or not an object)."""
+    try:
+        report = json.loads((Path(run_dir) / METRICS).read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
 
 
 def read_status(run_dir: Path) -> str | None:
     """The status in a run directory's metrics.json (None: no readable metrics.json)."""
-    try:
-        return json.loads((Path(run_dir) / "metrics.json").read_text()).get("status")
-    except (OSError, ValueError, AttributeError):
-        return None
+    return (read_metrics(run_dir) or {}).get("status")
+
+
+def write_metrics(run_dir: Path, report: dict) -> None:
+    """Replace metrics.json atomically; non-finite numbers become null (JSON has no nan)."""
+
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    write_text(Path(run_dir) / METRICS, json.dumps(clean(report), indent=2, default=str) + "\n")
 
 
 def failure_reason(err: BaseException) -> str:
@@ -37,15 +60,62 @@ def failure_reason(err: BaseException) -> str:
 def settle_status(run_dir: Path, status: str, reason: str) -> None:
     """Record how a run ended unless it already did: only a missing or 'running' status is
     replaced, so the reason train wrote, or an earlier finished run, stays as it is."""
-    path = Path(run_dir) / "metrics.json"
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, ValueError):
-        report = {}
+    report = read_metrics(run_dir) or {}
     if report.get("status") not in (None, "running"):
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, json.dumps({**report, "status": status, "reason": reason}, indent=2) + "\n")
+    write_metrics(run_dir, {**report, "status": status, "reason": reason})
+
+
+def record_failure(run_dir: Path, err: BaseException) -> None:
+    """A failed sweep job's metrics.json says failed and why (the summary reads it)."""
+    settle_status(run_dir, "failed", failure_reason(err))
+
+
+# ---- history.csv ----------------------------------------------------------------------------
+
+
+def history_text(history: dict[str, list[float]]) -> str:
+    """The history as CSVLogger lays it out: `epoch` (from 0), then the metrics sorted by name."""
+    keys = sorted(history)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["epoch", *keys])
+    for epoch in range(len(history[keys[0]]) if keys else 0):
+        writer.writerow([epoch, *(history[key][epoch] for key in keys)])
+    return out.getvalue()
+
+
+def write_history(run_dir: Path, history: dict[str, list[float]]) -> None:
+    write_text(Path(run_dir) / HISTORY, history_text(history))
+
+
+def read_history(run_dir: Path, epochs: int | None = None) -> dict[str, list[float]]:
+    """history.csv as {metric: values} (unreadable cells become nan; missing file: {}).
+
+    `epochs`: only the first `epochs` rows, and {} when the file holds fewer (resume then starts
+    over rather than relabel epochs).
+    """
+    path = Path(run_dir) / HISTORY
+    if epochs == 0 or not path.exists():
+        return {}
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if epochs is not None:
+        if len(rows) < epochs:
+            return {}
+        rows = rows[:epochs]
+    keys = [key for key in (rows[0] if rows else ()) if key != "epoch"]
+    return {key: [_number(row.get(key)) for row in rows] for key in keys}
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+# ---- which folder may be used for what --------------------------------------------------------
 
 
 def refuse_finished(run_dir: Path) -> None:
@@ -56,29 +126,6 @@ def refuse_finished(run_dir: Path) -> None:
             f"hydra.run.dir={run_dir} already holds a run that ended with status {status!r} (see "
             f"its metrics.json); training there again would overwrite it. Choose another "
             f"hydra.run.dir, or delete that folder to train it again.")
-
-
-def epochs_done(backup) -> int:
-    """Epochs finished before the interruption, as recorded by BackupAndRestore (0 if none)."""
-    meta = Path(backup.backup_dir) / "training_metadata.json"
-    return json.loads(meta.read_text())["epoch"] if meta.exists() else 0
-
-
-def restore_history(history_csv: Path, epochs: int) -> dict[str, list[float]]:
-    """The first `epochs` rows of history.csv as {metric: values}. Later rows are dropped: an
-    epoch logged after the last backup runs again (the file is rewritten after that epoch)."""
-    if epochs == 0 or not history_csv.exists():
-        return {}
-    with open(history_csv, newline="") as f:
-        rows = list(csv.DictReader(f))[:epochs]
-    if len(rows) < epochs:
-        return {}
-    return {key: [float(row[key]) for row in rows] for key in rows[0] if key != "epoch"}
-
-
-# Flags after which Hydra writes no run directory (or writes sweep directories instead).
-NO_RUN_FLAGS = {"--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--multirun", "-m",
-                "--shell-completion", "-sc"}
 
 
 def saved_overrides(run_dir: Path) -> list[str] | None:
@@ -94,6 +141,11 @@ def saved_overrides(run_dir: Path) -> list[str] | None:
 def task_overrides(args: list[str]) -> list[str]:
     """The overrides of a command line that shape the run (not hydra.*, not flags)."""
     return [a for a in args if not a.startswith(("-", "hydra.", "hydra/", "+hydra", "~hydra"))]
+
+
+# Flags after which Hydra writes no run directory (or writes sweep directories instead).
+NO_RUN_FLAGS = {"--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--multirun", "-m",
+                "--shell-completion", "-sc"}
 
 
 def check_run_dir(args: list[str]) -> None:
@@ -123,7 +175,7 @@ def check_sweep_dir(args: list[str]) -> None:
     given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.sweep.dir=")]
     if not given or "${" in given[-1] or "--cfg" in args or "-c" in args:
         return
-    finished = sorted(p.parent.name for p in Path(given[-1]).glob("*/metrics.json")
+    finished = sorted(p.parent.name for p in Path(given[-1]).glob(f"*/{METRICS}")
                       if read_status(p.parent) in FINISHED)
     if finished:
         raise SeqexpError(
@@ -133,18 +185,8 @@ def check_sweep_dir(args: list[str]) -> None:
             f"is a new timestamped folder), or delete that one to sweep again.")
 
 
-def resume_command(argv: list[str]) -> int:
-    """`seqexp resume <run dir>`: continue an interrupted run with the overrides it started with."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="seqexp resume",
-        description="Continue an interrupted (Ctrl-C, SIGTERM, killed) run in its own directory "
-                    "from its last finished epoch, with the config it started with; history.csv, "
-                    "the curves and metrics.json continue where they stopped.")
-    parser.add_argument("run_dir", type=Path, help="the run directory (it holds .hydra/ and train.log)")
-    args = parser.parse_args(argv)
-    run_dir = args.run_dir
+def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
+    """(the overrides to replay, the status) of a run `seqexp resume` may continue."""
     overrides = saved_overrides(run_dir)
     if overrides is None:
         raise SeqexpError(f"{run_dir} is not a seqexp run directory: it has no .hydra/overrides.yaml. "
@@ -153,9 +195,4 @@ def resume_command(argv: list[str]) -> int:
     if status in FINISHED or status == "failed":
         raise SeqexpError(f"{run_dir} has nothing to resume: it ended with status {status!r} (see its "
                           "metrics.json). Start a new run instead.")
-    from seqexp.cli import run_hydra_app, sweep_exit_code
-
-    print(f"seqexp: resuming {run_dir} (status {status or 'unknown'}) with: "
-          f"{' '.join(overrides) or 'the defaults'}", file=sys.stderr)
-    run_hydra_app("seqexp.train:train", "train", [*overrides, f"hydra.run.dir={run_dir}"])
-    return sweep_exit_code()
+    return overrides, status

@@ -9,7 +9,6 @@ so neither imports TensorFlow.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import logging
@@ -23,8 +22,8 @@ from hydra.experimental.callback import Callback
 
 from seqexp.atomic import replacing, write_text
 from seqexp.errors import SeqexpError
-from seqexp.monitor import best_mode
-from seqexp.resume import FINISHED, failure_reason, settle_status
+from seqexp.run.monitor import best_mode
+from seqexp.run.rundir import FINISHED, read_history
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +64,9 @@ class Job:
 
     @property
     def mode(self) -> str:
-        """min or max, by the rule training used (seqexp.monitor)."""
-        return best_mode(self.monitor or "", self.config.get("trainer", {}).get("mode", "auto"))
+        """min or max, by the rule training used (seqexp.run.monitor)."""
+        mode = self.metrics.get("mode") or self.config.get("trainer", {}).get("mode", "auto")
+        return best_mode(self.monitor or "", mode)
 
     @property
     def best(self) -> float | None:
@@ -85,16 +85,7 @@ class Job:
         return f"{self.status}: {self.reason}" if self.reason else self.status
 
     def history(self) -> dict[str, list[float]]:
-        path = self.run_dir / "history.csv"
-        if not path.exists():
-            return {}
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-        columns = {}
-        for key in rows[0].keys() if rows else []:
-            values = [_number(row.get(key)) for row in rows]
-            columns[key] = [math.nan if v is None else v for v in values]
-        return columns
+        return read_history(self.run_dir)
 
 
 @dataclass
@@ -283,7 +274,7 @@ def plot_comparison(summary: Summary, path: Path) -> Path:
 
     One or two swept parameters share one panel (the second one as lines); more (an Optuna
     search) get one panel each."""
-    from seqexp.plots import plt, save_figure
+    from seqexp.reports.curves import plt, save_figure
 
     keys = summary.swept_keys
     panels = 1 if len(keys) <= 2 else min(len(keys), 4)
@@ -403,24 +394,3 @@ class SweepSummary(Callback):
         for job in LAST_SUMMARY.failed:
             log.error("Failed job %s (%s): %s", job.name, job.label, job.status_text)
 
-
-def record_failure(run_dir: Path, err: BaseException) -> None:
-    """Make sure a failed job's metrics.json says failed and why (the summary reads it). A reason
-    train already wrote, or a finished run this job refused to train over, stays as it is."""
-    settle_status(run_dir, "failed", failure_reason(err))
-
-
-def summarize_command(argv: list[str]) -> int:
-    """`seqexp summarize <dir>`: rebuild the summary of a sweep or of any folder of runs."""
-    parser = argparse.ArgumentParser(
-        prog="seqexp summarize",
-        description="Rebuild summary.csv, summary.md and comparison.png for a sweep directory or "
-                    "any folder of run directories (also after an interrupted sweep).")
-    parser.add_argument("dir", type=Path, help="sweep directory or folder of run directories")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="where to write the summary (default: the directory itself)")
-    args = parser.parse_args(argv)
-    summary = summarize(args.dir, args.out)
-    print((summary.files[1]).read_text())
-    print("wrote " + ", ".join(str(p) for p in summary.files))
-    return 0

@@ -300,8 +300,8 @@ class CheckpointSchema:
     enabled: bool = MISSING
     _target_: str = MISSING
     filepath: str = MISSING
-    monitor: str = MISSING
-    mode: str = MISSING
+    monitor: str | None = MISSING
+    mode: str | None = MISSING
     save_best_only: bool = MISSING
 
 
@@ -309,8 +309,8 @@ class CheckpointSchema:
 class EarlyStoppingSchema:
     enabled: bool = MISSING
     _target_: str = MISSING
-    monitor: str = MISSING
-    mode: str = MISSING
+    monitor: str | None = MISSING
+    mode: str | None = MISSING
     patience: int = MISSING
     restore_best_weights: bool = MISSING
 
@@ -652,8 +652,8 @@ def _check_optimizer(optimizer: DictConfig, problems: Problems) -> None:
 def _check_callbacks(callbacks: DictConfig, problems: Problems) -> None:
     for name in ("checkpoint", "early_stopping"):
         if name in callbacks:
-            _choice(callbacks[name], f"callbacks.{name}", "mode", MODES, problems)
-            if _own(callbacks[name], "monitor") and not callbacks[name].monitor:
+            _choice(callbacks[name], f"callbacks.{name}", "mode", (None, *MODES), problems)
+            if _own(callbacks[name], "monitor") and callbacks[name].monitor == "":
                 problems.add(f"callbacks.{name}.monitor", "''", "must name a logged metric")
     if "early_stopping" in callbacks:
         _at_least(callbacks.early_stopping, "callbacks.early_stopping", "patience", 0, problems,

@@ -1,4 +1,4 @@
-"""How one job uses the machine: TensorFlow thread pools sized per job, and tf.distribute.
+"""How one job uses the machine: thread pools sized per job, devices, precision, tf.distribute, seeds.
 
 Both must be set before TensorFlow runs its first op, so `train` calls `configure_job` first
 thing. TensorFlow is imported inside the functions: the sweep summary and the CLI import this
@@ -185,3 +185,22 @@ def configure_job(trainer) -> contextlib.AbstractContextManager:
     configure_cpu_devices(trainer.get("cpu_devices"))
     configure_precision(trainer.get("mixed_precision"))
     return make_strategy(trainer.get("strategy"), trainer.get("cpu_devices")).scope()
+
+
+def seed_everything(seed: int, jit_compile: bool = False) -> None:
+    """Same seed, same history on CPU: Python, NumPy and TF seeds plus deterministic TF ops.
+
+    Keras never XLA-compiles while TF's op determinism is on, so `trainer.jit_compile=true`
+    turns it off (for this run: the setting is process-wide) and says so.
+    """
+    import keras
+    import tensorflow as tf
+    from tensorflow.python.framework.config import disable_op_determinism
+
+    keras.utils.set_random_seed(seed)
+    if jit_compile:
+        disable_op_determinism()
+        log.warning("trainer.jit_compile=true: TensorFlow's deterministic ops are off (Keras does "
+                    "not XLA-compile with them on), so reruns of this seed may differ slightly.")
+    else:
+        tf.config.experimental.enable_op_determinism()

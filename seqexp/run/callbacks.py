@@ -7,8 +7,6 @@ they write leaves a torn checkpoint. The subclasses here write to a temporary na
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import time
@@ -19,16 +17,33 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.atomic import replacing, write_text
-from seqexp.plots import plot_curves
+from seqexp.reports.curves import plot_curves
+from seqexp.run.monitor import Monitor, best_mode
+from seqexp.run.rundir import write_history
 
 
-def configured_callbacks(callbacks_cfg: DictConfig) -> list[keras.callbacks.Callback]:
-    """Instantiate every callback of cfg.callbacks whose `enabled` flag is true."""
+def callback_monitors(callbacks_cfg: DictConfig) -> dict[str, str | None]:
+    """{"callbacks.<name>.monitor": its value} of every enabled callback that has a monitor;
+    None means "the run's monitor" (trainer.monitor, settled once by seqexp.run.monitor)."""
+    return {f"callbacks.{name}.monitor": node.get("monitor") for name, node in callbacks_cfg.items()
+            if node.get("enabled", True) and "monitor" in node}
+
+
+def configured_callbacks(callbacks_cfg: DictConfig, monitor: Monitor) -> list[keras.callbacks.Callback]:
+    """Instantiate every callback of cfg.callbacks whose `enabled` flag is true; a monitor or mode
+    left null is the run's own."""
     built = []
     for node in callbacks_cfg.values():
         kwargs = OmegaConf.to_container(node, resolve=True)
-        if kwargs.pop("enabled", True):
-            built.append(instantiate(kwargs))
+        if not kwargs.pop("enabled", True):
+            continue
+        if "monitor" in kwargs:
+            own = kwargs["monitor"] is not None and kwargs["monitor"] != monitor.name
+            kwargs["monitor"] = kwargs["monitor"] or monitor.name
+            if "mode" in kwargs:
+                kwargs["mode"] = best_mode(kwargs["monitor"], kwargs["mode"]) if own else (
+                    kwargs["mode"] if kwargs["mode"] in ("min", "max") else monitor.mode)
+        built.append(instantiate(kwargs))
     return built
 
 
@@ -135,7 +150,7 @@ class RunReporter(keras.callbacks.Callback):
         self.train_batches += self.params.get("steps") or 0
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        write_text(self.run_dir / "history.csv", history_csv(self.history))
+        write_history(self.run_dir, self.history)
         plot_curves(self.history, self.run_dir, self.title)
 
     def _stop_clock(self):
@@ -153,13 +168,3 @@ class RunReporter(keras.callbacks.Callback):
             return None
         return self.train_batches * self.batch_size / self.train_seconds
 
-
-def history_csv(history: dict[str, list[float]]) -> str:
-    """The history as CSVLogger lays it out: `epoch` (from 0), then the metrics sorted by name."""
-    keys = sorted(history)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["epoch", *keys])
-    for epoch in range(len(history[keys[0]]) if keys else 0):
-        writer.writerow([epoch, *(history[key][epoch] for key in keys)])
-    return out.getvalue()

@@ -1,0 +1,27 @@
+"""`seqexp resume <run dir>`: continue an interrupted run with the overrides it started with."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from seqexp.cli.train import APP
+from seqexp.run.rundir import check_resumable
+
+DESCRIPTION = "continue an interrupted run in its own directory, from its last finished epoch"
+ORDER = 2
+
+
+def run(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="seqexp resume",
+        description="Continue an interrupted (Ctrl-C, SIGTERM, killed) run in its own directory "
+                    "from its last finished epoch, with the config it started with; history.csv, "
+                    "the curves and metrics.json continue where they stopped.")
+    parser.add_argument("run_dir", type=Path, help="the run directory (it holds .hydra/ and train.log)")
+    run_dir = parser.parse_args(args).run_dir
+    overrides, status = check_resumable(run_dir)
+    print(f"seqexp: resuming {run_dir} (status {status or 'unknown'}) with: "
+          f"{' '.join(overrides) or 'the defaults'}", file=sys.stderr)
+    return APP.run([*overrides, f"hydra.run.dir={run_dir}"])
