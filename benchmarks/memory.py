@@ -20,9 +20,11 @@ import json, sys, time
 from seqexp.data.imdb_raw import load_imdb_raw
 per_split = int(sys.argv[2])
 start = time.perf_counter()
-bundle = load_imdb_raw(path=sys.argv[1], training_samples=per_split - per_split // 5,
-                       validation_samples=per_split // 5, vocabulary_from="train_folder",
-                       maxlen=500, max_tokens=10000, batch_size=32)
+bundle = load_imdb_raw(path=sys.argv[1], url="", sha256=None, size=None, cache_dir=None,
+                       training_samples=per_split - per_split // 5, validation_samples=per_split // 5,
+                       test_samples=None, vocabulary_from="train_folder", maxlen=500, max_tokens=10000,
+                       padding="pre", truncating="pre", standardize="lower_and_strip_punctuation",
+                       batch_size=32, seed=0)
 seconds = time.perf_counter() - start
 print("RESULT=" + json.dumps({"seconds": seconds, "reviews": sum(bundle.spec.info["reviews"].values())}))
 """

@@ -165,7 +165,7 @@ def same_model(cfg, spec):
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(cfg.trainer.seed)
-    return instantiate(cfg.model)(spec=spec)
+    return instantiate(cfg.model)(spec)
 
 
 def first_batches(dataset, steps: int):

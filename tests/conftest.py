@@ -3,13 +3,15 @@ in the real on-disk formats so they go through the same loader code as downloade
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import open_dict
+from omegaconf import OmegaConf, open_dict
 
 from seqexp.config import CONF_DIR
 
@@ -64,3 +66,23 @@ def jena_csv(tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("jena") / "jena_climate_2009_2016.csv"
     return write_jena_csv(path, synthetic_weather(JENA_ROWS, seed=7))
+
+
+@functools.cache
+def _option_values(group: str, option: str) -> tuple:
+    cfg = compose_train(Path("/run-dir-of-a-direct-call"), f"{group}={option}")
+    return tuple(OmegaConf.to_container(cfg[group], resolve=True).items())
+
+
+def option_values(group: str, option: str, **overrides) -> dict:
+    """The keyword arguments conf/<group>/<option>.yaml gives its target, as `seqexp train`
+    composes them (the YAML is the one place of those values), with `overrides` on top."""
+    values = {k: v for k, v in _option_values(group, option) if not k.startswith("_")}
+    return {**copy.deepcopy(values), **overrides}
+
+
+def option_target(group: str, option: str):
+    """The function conf/<group>/<option>.yaml names by its _target_."""
+    from hydra.utils import get_method
+
+    return get_method(dict(_option_values(group, option))["_target_"])

@@ -1,6 +1,7 @@
-"""Bad configuration: refused by the schemas while Hydra composes (exit 1, the key named), by
-seqexp.schema.check before TensorFlow is imported (exit 2, every bad value in one paragraph), or,
-for a model that cannot read the data, before any data is loaded (exit 2, the models that can).
+"""Bad configuration: refused by Hydra while composing (exit 1: an unknown option or a key set
+without `+`), by seqexp.config.checks.check before TensorFlow is imported (exit 2, every bad value
+in one paragraph, derived from the loaders' and builders' signatures), or, for a model that cannot
+read the data, before any data is loaded (exit 2, the models that can).
 
 Every case runs the real `seqexp train` path in this process (tests/badinput.py) and checks that
 nothing in the run directory claims success.
@@ -8,8 +9,6 @@ nothing in the run directory claims success.
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import json
 import subprocess
 import sys
@@ -17,10 +16,10 @@ import sys
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
-from hydra.utils import get_method
 from omegaconf import OmegaConf, open_dict
 
-from seqexp.config import CONF_DIR, schema
+from seqexp.config import CONF_DIR
+from seqexp.config.checks import check
 from seqexp.errors import SeqexpError
 from tests.badinput import assert_no_success, run_cli
 
@@ -29,26 +28,31 @@ USER = 2  # seqexp's exit code for a user error
 
 # (overrides, exit code, words the message must contain)
 CASES = [
-    # wrong types and unknown keys, refused while composing
-    (["trainer.epochs=abc"], HYDRA, ["trainer.epochs", "abc", "Integer"]),
-    (["trainer.mixed_precision=maybe"], HYDRA, ["trainer.mixed_precision", "maybe", "bool"]),
-    (["optimizer.learning_rate=fast"], HYDRA, ["optimizer.learning_rate", "fast", "Float"]),
-    (["callbacks.early_stopping.patience=1.5"], HYDRA, ["callbacks.early_stopping.patience", "1.5"]),
-    (["data.split.train=5"], HYDRA, ["data.split.train", "list"]),
-    (["data.lokback=144"], HYDRA, ["data.lokback", "not in", "JenaSchema"]),
-    (["model.embedding.dimm=8"], HYDRA, ["model.embedding.dimm", "not in", "EmbeddingSchema"]),
-    (["model=cnn", "model.units=[32]"], HYDRA, ["model.units", "not in", "CnnSchema"]),
+    # an option or a key Hydra cannot compose
     (["model=transformer"], HYDRA, ["model/transformer", "gru"]),
-    # values checked before TensorFlow is imported
+    (["data.lokback=144"], HYDRA, ["data.lokback", "+data.lokback"]),
+    # wrong types and unknown keys, refused before TensorFlow is imported
+    (["trainer.epochs=abc"], USER, ["trainer.epochs=abc", "must be an integer of at least 1"]),
+    (["trainer.mixed_precision=maybe"], USER, ["trainer.mixed_precision=maybe", "true or false"]),
+    (["optimizer.learning_rate=fast"], USER, ["optimizer.learning_rate=fast", "a number above 0"]),
+    (["callbacks.early_stopping.patience=1.5"], USER,
+     ["callbacks.early_stopping.patience=1.5", "an integer of at least 0"]),
+    (["data.split.train=5"], USER, ["data.split.train=5", "a list of 2", "[start, end]"]),
+    (["+data.lokback=144"], USER, ["data.lokback=144 is not a key of data", "lookback"]),
+    (["+model.embedding.dimm=8"], USER, ["model.embedding.dimm=8 is not a key of model.embedding",
+                                         "dim, trainable"]),
+    (["model=cnn", "+model.units=[32]"], USER, ["model.units=[32] is not a key of model", "filters"]),
     (["+model.foo=1"], USER, ["model.foo=1 is not a key of model", "recurrent_dropout"]),
+    (["~model.cell"], USER, ["model.cell", "is missing", "one of gru, lstm, simple_rnn"]),
+    # values out of range
     (["trainer.epochs=0"], USER, ["trainer.epochs=0", "at least 1"]),
     (["trainer.batch_size=0"], USER, ["trainer.batch_size=0", "at least 1"]),
-    (["trainer.steps_per_epoch=0"], USER, ["trainer.steps_per_epoch=0", "at least 1 or null"]),
+    (["trainer.steps_per_epoch=0"], USER, ["trainer.steps_per_epoch=0", "at least 1, or null"]),
     (["trainer.mode=up"], USER, ["trainer.mode=up", "min, max, auto"]),
     (["callbacks.checkpoint.mode=best"], USER, ["callbacks.checkpoint.mode=best", "min, max, auto"]),
     (["callbacks.early_stopping.patience=-1"], USER,
      ["callbacks.early_stopping.patience=-1", "at least 0"]),
-    (["optimizer.learning_rate=0"], USER, ["optimizer.learning_rate=0.0", "above 0"]),
+    (["optimizer.learning_rate=0"], USER, ["optimizer.learning_rate=0", "above 0"]),
     (["optimizer.clipnorm=1.0", "optimizer.clipvalue=0.5"], USER,
      ["optimizer.clipvalue=0.5", "together with optimizer.clipnorm"]),
     (["optimizer.weight_decay=-0.1"], USER, ["optimizer.weight_decay=-0.1", "at least 0"]),
@@ -56,10 +60,13 @@ CASES = [
     (["model.recurrent_dropout=-0.1"], USER, ["model.recurrent_dropout=-0.1", "[0, 1)"]),
     (["model=gru_stacked", "model.dropout=[0.1,0.2,0.3]"], USER,
      ["model.dropout=[0.1, 0.2, 0.3]", "3 values for 2 layers"]),
-    (["model.units=[0]"], USER, ["model.units=[0]", "positive integer"]),
+    (["model.units=[0]"], USER, ["model.units=[0]", "integers of at least 1"]),
     (["model.cell=transformer"], USER, ["model.cell=transformer", "gru, lstm, simple_rnn"]),
-    (["model=conv1d", "model.kernel_size=0"], USER, ["model.kernel_size=0", "positive integer"]),
-    (["data=fashion-mnist", "model=cnn", "model.filters=[]"], USER, ["model.filters=[]", "at least one"]),
+    (["model=conv1d", "model.kernel_size=0"], USER, ["model.kernel_size=0", "at least 1"]),
+    (["model=conv1d_gru", "model.rnn.dropout=2"], USER, ["model.rnn.dropout=2", "[0, 1)"]),
+    (["data=fashion-mnist", "model=cnn", "model.filters=[]"], USER, ["model.filters=[]", "non-empty"]),
+    (["model.embedding.one_hot=true", "model.embedding.pretrained=glove.6B.100d"], USER,
+     ["model.embedding.one_hot=true", "excludes model.embedding.pretrained"]),
     (["data.lookback=100", "data.step=200"], USER, ["data.step=200", "data.lookback=100"]),
     (["data.delay=-1"], USER, ["data.delay=-1", "at least 0"]),
     (["data.split.val=[100,300000]"], USER, ["data.split.val=[100, 300000]", "in order"]),
@@ -76,7 +83,7 @@ CASES = [
      ["2 bad config values", "data.val_fraction=1.5", "data.max_length=1"]),
     (["trainer.epochs=0", "model.dropout=1.5", "data.delay=-1", "optimizer.learning_rate=-1"], USER,
      ["4 bad config values", "trainer.epochs=0", "model.dropout=1.5", "data.delay=-1",
-      "optimizer.learning_rate=-1.0"]),
+      "optimizer.learning_rate=-1"]),
 ]
 
 # A model that cannot read the data: refused before the data is read (data.path never opened).
@@ -136,7 +143,7 @@ def test_bad_values_are_refused_without_importing_tensorflow(tmp_path):
                          text=True, timeout=60)
     assert out.stdout.split()[-3:] == ["EXIT", "2", "NO-TF"], out.stdout + out.stderr
     assert "2 bad config values: trainer.epochs=0" in out.stderr and "model.units=[-3]" in out.stderr
-    assert "model: bidirectional_gru" in out.stdout and "schema" not in out.stdout
+    assert "model: bidirectional_gru" in out.stdout and "model/embedding: learned" in out.stdout
 
 
 def test_a_bad_job_in_a_sweep_is_recorded_and_the_others_run(tmp_path, capsys):
@@ -151,16 +158,16 @@ def test_a_bad_job_in_a_sweep_is_recorded_and_the_others_run(tmp_path, capsys):
     assert "2 bad config values" in bad["reason"] and "data.delay=-5" in bad["reason"]
 
 
-# ---- the schemas match the code and the config tree ------------------------------------------
+# ---- every option of the tree passes its own checks ---------------------------------------------
 
 def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
-def composed_all(selections: list[list[str]]) -> list:
+def composed_all(selections: list[list[str]], conf_dir=CONF_DIR) -> list:
     """(config, option chosen per group) of each selection, composed as `seqexp train` does."""
     configs = []
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
         for overrides in selections:
             cfg = compose("train", overrides=["paths.run_dir=/tmp/unused", *overrides],
                           return_hydra_config=True)
@@ -184,119 +191,54 @@ ALL = [*([f"experiment={name}"] for name in options("experiment")),
 GROUPS = ("data", "model", "optimizer", "trainer", "callbacks")
 
 
-@pytest.fixture(scope="module")
-def every_config() -> list:
-    return composed_all(ALL)
-
-
-def test_every_option_and_preset_composes_against_its_schema(every_config):
+def test_every_option_and_preset_passes_its_signatures():
+    """Each YAML sets exactly the parameters of its target (none missing, none accepted and then
+    ignored: check() refuses both), with values its rules allow."""
+    every_config = composed_all(ALL)
     assert len(options("experiment")) >= 35
-    for overrides, (cfg, _) in zip(ALL, every_config, strict=True):
-        for group in GROUPS:
-            assert dataclasses.is_dataclass(OmegaConf.get_type(cfg[group])), (overrides, group)
-        assert OmegaConf.missing_keys(cfg) == set(), overrides  # the YAML sets every schema field
+    for cfg, _ in every_config:
         OmegaConf.to_container(cfg, resolve=True)  # ${trainer.batch_size}, ${sample:...}, ...
-        schema.check(cfg)  # no preset trips a value check
+        check(cfg)
     for group in GROUPS:  # between them, the selections use every option of every group
         assert {choices[group] for _, choices in every_config} == set(options(group)), group
 
 
-def parameters(function, skip=("spec", "x", "self", "args", "kwargs")) -> set[str]:
-    return {name for name in inspect.signature(function).parameters if name not in skip}
-
-
-def init_parameters(cls) -> set[str]:
-    """Keyword parameters of a class, following **kwargs up to the base that names them."""
-    names = set()
-    for klass in cls.__mro__:
-        if "__init__" not in vars(klass):
-            continue
-        signature = inspect.signature(klass.__init__)
-        names |= parameters(klass.__init__)
-        if not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
-            break
-    return names
-
-
-def fields(schema_type, skip=("_target_", "_partial_", "enabled")) -> set[str]:
-    return {f.name for f in dataclasses.fields(schema_type) if f.name not in skip}
-
-
-def test_schema_fields_are_the_loader_and_builder_parameters(every_config):
-    """Every schema field is a keyword of its _target_ (none accepted and then ignored) and every
-    keyword of a loader or builder is in its schema (each can be set from the command line)."""
-    from seqexp.models import embedding, recurrent
-
-    for cfg, choices in every_config:
-        for group in ("data", "model", "optimizer"):
-            node, where = cfg[group], f"{group}={choices[group]}"
-            target = get_method(node._target_)
-            if group == "optimizer":  # Keras optimizers take more keywords than the presets set
-                assert fields(OmegaConf.get_type(node)) <= init_parameters(target), where
-            else:
-                assert fields(OmegaConf.get_type(node)) == parameters(target), where
-    assert fields(schema.RecurrentStackSchema) == parameters(recurrent.recurrent_stack)
-    assert fields(schema.EmbeddingSchema) == set(embedding.KEYS)
-    callbacks = every_config[0][0].callbacks
-    for name in callbacks:
-        node = callbacks[name]
-        assert fields(OmegaConf.get_type(node)) <= init_parameters(get_method(node._target_)), name
-
-
-def test_allowed_words_match_the_code():
-    from seqexp.data import fashion_mnist, imdb, imdb_raw, jena
-    from seqexp.models import cnn, recurrent
-    from seqexp.run import runtime as distribute
-
-    assert set(schema.CELLS) == set(recurrent.CELLS)
-    assert schema.CONV_PADDINGS == cnn.PADDINGS
-    assert schema.PAD_SIDES == imdb.PAD_SIDES == imdb_raw.PAD_SIDES
-    assert schema.IMDB_ENCODINGS == imdb.ENCODINGS
-    assert schema.VALIDATION_MODES == imdb.VALIDATION_MODES
-    assert schema.VOCABULARY_SOURCES == imdb_raw.VOCABULARY_SOURCES
-    assert schema.STRATEGIES == distribute.STRATEGIES
-    assert schema.SPLITS == jena.SPLITS
-    assert fields(schema.FashionMnistFilesSchema) == set(fashion_mnist.ROLES)
-
-
-def test_every_yaml_option_names_a_schema():
-    """The tree's options each list their schema first in their defaults (a new option that
-    forgets it would compose unchecked)."""
-    for group in ("data", "model", "optimizer", "trainer", "callbacks"):
-        for path in sorted((CONF_DIR / group).glob("*.yaml")):
-            defaults = OmegaConf.load(path).get("defaults")
-            assert defaults and defaults[0].startswith(f"/{group}_schema") \
-                and defaults[0].endswith("@_here_") and defaults[-1] == "_self_", path
-            assert defaults[0][1:-len("@_here_")] in schema.SCHEMAS, path
-
-
-def test_a_schema_refuses_what_the_yaml_could_not(tmp_path):
-    """The config tree is where a bad YAML edit is caught too: a preset that sets an unknown key
-    fails to compose, naming it (a copy of the tree with one preset broken)."""
+def test_a_bad_yaml_edit_is_caught_by_the_same_check(tmp_path):
+    """A preset that sets an unknown key is refused by name (a copy of the tree, one preset broken)."""
     import shutil
-
-    from hydra.errors import ConfigCompositionException
-    from omegaconf.errors import ConfigKeyError
 
     tree = tmp_path / "conf"
     shutil.copytree(CONF_DIR, tree)
     preset = tree / "experiment" / "jena_gru.yaml"
     preset.write_text(preset.read_text() + "\nmodel:\n  unitz: [64]\n")
-    with initialize_config_dir(config_dir=str(tree), version_base="1.3"), \
-            pytest.raises((ConfigCompositionException, ConfigKeyError), match="unitz"):
-        compose("train", overrides=["experiment=jena_gru"])
+    (cfg, _), = composed_all([["experiment=jena_gru"]], conf_dir=tree)
+    with pytest.raises(SeqexpError, match="model.unitz=\\[64\\] is not a key of model"):
+        check(cfg)
+
+
+def test_a_direct_call_is_checked_by_the_same_rules():
+    """Calling a loader or builder from Python gives the CLI's messages (no second copy of a rule)."""
+    from seqexp.data.jena import load_jena
+
+    values = OmegaConf.to_container(composed("experiment=smoke").data, resolve=True)
+    del values["_target_"]
+    with pytest.raises(SeqexpError, match="step=200 must not exceed data.lookback=144"):
+        load_jena(**{**values, "step": 200})
+    with pytest.raises(SeqexpError, match="lookback=0 must be an integer of at least 1"):
+        load_jena(**{**values, "lookback": 0})
 
 
 def test_check_is_silent_on_a_good_config_and_names_every_problem():
     cfg = composed("experiment=smoke")
-    schema.check(cfg)
+    check(cfg)
     cfg.trainer.epochs = 0
     cfg.model.dropout = [1.0]
     with pytest.raises(SeqexpError) as err:
-        schema.check(cfg)
+        check(cfg)
     message = str(err.value)
     assert message.startswith("2 bad config values: trainer.epochs=0")
-    assert "model.dropout=[1.0] must be in [0, 1)" in message and "\n" not in message
+    assert "model.dropout=[1.0] must be a number in [0, 1)" in message and "trainer.epochs=0" in message
+    assert "\n" not in message
 
 
 @pytest.fixture(autouse=True)

@@ -199,7 +199,7 @@ def test_atomic_checkpoint_keeps_the_old_file_when_a_save_fails(tmp_path, tiny, 
         raise OSError("disk full")
 
     monkeypatch.setattr(keras.Model, "save", torn_save)
-    from seqexp.run.callbacks import AtomicModelCheckpoint
+    from seqexp.run.keras_callbacks import AtomicModelCheckpoint
 
     saver = AtomicModelCheckpoint(str(best), monitor="loss", save_best_only=False)
     saver.set_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))

@@ -12,6 +12,7 @@ from seqexp.models.cnn import build_cnn
 from seqexp.models.dense import build_dense
 from seqexp.reports import insight
 from seqexp.reports.insight import class_report, confusion, conv_report
+from tests.conftest import option_values
 
 NAMES = ["zero", "one", "two"]
 
@@ -72,7 +73,8 @@ def test_class_report_handles_a_class_absent_from_the_test_split(tmp_path):
 
 def small_cnn(filters=(4, 6)):
     spec = bundle_of(np.zeros((1, 28, 28, 1), np.float32), np.zeros(1, np.int32)).spec
-    return build_cnn(spec, filters=list(filters), dense_units=[8], dropout=0.0)
+    values = option_values("model", "cnn", filters=list(filters), dense_units=[8], dropout=0.0)
+    return build_cnn(spec, **values)
 
 
 def test_conv_report_draws_trained_kernels_against_fresh_ones(tmp_path):
@@ -114,6 +116,6 @@ def test_feature_maps_are_capped_per_layer(tmp_path, monkeypatch):
 def test_conv_report_skips_a_model_without_convolutions(tmp_path):
     images = np.zeros((2, 28, 28, 1), np.float32)
     bundle = bundle_of(images, np.zeros(2, np.int32))
-    model = build_dense(bundle.spec, units=[4])
+    model = build_dense(bundle.spec, **option_values("model", "dense", units=[4]))
     assert conv_report(model, bundle, tmp_path) == {"skipped": "model dense has no Conv2D layer"}
     assert list(tmp_path.iterdir()) == []

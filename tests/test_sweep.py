@@ -75,7 +75,7 @@ def test_failed_job_does_not_stop_the_sweep(tmp_path):
     result = sweep(sweep_dir, "model.units=[8],[-3],[16]")
     # every job ran; the sweep reports the failure and exits 1 after writing the summary
     assert result.returncode == 1, result.stderr[-3000:]
-    assert ("1 of 3 jobs failed: 1_jena_gru (failed: model.units=[-3] must be a positive integer"
+    assert ("1 of 3 jobs failed: 1_jena_gru (failed: model.units=[-3] must be a non-empty list of integers"
             in result.stderr)
     runs = run_dirs(sweep_dir)
     assert [r.name for r in runs] == ["0_jena_gru", "1_jena_gru", "2_jena_gru"]

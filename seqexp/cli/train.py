@@ -7,7 +7,7 @@ from seqexp.run.rundir import check_run_dir
 
 DESCRIPTION = "train one model, or a sweep with -m; writes a run directory"
 ORDER = 0
-APP = HydraApp("seqexp.run.train:train", "train", check="seqexp.config.schema:check")
+APP = HydraApp("seqexp.run.train:train", "train", check="seqexp.config.checks:check")
 
 
 def run(args: list[str]) -> int:

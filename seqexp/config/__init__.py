@@ -4,7 +4,3 @@ from pathlib import Path
 
 # seqexp/conf links to the top-level conf/ in a checkout and is a real folder inside the wheel.
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-
-from seqexp.config import schema  # noqa: E402
-
-schema.register()  # the structured-config schemas the conf/ options name in their defaults

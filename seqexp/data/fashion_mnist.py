@@ -17,11 +17,16 @@ import gzip
 import logging
 import math
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
+from pydantic import ConfigDict, Field
+from typing_extensions import TypedDict
 
+from seqexp.config.checks import checked
+from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
@@ -29,7 +34,6 @@ from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
 
-ROLES = ("train_images", "train_labels", "test_images", "test_labels")
 CACHE_SUBDIR = "fashion-mnist"  # the Keras cache layout: ~/.keras/datasets/fashion-mnist/
 IDX_DTYPES = {0x08: np.uint8}  # the only element type Fashion-MNIST uses (unsigned byte)
 IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801  # ubyte with 3 dims / ubyte with 1 dim
@@ -96,9 +100,6 @@ def read_split(images_path: Path, labels_path: Path, num_classes: int):
 
 def locate(path: str | Path | None, base_url: str, files: Mapping, cache_dir: str | None) -> dict:
     """The local path of each of the four files: from `data.path` or the checked cache."""
-    missing_roles = [role for role in ROLES if role not in files or not files[role].get("name")]
-    if missing_roles:
-        raise SeqexpError(f"data.files must name all of {list(ROLES)}; missing {missing_roles}.")
     if path is not None:
         folder = Path(path).expanduser()
         if not folder.is_dir():
@@ -148,29 +149,41 @@ def image_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuff
     return batches((images, labels), batch_size, shuffle=shuffle, seed=seed, per_batch=scale)
 
 
-@provides("image")
-def load_fashion_mnist(
-    path: str | None = None,
-    base_url: str = "",
-    files: Mapping | None = None,
-    cache_dir: str | None = None,
-    class_names: Sequence[str] = (),
-    validation_split: float = 0.2,
-    split_seed: int = 42,
-    batch_size: int = 32,
-    seed: int = 0,
-) -> DataBundle:
-    if not 0 < validation_split < 1:
-        raise SeqexpError(
-            f"data.validation_split={validation_split} must be a fraction strictly between 0 and 1 "
-            f"(HG: 0.2)."
-        )
-    if batch_size < 1:
-        raise SeqexpError(f"data.batch_size={batch_size} must be at least 1.")
-    class_names = [str(name) for name in class_names]
-    if len(class_names) < 2:
-        raise SeqexpError(f"data.class_names must name at least 2 classes, got {class_names}.")
+class IdxFile(TypedDict):
+    """One of the four files: its name (in data.path or at base_url), sha256 and size in bytes."""
 
+    __pydantic_config__ = ConfigDict(extra="forbid")
+    name: str
+    sha256: str | None
+    size: PositiveInt | None
+
+
+class Files(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid")
+    train_images: IdxFile
+    train_labels: IdxFile
+    test_images: IdxFile
+    test_labels: IdxFile
+
+
+ROLES = tuple(Files.__annotations__)
+
+
+@provides("image")
+@checked("data")
+def load_fashion_mnist(
+    *,
+    path: str | None,
+    base_url: str,
+    files: Files,
+    cache_dir: str | None,
+    class_names: Annotated[list[str], Field(min_length=2)],
+    validation_split: Annotated[float, Field(gt=0, lt=1, description="HG: 0.2")],
+    split_seed: int,
+    batch_size: BatchSize,
+    seed: Seed,
+) -> DataBundle:
+    class_names = [str(name) for name in class_names]
     paths = locate(path, base_url, files or {}, cache_dir)
     x_full, y_full = read_split(paths["train_images"], paths["train_labels"], len(class_names))
     x_test, y_test = read_split(paths["test_images"], paths["test_labels"], len(class_names))

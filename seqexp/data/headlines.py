@@ -18,9 +18,13 @@ import csv
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 
+from seqexp.config.checks import checked
+from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
@@ -115,32 +119,23 @@ def prefix_samples(sequences: Sequence[list[int]], max_length: int | None = None
 
 
 @provides("tokens")
+@checked("data")
 def load_headlines(
-    path: str | None = None,
-    column: str = "headline",
-    drop: Sequence[str] = ("Unknown",),
-    fold_ascii: bool = True,
-    strip_punctuation: bool = True,
-    lowercase: bool = True,
-    max_length: int | None = None,
-    val_fraction: float | None = None,
-    batch_size: int = 32,
-    seed: int = 0,
-    vocabulary_file: str | None = None,
-    sample_prompts: Sequence[str] = (),
-    sample_words: int = 10,
+    *,
+    path: str | None,
+    column: str,
+    drop: list[str] | None,
+    fold_ascii: bool,
+    strip_punctuation: bool,
+    lowercase: bool,
+    max_length: Annotated[int, Field(ge=2, description="null: the longest headline")] | None,
+    val_fraction: Annotated[float, Field(gt=0, lt=1, description="the headlines held out")] | None,
+    batch_size: BatchSize,
+    seed: Seed,
+    vocabulary_file: str | None,
+    sample_prompts: list[str],
+    sample_words: PositiveInt,
 ) -> DataBundle:
-    if val_fraction is not None and not 0.0 < val_fraction < 1.0:
-        raise SeqexpError(
-            f"data.val_fraction={val_fraction} must be null (no validation split, as in WD) or a "
-            "fraction strictly between 0 and 1 of the kept headlines."
-        )
-    if max_length is not None and max_length < 2:
-        raise SeqexpError(f"data.max_length={max_length} must be null (the longest) or >= 2.")
-    if batch_size < 1 or sample_words < 1:
-        raise SeqexpError(
-            f"data.batch_size={batch_size} and data.sample_words={sample_words} must be >= 1."
-        )
     files = article_files(path)
     raw = read_column(files, column)
     dropped_values = {str(d) for d in (drop or ())}

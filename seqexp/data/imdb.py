@@ -20,9 +20,13 @@ import pickle
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field
 
+from seqexp.config.checks import checked
+from seqexp.config.types import BatchSize, NonNegativeInt, PadSide, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, provides
@@ -32,9 +36,6 @@ log = logging.getLogger(__name__)
 
 FNAME = "imdb.npz"
 WORD_INDEX_FNAME = "imdb_word_index.json"
-ENCODINGS = ("auto", "ranks", "indexed")
-PAD_SIDES = ("pre", "post")
-VALIDATION_MODES = ("last", "random")
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -204,11 +205,6 @@ def float_labels(y) -> np.ndarray:
     return np.asarray(y).astype(np.float32)
 
 
-def _choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise SeqexpError(f"data.{name}={value!r} is not allowed; choose one of {list(allowed)}.")
-
-
 def _locate_word_index(word_index, path, url, cache_dir, size) -> Path | None:
     """auto: beside a local data.path if present, else downloaded with imdb.npz; null: none."""
     if word_index in (None, False, "none"):
@@ -232,52 +228,43 @@ def _locate_word_index(word_index, path, url, cache_dir, size) -> Path | None:
     )
 
 
-@provides("tokens")
-def load_imdb(
-    path: str | None = None,
-    url: str = "",
-    sha256: str | None = None,
-    size: int | None = None,
-    word_index: str | None = "auto",
-    word_index_url: str = "",
-    word_index_size: int | None = None,
-    cache_dir: str | None = None,
-    encoding: str = "auto",
-    num_words: int | None = 10000,
-    skip_top: int = 0,
-    start_char: int | None = 1,
-    oov_char: int | None = 2,
-    index_from: int = 3,
-    shuffle_seed: int | None = 113,
-    maxlen: int | None = 500,
-    padding: str = "pre",
-    truncating: str = "pre",
-    validation_split: float = 0.2,
-    validation_mode: str = "last",
-    validation_seed: int = 42,
-    batch_size: int = 128,
-    seed: int = 0,
-) -> DataBundle:
-    _choice("encoding", encoding, ENCODINGS)
-    _choice("padding", padding, PAD_SIDES)
-    _choice("truncating", truncating, PAD_SIDES)
-    _choice("validation_mode", validation_mode, VALIDATION_MODES)
-    if num_words is not None and num_words <= max(index_from, skip_top, 1):
-        raise SeqexpError(
-            f"data.num_words={num_words} keeps no word: it must be above "
-            f"data.index_from={index_from} and data.skip_top={skip_top} "
-            "(e.g. 10000), or null for every word."
-        )
-    if maxlen is not None and maxlen < 1:
-        raise SeqexpError(
-            f"data.maxlen={maxlen} must be a positive length, or null for the longest review."
-        )
-    if not 0.0 < validation_split < 1.0:
-        raise SeqexpError(
-            f"data.validation_split={validation_split} must be a fraction "
-            "between 0 and 1 (e.g. 0.2)."
-        )
+def num_words_rules(values: dict):
+    """num_words must keep a word: above the indices the marks and skip_top take."""
+    num_words = values["num_words"]
+    floor = max(values["index_from"], values["skip_top"], 1)
+    if num_words is not None and num_words <= floor:
+        yield ("num_words", num_words, f"keeps no word; it must be above data.index_from and "
+               f"data.skip_top (here {floor}), e.g. 10000, or null for every word")
 
+
+@provides("tokens")
+@checked("data", num_words_rules)
+def load_imdb(
+    *,
+    path: str | None,
+    url: str,
+    sha256: str | None,
+    size: PositiveInt | None,
+    word_index: str | None,
+    word_index_url: str,
+    word_index_size: PositiveInt | None,
+    cache_dir: str | None,
+    encoding: Literal["auto", "ranks", "indexed"],
+    num_words: int | None,
+    skip_top: NonNegativeInt,
+    start_char: NonNegativeInt | None,
+    oov_char: NonNegativeInt | None,
+    index_from: NonNegativeInt,
+    shuffle_seed: int | None,
+    maxlen: Annotated[int, Field(ge=1, description="tokens per sample")] | None,
+    padding: PadSide,
+    truncating: PadSide,
+    validation_split: Annotated[float, Field(gt=0, lt=1, description="the training reviews held out, e.g. 0.2")],
+    validation_mode: Literal["last", "random"],
+    validation_seed: int,
+    batch_size: BatchSize,
+    seed: Seed,
+) -> DataBundle:
     local = path
     if path is None:
         path = fetch(

@@ -17,12 +17,16 @@ import shutil
 import tarfile
 import zlib
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field
 
 from seqexp.atomic import write_text
+from seqexp.config.checks import checked
+from seqexp.config.types import BatchSize, PadSide, PositiveInt, Seed
 from seqexp.data.download import cache_root, fetch
-from seqexp.data.imdb import PAD_SIDES, float_labels, pad
+from seqexp.data.imdb import float_labels, pad
 from seqexp.data.pipeline import batches
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
@@ -31,7 +35,6 @@ log = logging.getLogger(__name__)
 
 FNAME = "aclImdb_v1.tar.gz"
 CLASS_NAMES = ["neg", "pos"]  # label 0, label 1
-VOCABULARY_SOURCES = ("training_split", "train_folder")
 VOCABULARY_FILE = "vocabulary.txt"
 
 
@@ -133,41 +136,28 @@ def save_vocabulary(model, bundle, run_dir) -> dict:
 
 
 @provides("tokens")
+@checked("data")
 def load_imdb_raw(
-    path: str | None = None,
-    url: str = "",
-    sha256: str | None = None,
-    size: int | None = None,
-    cache_dir: str | None = None,
-    max_tokens: int = 10000,
-    maxlen: int = 100,
-    padding: str = "pre",
-    truncating: str = "pre",
-    standardize: str = "lower_and_strip_punctuation",
-    training_samples: int = 200,
-    validation_samples: int | None = 10000,
-    test_samples: int | None = None,
-    vocabulary_from: str = "training_split",
-    batch_size: int = 32,
-    seed: int = 0,
+    *,
+    path: str | None,
+    url: str,
+    sha256: str | None,
+    size: PositiveInt | None,
+    cache_dir: str | None,
+    max_tokens: Annotated[int, Field(ge=3, description="the vocabulary, padding and [UNK] included")],
+    maxlen: Annotated[int, Field(ge=1, description="tokens per review")],
+    padding: PadSide,
+    truncating: PadSide,
+    standardize: str | None,
+    training_samples: PositiveInt,
+    validation_samples: PositiveInt | None,
+    test_samples: PositiveInt | None,
+    # training_split: the training samples only; train_folder: every review of train/ (DLwP's Tokenizer)
+    vocabulary_from: Literal["training_split", "train_folder"],
+    batch_size: BatchSize,
+    seed: Seed,
 ) -> DataBundle:
     import keras
-
-    for name, value in (("padding", padding), ("truncating", truncating)):
-        if value not in PAD_SIDES:
-            raise SeqexpError(
-                f"data.{name}={value!r} is not allowed; choose one of {list(PAD_SIDES)}."
-            )
-    if vocabulary_from not in VOCABULARY_SOURCES:
-        raise SeqexpError(
-            f"data.vocabulary_from={vocabulary_from!r} is not allowed; choose training_split (the "
-            f"training samples only) or train_folder (every review of train/, as DLwP's Tokenizer)."
-        )
-    if max_tokens < 3 or maxlen < 1 or training_samples < 1:
-        raise SeqexpError(
-            f"data.max_tokens={max_tokens}, data.maxlen={maxlen} and data.training_samples="
-            f"{training_samples} must be at least 3, 1 and 1."
-        )
 
     if path is None:
         archive = fetch(

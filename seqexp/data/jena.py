@@ -15,11 +15,15 @@ import logging
 import warnings
 import zipfile
 import zlib
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
+from pydantic import ConfigDict, Field
+from typing_extensions import TypedDict
 
+from seqexp.config.checks import checked, show
+from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches
@@ -29,7 +33,6 @@ from seqexp.errors import SeqexpError
 log = logging.getLogger(__name__)
 
 FNAME = "jena_climate_2009_2016.csv.zip"
-SPLITS = ("train", "val", "test")
 
 
 def read_jena(path: str | Path) -> tuple[list[str], np.ndarray]:
@@ -194,28 +197,81 @@ def make_windows(features, target, anchors, lookback, step, delay, batch_size,
     return batches(anchors, batch_size, shuffle=shuffle, seed=seed, per_batch=gather)
 
 
+Bound = int | float | None  # a row index, a fraction of the rows, or null (the end of the file)
+Bounds = Annotated[list[Bound], Field(min_length=2, max_length=2, description=(
+    "[start, end]: row indices (ints) or fractions of the rows (floats), end null for the end of the file"))]
+
+
+class Split(TypedDict):
+    """[start, end) of each split: ints are row indices, floats fractions of the rows."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+    train: Bounds
+    val: Bounds
+    test: Bounds
+
+
+SPLITS = tuple(Split.__annotations__)  # train, val, test: in file order
+
+def window_rules(values: dict):
+    """A window needs at least one row: step must not exceed lookback."""
+    lookback, step = values["lookback"], values["step"]
+    if step > lookback:
+        yield "step", step, f"must not exceed data.lookback={lookback} (a window needs at least one row)"
+
+
+def split_rules(values: dict):
+    """Each split is [start, end) in order, not overlapping, and wide enough for one window."""
+    split, lookback = values["split"], values["lookback"]
+    bounds = {}
+    for name in SPLITS:
+        value = split[name]
+        start, end = value
+        if start is None:
+            yield f"split.{name}", value, "must start at a row or a fraction (only the end may be null)"
+            continue
+        if any(isinstance(b, float) and not 0 <= b <= 1 for b in value):
+            yield f"split.{name}", value, "has fractions outside [0, 1]; floats are fractions of the rows"
+            continue
+        if any(isinstance(b, int) and b < 0 for b in value):
+            yield f"split.{name}", value, "has a negative row index; rows count from 0"
+            continue
+        if end is not None and type(start) is type(end) and start >= end:
+            yield f"split.{name}", value, "is empty: start must be below end"
+            continue
+        if isinstance(start, int) and isinstance(end, int) and end - start <= lookback:
+            yield (f"split.{name}", value, f"spans {end - start} rows, no more than data.lookback="
+                   f"{lookback}: no window fits; widen it or shorten the lookback")
+            continue
+        bounds[name] = (start, end)
+    for first, second in zip(SPLITS, SPLITS[1:], strict=False):
+        if first in bounds and second in bounds:
+            end, start = bounds[first][1], bounds[second][0]
+            if end is None or (type(end) is type(start) and end > start):
+                yield (f"split.{second}", split[second], f"starts before data.split.{first}="
+                       f"{show(split[first])} ends; the splits must come in order train, val, test "
+                       "without overlapping")
+
+
 @provides("timeseries")
+@checked("data", window_rules, split_rules)
 def load_jena(
-    path: str | None = None,
-    url: str = "",
-    sha256: str | None = None,
-    size: int | None = None,
-    cache_dir: str | None = None,
-    target: str = "T (degC)",
-    features: Sequence[str] | None = None,
-    split: dict | None = None,
-    lookback: int = 1440,
-    step: int = 6,
-    delay: int = 144,
-    batch_size: int = 128,
-    reverse: bool = False,
-    seed: int = 0,
+    *,
+    path: str | None,
+    url: str,
+    sha256: str | None,
+    size: PositiveInt | None,
+    cache_dir: str | None,
+    target: str,
+    features: Annotated[list[str], Field(min_length=1)] | None,
+    split: Split,
+    lookback: Annotated[int, Field(ge=1, description="rows of history per window")],
+    step: Annotated[int, Field(ge=1, description="keep one row in step")],
+    delay: Annotated[int, Field(ge=0, description="rows between the window's end and the target")],
+    batch_size: BatchSize,
+    reverse: bool,
+    seed: Seed,
 ) -> DataBundle:
-    if step < 1 or lookback < step or delay < 0 or batch_size < 1:
-        raise SeqexpError(
-            f"Jena windows need step >= 1, lookback >= step, delay >= 0 and batch_size >= 1; got "
-            f"lookback={lookback}, step={step}, delay={delay}, batch_size={batch_size}."
-        )
     if path is None:
         path = fetch(url, FNAME, sha256=sha256, size=size, cache_dir=cache_dir,
                      how_to_provide=f"pass data.path=/path/to/{FNAME} (the zip or its csv)")

@@ -3,13 +3,15 @@ Dropout -> task head. Layers are named conv1, pool1, ... so reports and summarie
 
 from __future__ import annotations
 
-import keras
+from typing import Annotated, Literal
 
+from pydantic import Field
+
+from seqexp.config.checks import checked
+from seqexp.config.types import DropFraction, PositiveInt
 from seqexp.data.spec import DataSpec
 from seqexp.errors import SeqexpError
-from seqexp.models.heads import accepts, as_list, model_input, per_layer, task_head
-
-PADDINGS = ("same", "valid")
+from seqexp.models.heads import accepts, as_list, model_input, per_layer, per_layer_rule, task_head
 
 
 def conv_output_size(size: int, kernel: int, pool: int, padding: str) -> int:
@@ -20,18 +22,26 @@ def conv_output_size(size: int, kernel: int, pool: int, padding: str) -> int:
 
 
 @accepts("image")
-def build_cnn(spec: DataSpec, filters=(32, 64), kernel_size=3, pool_size=2, padding="same",
-              activation="relu", dense_units=(100,), dropout=0.4) -> keras.Model:
-    """One conv block per entry of `filters`; `kernel_size` and `pool_size` are one value for
-    every block or one per block (pool 1 = no pooling); one Dense per entry of `dense_units`."""
+@checked("model", per_layer_rule("filters", "kernel_size", "pool_size"), per_layer_rule("dense_units", "dropout"))
+def build_cnn(
+    spec: DataSpec,
+    /,
+    *,
+    filters: Annotated[list[PositiveInt], Field(min_length=1)] | PositiveInt,  # one conv block each
+    kernel_size: PositiveInt | list[PositiveInt],  # one value for every block, or one per block
+    pool_size: PositiveInt | list[PositiveInt],  # the same; 1: no pooling
+    padding: Literal["same", "valid"],
+    activation: str,
+    dense_units: PositiveInt | list[PositiveInt],  # one Dense per entry ([] for none)
+    dropout: DropFraction | list[DropFraction],  # after each Dense: one value, or one per layer
+):
+    """One conv block per entry of `filters`, then one Dense per entry of `dense_units`."""
+    import keras
+
     filters = as_list(filters)
     blocks = len(filters)
-    if blocks == 0 or any(int(f) < 1 for f in filters):
-        raise SeqexpError(f"model.filters={filters} must list at least one positive filter count.")
-    if padding not in PADDINGS:
-        raise SeqexpError(f"model.padding={padding!r} is not one of {PADDINGS}.")
-    kernels = per_layer(kernel_size, blocks, "kernel_size")
-    pools = per_layer(pool_size, blocks, "pool_size")
+    kernels = per_layer(kernel_size, blocks)
+    pools = per_layer(pool_size, blocks)
     height, width = spec.input_shape[:2]
     for k, p in zip(kernels, pools, strict=True):
         height = conv_output_size(height, k, p, padding)
@@ -51,7 +61,7 @@ def build_cnn(spec: DataSpec, filters=(32, 64), kernel_size=3, pool_size=2, padd
             x = keras.layers.MaxPooling2D(p, name=f"pool{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     units = as_list(dense_units)
-    for i, (n, drop) in enumerate(zip(units, per_layer(dropout, len(units) or 1, "dropout"),
+    for i, (n, drop) in enumerate(zip(units, per_layer(dropout, len(units) or 1),
                                       strict=False), start=1):
         x = keras.layers.Dense(n, activation=activation, name=f"dense{i}")(x)
         if drop:

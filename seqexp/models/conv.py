@@ -3,17 +3,32 @@ recurrent layer that reads the shortened sequence (DLwP's conv + GRU)."""
 
 from __future__ import annotations
 
-import keras
+from typing import Annotated
 
+from seqexp.config.checks import checked
+from seqexp.config.types import KwargsOf, PositiveInt
 from seqexp.data.spec import DataSpec
+from seqexp.models.embedding import token_vectors
 from seqexp.models.heads import accepts, embed_tokens, model_input, task_head
 from seqexp.models.recurrent import recurrent_stack
 
 
 @accepts("timeseries", "tokens")
-def build_conv1d(spec: DataSpec, filters=32, kernel_size=5, pool_size=3, conv_layers=3,
-                 activation="relu", rnn=None, embedding=None) -> keras.Model:
-    """`rnn`: null for GlobalMaxPool1D on top, or the kwargs of a recurrent stack."""
+@checked("model")
+def build_conv1d(
+    spec: DataSpec,
+    /,
+    *,
+    filters: PositiveInt,
+    kernel_size: PositiveInt,
+    pool_size: PositiveInt,  # MaxPool1D between consecutive conv layers
+    conv_layers: PositiveInt,
+    activation: str,
+    rnn: Annotated[dict, KwargsOf(recurrent_stack)] | None,  # null: GlobalMaxPool1D on top
+    embedding: Annotated[dict, KwargsOf(token_vectors)] | None,  # token input only
+):
+    import keras
+
     inputs = model_input(spec)
     x = embed_tokens(inputs, spec, embedding)
     for i in range(conv_layers):

@@ -5,29 +5,34 @@ from __future__ import annotations
 
 import logging
 
+from seqexp.config.checks import checked
+from seqexp.config.types import PositiveInt
 from seqexp.data.spec import DataSpec, Report
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
 
-KEYS = ("dim", "trainable", "pretrained", "one_hot", "cache_dir")
+def one_hot_or_pretrained(values: dict):
+    if values["one_hot"] and values["pretrained"]:
+        yield ("one_hot", True, f"excludes model.embedding.pretrained={values['pretrained']}: one-hot "
+               "vectors have nothing to initialise; set one of them off")
 
 
-def token_vectors(x, spec: DataSpec, embedding):
+@checked("model.embedding", one_hot_or_pretrained)
+def token_vectors(
+    x,
+    spec: DataSpec,
+    /,
+    *,
+    dim: PositiveInt | None,  # the embedding size (null: GloVe's)
+    trainable: bool,  # false: frozen (e.g. GloVe vectors kept as they are)
+    pretrained: str | None,  # GloVe: a text file, or glove.6B.100d (downloaded once)
+    one_hot: bool,  # one-hot vectors of the vocabulary instead of an Embedding (HG 9-2)
+    cache_dir: str | None,  # where glove.6B.zip is downloaded to
+):
     import keras
 
-    embedding = dict(embedding or {})
-    unknown = sorted(set(embedding) - set(KEYS))
-    if unknown:
-        raise SeqexpError(f"model.embedding has unknown key(s) {unknown}; known: {list(KEYS)}.")
-    dim, pretrained = embedding.get("dim"), embedding.get("pretrained")
-    trainable = bool(embedding.get("trainable", True))
-    if embedding.get("one_hot"):
-        if pretrained:
-            raise SeqexpError(
-                f"model.embedding.one_hot=true and model.embedding.pretrained={pretrained} exclude "
-                f"each other: one-hot vectors have nothing to initialise. Set one of them off."
-            )
+    if one_hot:
         return keras.layers.CategoryEncoding(
             spec.vocab_size, output_mode="one_hot", name="one_hot"
         )(x)
@@ -49,7 +54,7 @@ def token_vectors(x, spec: DataSpec, embedding):
         )
     from seqexp.models.glove import glove_matrix
 
-    matrix, facts = glove_matrix(pretrained, spec.vocabulary, dim, embedding.get("cache_dir"))
+    matrix, facts = glove_matrix(pretrained, spec.vocabulary, dim, cache_dir)
     facts["trainable"] = trainable
     log.info(
         "GloVe %s covers %d of the %d vocabulary words (%.1f%%); %d rows stay zero; embedding %s",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from seqexp.config.checks import show
 from seqexp.data.spec import INPUT_KINDS, DataSpec
 from seqexp.errors import SeqexpError
 
@@ -43,13 +44,12 @@ def check_compatible(builder, input_kind: str, model_name: str, data_name: str) 
 def models_for(input_kind: str) -> list[str]:
     """The model options of conf/model whose builder takes `input_kind` (read from @accepts)."""
     from hydra.utils import get_method
-    from omegaconf import OmegaConf
 
     from seqexp.config import CONF_DIR
 
     options = []
     for path in sorted((CONF_DIR / "model").glob("*.yaml")):
-        target = OmegaConf.load(path).get("_target_")
+        target = preset_target(path)
         try:
             kinds = getattr(get_method(target), "input_kinds", ()) if target else ()
         except Exception:  # an option whose builder cannot be imported is not a suggestion
@@ -57,6 +57,19 @@ def models_for(input_kind: str) -> list[str]:
         if input_kind in kinds:
             options.append(path.stem)
     return options
+
+
+def preset_target(path) -> str | None:
+    """The `_target_` of a model preset, or of the base preset it extends (its first default)."""
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.load(path)
+    if "_target_" in node:
+        return node["_target_"]
+    for entry in node.get("defaults") or []:
+        if isinstance(entry, str) and entry != "_self_":
+            return preset_target(path.with_name(f"{entry}.yaml"))
+    return None
 
 
 def output_units(spec: DataSpec) -> int:
@@ -85,7 +98,7 @@ def embed_tokens(x, spec: DataSpec, embedding):
         return x
     from seqexp.models.embedding import token_vectors
 
-    return token_vectors(x, spec, embedding)
+    return token_vectors(x, spec, **(embedding or {}))
 
 
 def task_head(x, spec: DataSpec):
@@ -101,11 +114,23 @@ def as_list(value) -> list:
     return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
 
 
-def per_layer(value, layers: int, name: str) -> list:
-    """A scalar (or one-element list) applies to every layer; a list gives one value per layer."""
+def per_layer(value, layers: int) -> list:
+    """A scalar (or one-element list) applies to every layer; a list gives one value per layer
+    (its length is checked before the build by `per_layer_rule`)."""
     values = as_list(value)
-    if len(values) == 1:
-        return values * layers
-    if len(values) != layers:
-        raise SeqexpError(f"model.{name} has {len(values)} values for {layers} layers: {values}.")
-    return values
+    return values * layers if len(values) == 1 else values
+
+
+def per_layer_rule(layers_key: str, *keys: str):
+    """A rule: each of `keys` holds one value, or one per layer of `layers_key` (e.g. units)."""
+
+    def rule(values: dict):
+        layers = len(as_list(values[layers_key]))
+        for key in keys:
+            given = values[key]
+            if isinstance(given, list) and len(given) not in (1, layers):
+                yield (key, given, f"has {len(given)} values for {layers} layers (model.{layers_key}="
+                       f"{show(values[layers_key])}); give one value, or one per layer")
+
+    rule.__name__ = f"per_layer({layers_key})"
+    return rule

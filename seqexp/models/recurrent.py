@@ -9,17 +9,38 @@ names the setting, since the generic kernel is several times slower on a GPU.
 from __future__ import annotations
 
 import logging
+from typing import Annotated, Literal
 
-import keras
+from pydantic import Field
 
+from seqexp.config.checks import checked
+from seqexp.config.types import DropFraction, KwargsOf, PositiveInt
 from seqexp.data.spec import DataSpec
-from seqexp.errors import SeqexpError
-from seqexp.models.heads import accepts, as_list, embed_tokens, model_input, per_layer, task_head
+from seqexp.models.embedding import token_vectors
+from seqexp.models.heads import (
+    accepts,
+    as_list,
+    embed_tokens,
+    model_input,
+    per_layer,
+    per_layer_rule,
+    task_head,
+)
 
 log = logging.getLogger(__name__)
 
-CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+Cell = Literal["gru", "lstm", "simple_rnn"]  # keras.layers.GRU, LSTM, SimpleRNN
 CUDNN_CELLS = ("lstm", "gru")
+Units = Annotated[list[PositiveInt], Field(min_length=1)] | PositiveInt  # one entry per stacked layer
+PerLayerDrop = DropFraction | list[DropFraction]  # one value for every layer, or one per layer
+PerLayerActivation = str | list[str]
+stack_rule = per_layer_rule("units", "dropout", "recurrent_dropout", "activation")
+
+
+def keras_cell(cell: str):
+    import keras
+
+    return {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM, "simple_rnn": keras.layers.SimpleRNN}[cell]
 
 
 def cudnn_blockers(cell: str, activation, recurrent_dropout) -> list[str]:
@@ -44,40 +65,48 @@ def warn_without_cudnn(cell: str, blockers: list[str]) -> None:
                     cell.upper(), " and ".join(dict.fromkeys(blockers)))
 
 
-def recurrent_stack(x, cell="gru", units=32, dropout=0.0, recurrent_dropout=0.0,
-                    activation="tanh", bidirectional=False):
+@checked("model.rnn", stack_rule)
+def recurrent_stack(x, /, *, cell: Cell, units: Units, dropout: PerLayerDrop,
+                    recurrent_dropout: PerLayerDrop, activation: PerLayerActivation, bidirectional: bool):
     """One recurrent layer per entry of `units`; all but the last return sequences."""
-    if cell not in CELLS:
-        raise SeqexpError(f"model.cell={cell!r} is not one of {sorted(CELLS)}.")
+    import keras
+
     units = as_list(units)
     layers = len(units)
-    settings = zip(
-        units,
-        per_layer(dropout, layers, "dropout"),
-        per_layer(recurrent_dropout, layers, "recurrent_dropout"),
-        per_layer(activation, layers, "activation"),
-        strict=True,
-    )
+    settings = zip(units, per_layer(dropout, layers), per_layer(recurrent_dropout, layers),
+                   per_layer(activation, layers), strict=True)
     blockers = []
     for i, (n, drop, rec_drop, act) in enumerate(settings):
         blockers += cudnn_blockers(cell, act, rec_drop)
-        layer = CELLS[cell](
-            n, dropout=drop, recurrent_dropout=rec_drop, activation=act,
-            return_sequences=i < layers - 1,
-        )
+        layer = keras_cell(cell)(n, dropout=drop, recurrent_dropout=rec_drop, activation=act,
+                                 return_sequences=i < layers - 1)
         x = keras.layers.Bidirectional(layer)(x) if bidirectional else layer(x)
     warn_without_cudnn(cell, blockers)
     return x
 
 
 @accepts("timeseries", "tokens")
-def build_recurrent(spec: DataSpec, cell="gru", units=32, dropout=0.0, recurrent_dropout=0.0,
-                    activation="tanh", bidirectional=False, head_dropout=0.0,
-                    embedding=None) -> keras.Model:
-    """DLwP's recurrent models; `head_dropout` is DLwP 2nd ed.'s Dropout before the head."""
+@checked("model", stack_rule)
+def build_recurrent(
+    spec: DataSpec,
+    /,
+    *,
+    cell: Cell,
+    units: Units,
+    dropout: PerLayerDrop,  # input dropout
+    recurrent_dropout: PerLayerDrop,
+    activation: PerLayerActivation,
+    bidirectional: bool,
+    head_dropout: DropFraction,  # DLwP 2nd ed.'s Dropout before the head
+    embedding: Annotated[dict, KwargsOf(token_vectors)] | None,  # token input only
+):
+    """DLwP's recurrent models."""
+    import keras
+
     inputs = model_input(spec)
     x = embed_tokens(inputs, spec, embedding)
-    x = recurrent_stack(x, cell, units, dropout, recurrent_dropout, activation, bidirectional)
+    x = recurrent_stack(x, cell=cell, units=units, dropout=dropout, recurrent_dropout=recurrent_dropout,
+                        activation=activation, bidirectional=bidirectional)
     if head_dropout:
         x = keras.layers.Dropout(head_dropout)(x)
     return keras.Model(inputs, task_head(x, spec), name=f"{'bi' if bidirectional else ''}{cell}")

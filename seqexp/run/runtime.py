@@ -30,12 +30,14 @@ import contextlib
 import json
 import logging
 import os
+import typing
 
+from seqexp.config.trainer import Strategy
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = (None, "mirrored", "multi_worker")
+STRATEGIES = (None, *typing.get_args(Strategy))  # null: one device
 
 
 def available_cores() -> int:

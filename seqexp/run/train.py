@@ -86,7 +86,7 @@ def build(cfg: DictConfig, data_name: str, model_name: str):
     check_compatible(builder, loader.input_kind, model_name, data_name)
     try:
         data = instantiate(cfg.data)
-        model = instantiate(cfg.model)(spec=data.spec)
+        model = instantiate(cfg.model)(data.spec)
     except InstantiationException as err:
         cause = err.__cause__
         if isinstance(cause, SeqexpError):
@@ -190,7 +190,8 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
     """
     import keras
 
-    from seqexp.run.callbacks import RunReporter, StopOnNaN, configured_callbacks
+    from seqexp.run.callbacks import configured_callbacks
+    from seqexp.run.keras_callbacks import RunReporter, StopOnNaN
 
     trainer = cfg.trainer
     reporter = RunReporter(run_dir, trainer.batch_size, title=title)

@@ -180,7 +180,7 @@ def test_loader_scales_adds_channel_and_splits_with_seed(make_cfg, fashion):
 
 def test_loader_config_errors(make_cfg, fashion, tmp_path):
     folder, _ = fashion
-    with pytest.raises(SeqexpError, match="data.validation_split=1.0 must be a fraction strictly"):
+    with pytest.raises(SeqexpError, match="data.validation_split=1.0 must be a number strictly between 0 and 1"):
         load(make_cfg, f"data.path={folder}", "data.validation_split=1.0")
     with pytest.raises(SeqexpError, match=f"data.path={tmp_path / 'nope'} is not a folder"):
         load(make_cfg, f"data.path={tmp_path / 'nope'}")
@@ -257,7 +257,7 @@ def image_spec(shape=(28, 28, 1)):
 
 
 def test_cnn_preset_is_the_hg_model(make_cfg):
-    model = instantiate(make_cfg("model=cnn").model)(spec=image_spec())
+    model = instantiate(make_cfg("model=cnn").model)(image_spec())
     shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers}
     assert shapes == {
         "image": (28, 28, 1), "conv1": (28, 28, 32), "pool1": (14, 14, 32),
@@ -272,17 +272,17 @@ def test_cnn_preset_is_the_hg_model(make_cfg):
 def test_cnn_parameters_are_overridable_and_checked(make_cfg):
     cfg = make_cfg("model=cnn", "model.filters=[8,8,16]", "model.kernel_size=[5,3,3]",
                    "model.pool_size=2", "model.padding=valid", "model.dense_units=[]")
-    model = instantiate(cfg.model)(spec=image_spec())
+    model = instantiate(cfg.model)(image_spec())
     assert model.get_layer("conv1").output.shape[1:] == (24, 24, 8)
     assert model.get_layer("conv3").output.shape[1:] == (3, 3, 16)
     assert model.get_layer("conv1").kernel.shape == (5, 5, 1, 8)
     assert not any(layer.name.startswith("dense") for layer in model.layers)
     too_deep = make_cfg("model=cnn", "model.filters=[8,8,8,8,8]")
     with pytest.raises(SeqexpError, match=r"shrink the \(28, 28\) images to nothing"):
-        instantiate(too_deep.model)(spec=image_spec())
-    with pytest.raises(SeqexpError, match="model.kernel_size has 2 values for 3 layers"):
+        instantiate(too_deep.model)(image_spec())
+    with pytest.raises(SeqexpError, match=r"model.kernel_size=\[3, 3\] has 2 values for 3 layers"):
         instantiate(make_cfg("model=cnn", "model.filters=[4,4,4]", "model.kernel_size=[3,3]")
-                    .model)(spec=image_spec())
+                    .model)(image_spec())
 
 
 @pytest.mark.parametrize("model", ["lstm", "gru", "conv1d", "bidirectional_lstm", "naive"])
@@ -312,7 +312,7 @@ def test_preset_config_is_hg_8_2(make_cfg):
     cfg = make_cfg("experiment=hg_fashion_cnn")
     assert cfg.data._target_.endswith("load_fashion_mnist")
     assert cfg.model._target_.endswith("build_cnn") and list(cfg.model.filters) == [32, 64]
-    assert cfg.optimizer._target_ == "keras.optimizers.Adam"
+    assert cfg.optimizer._target_ == "seqexp.run.optimizers.adam"
     assert (cfg.trainer.epochs, cfg.trainer.batch_size, cfg.trainer.monitor) == (20, 32, "val_loss")
     assert cfg.callbacks.early_stopping.patience == 2
     assert cfg.callbacks.early_stopping.restore_best_weights is True

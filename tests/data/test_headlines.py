@@ -10,14 +10,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqexp.data.headlines import clean, load_headlines
+from seqexp.data.headlines import load_headlines
 from seqexp.errors import SeqexpError
-from tests.conftest import PROJECT_ROOT, SHARED_DATA
+from seqexp.text.vocabulary import clean
+from tests.conftest import PROJECT_ROOT, SHARED_DATA, option_values
 
 REAL_FILE = SHARED_DATA / "nyt-headlines" / "ArticlesApril2018.csv"
 COLUMNS = ["articleID", "articleWordCount", "byline", "documentType", "headline", "keywords",
            "multimedia", "newDesk", "printPage", "pubDate", "sectionName", "snippet", "source",
            "typeOfMaterial", "webURL"]
+
+
+
+def headlines(path=None, **overrides):
+    """load_headlines with conf/data/headlines.yaml's values (no vocabulary file written)."""
+    path = None if path is None else str(path)
+    return load_headlines(**option_values("data", "headlines", **{"vocabulary_file": None, "path": path,
+                                                                   **overrides}))
 
 
 def write_articles(path: Path, headlines, snippets=None) -> Path:
@@ -52,7 +61,7 @@ def all_batches(dataset):
 
 def test_prefixes_front_padding_and_sparse_targets_by_hand(tmp_path):
     csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", THREE)
-    bundle = load_headlines(str(csv_path), batch_size=4,
+    bundle = headlines(csv_path, batch_size=4,
                             vocabulary_file=str(tmp_path / "run" / "vocabulary.json"))
     spec = bundle.spec
     assert spec.task == "next_token" and spec.input_kind == "tokens"
@@ -78,7 +87,7 @@ def test_prefixes_front_padding_and_sparse_targets_by_hand(tmp_path):
 
 def test_max_length_keeps_the_last_tokens(tmp_path):
     csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", THREE)
-    bundle = load_headlines(str(csv_path), max_length=3)
+    bundle = headlines(csv_path, max_length=3)
     x, y = all_batches(bundle.test)
     assert x.tolist() == [[0, 2], [2, 3], [0, 1], [1, 3], [3, 2], [0, 5]]
     assert y.tolist() == TARGETS and bundle.spec.info["longest"] == 4
@@ -98,29 +107,29 @@ def test_each_preprocessing_step_is_an_option(options, expected):
 def test_ascii_folding_off_keeps_korean_intact(tmp_path):
     korean = ["경마장에 있는 말이 뛰고 있다", "그의 말이 법이다", "가는 말이 고와야 오는 말이 곱다"]
     csv_path = write_articles(tmp_path / "ArticlesKo.csv", korean)
-    spec = load_headlines(str(csv_path), fold_ascii=False).spec
+    spec = headlines(csv_path, fold_ascii=False).spec
     assert spec.vocab_size == 12 and spec.info["samples"] == 11  # WD 11-1's numbers
     assert spec.vocabulary[:3] == ["", "말이", "경마장에"]
     with pytest.raises(SeqexpError, match="no sample.*fold_ascii=false"):
-        load_headlines(str(csv_path))  # folded to ASCII nothing is left
+        headlines(csv_path)  # folded to ASCII nothing is left
 
 
 def test_a_folder_reads_every_articles_file_and_the_column_is_configurable(tmp_path):
     write_articles(tmp_path / "nyt" / "ArticlesFeb2017.csv", ["dogs bark"], {0: "a b c"})
     write_articles(tmp_path / "nyt" / "ArticlesJan2017.csv", ["cats purr loudly"], {0: "a b"})
     write_articles(tmp_path / "nyt" / "CommentsJan2017.csv", ["ignored words here"])
-    spec = load_headlines(str(tmp_path / "nyt")).spec
+    spec = headlines(tmp_path / "nyt").spec
     assert [Path(f).name for f in spec.info["files"]] == ["ArticlesFeb2017.csv",
                                                           "ArticlesJan2017.csv"]
     assert spec.info["samples"] == 1 + 2 and "ignored" not in spec.vocabulary
-    snippets = load_headlines(str(tmp_path / "nyt"), column="snippet").spec
+    snippets = headlines(tmp_path / "nyt", column="snippet").spec
     assert snippets.vocabulary == ["", "a", "b", "c"] and snippets.info["samples"] == 2 + 1
 
 
 def test_validation_fraction_holds_out_whole_headlines(tmp_path):
-    headlines = [f"w{i} shared word{i} tail" for i in range(10)]
-    csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", headlines)
-    bundle = load_headlines(str(csv_path), val_fraction=0.2, seed=3)
+    texts = [f"w{i} shared word{i} tail" for i in range(10)]
+    csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", texts)
+    bundle = headlines(csv_path, val_fraction=0.2, seed=3)
     info = bundle.spec.info
     assert info["split_samples"] == {"train": 8 * 3, "val": 2 * 3} and info["test_split"] == "val"
     x_val, y_val = all_batches(bundle.val)
@@ -135,14 +144,14 @@ def test_validation_fraction_holds_out_whole_headlines(tmp_path):
     ({"path": "gone/ArticlesMay2017.csv"}, r"gone/ArticlesMay2017.csv does not exist.*Kaggle"),
     ({"path": "."}, r"folder without any Articles\*.csv"),
     ({"column": "title"}, r"data.column='title' is not a column.*'headline'"),
-    ({"val_fraction": 1.5}, r"data.val_fraction=1.5 must be null"),
+    ({"val_fraction": 1.5}, r"data.val_fraction=1.5 must be a number strictly between 0 and 1, or null"),
     ({"max_length": 1}, r"data.max_length=1"),
 ])
 def test_user_mistakes_are_named(tmp_path, monkeypatch, kwargs, message):
     monkeypatch.chdir(tmp_path)
     write_articles(tmp_path / "sub" / "ArticlesJan2017.csv", THREE)
     with pytest.raises(SeqexpError, match=message):
-        load_headlines(**{"path": "sub/ArticlesJan2017.csv", **kwargs})
+        headlines(**{"path": "sub/ArticlesJan2017.csv", **kwargs})
 
 
 def test_perplexity_is_exp_of_mean_cross_entropy():
@@ -172,7 +181,7 @@ def test_text_lstm_preset_builds_embedding_lstm_softmax(tmp_path, make_cfg):
     csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", THREE)
     cfg = make_cfg("data=headlines", f"data.path={csv_path}", "model=text_lstm")
     spec = instantiate(cfg.data).spec
-    model = instantiate(cfg.model)(spec=spec)
+    model = instantiate(cfg.model)(spec)
     embedding, head = model.get_layer("embedding"), model.get_layer("head")
     [lstm] = [layer for layer in model.layers if type(layer).__name__ == "LSTM"]
     assert (embedding.input_dim, embedding.output_dim) == (6, 10)
@@ -184,8 +193,8 @@ def test_text_lstm_preset_builds_embedding_lstm_softmax(tmp_path, make_cfg):
 def test_training_with_a_validation_fraction_logs_validation_perplexity(tmp_path, make_cfg):
     from seqexp.run.train import train
 
-    headlines = [f"w{i} shared word{i} tail" for i in range(10)]
-    csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", headlines)
+    texts = [f"w{i} shared word{i} tail" for i in range(10)]
+    csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", texts)
     run = tmp_path / "run"
     train(make_cfg("data=headlines", f"data.path={csv_path}", "data.val_fraction=0.2",
                    "model=text_lstm", "model.units=[8]", "trainer.epochs=1",
@@ -227,7 +236,7 @@ def test_every_recurrent_model_takes_the_next_token_task(tmp_path, make_cfg, mod
     csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", THREE)
     cfg = make_cfg("data=headlines", f"data.path={csv_path}", f"model={model}")
     bundle = instantiate(cfg.data)
-    net = instantiate(cfg.model)(spec=bundle.spec)
+    net = instantiate(cfg.model)(bundle.spec)
     x, _ = next(iter(bundle.test))
     probs = net(x).numpy()
     assert probs.shape == (6, 6) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)

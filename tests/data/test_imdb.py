@@ -11,6 +11,7 @@ import pytest
 from seqexp.data.download import sha256_of
 from seqexp.data.imdb import load_imdb, validation_indices
 from seqexp.errors import SeqexpError
+from tests.conftest import option_values
 from tests.data.imdb_files import SHARED_IMDB, write_imdb_npz, write_word_index
 
 # Bare word ranks, as in the Keras file. With start 1 / oov 2 / index_from 3 they become
@@ -36,7 +37,7 @@ def tiny_npz(tmp_path):
 
 
 def load(path, **overrides):
-    bundle = load_imdb(path=str(path), **{**EXACT, **overrides})
+    bundle = load_imdb(**option_values("data", "imdb", path=str(path), **{**EXACT, **overrides}))
     return bundle, {name: arrays(getattr(bundle, name)) for name in ("train", "val", "test")}
 
 
@@ -115,34 +116,34 @@ def test_validation_split_modes():
 
 def test_word_index_gives_the_vocabulary_beside_the_npz(tiny_npz):
     write_word_index(tiny_npz.with_name("imdb_word_index.json"), ["the", "and", "a", "of", "film"])
-    bundle = load_imdb(path=str(tiny_npz), **{**EXACT, "word_index": "auto"}, num_words=8)
+    bundle, _ = load(tiny_npz, word_index="auto", num_words=8)
     assert bundle.spec.vocabulary == ["", "[START]", "[OOV]", "", "the", "and", "a", "of"]
-    bundle = load_imdb(path=str(tiny_npz), **EXACT, num_words=8)
+    bundle, _ = load(tiny_npz, num_words=8)
     assert bundle.spec.vocabulary is None  # word_index=null
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"padding": "middle"}, "data.padding='middle' is not allowed; choose one of ['pre', 'post']"),
-        ({"validation_mode": "first"}, "data.validation_mode='first'"),
+        ({"padding": "middle"}, "data.padding=middle must be one of pre, post"),
+        ({"validation_mode": "first"}, "data.validation_mode=first must be one of last, random"),
         ({"num_words": 3}, "data.num_words=3 keeps no word"),
-        ({"maxlen": 0}, "data.maxlen=0 must be a positive length"),
-        ({"validation_split": 1.5}, "data.validation_split=1.5 must be a fraction"),
-        ({"encoding": "utf8"}, "data.encoding='utf8'"),
+        ({"maxlen": 0}, "data.maxlen=0 must be an integer of at least 1, or null"),
+        ({"validation_split": 1.5}, "data.validation_split=1.5 must be a number strictly between 0 and 1"),
+        ({"encoding": "utf8"}, "data.encoding=utf8 must be one of auto, ranks, indexed"),
     ],
 )
 def test_bad_values_are_refused_by_name(tiny_npz, override, message):
     with pytest.raises(SeqexpError, match=message.replace("[", r"\[").replace("(", r"\(")):
-        load_imdb(path=str(tiny_npz), **{**EXACT, **override})
+        load(tiny_npz, **override)
 
 
 def test_missing_and_foreign_files_are_explained(tmp_path):
     with pytest.raises(SeqexpError, match="does not exist; give an imdb.npz"):
-        load_imdb(path=str(tmp_path / "nope.npz"), **EXACT)
+        load(tmp_path / "nope.npz")
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
     with pytest.raises(SeqexpError, match=r"lacks \['x_train', 'y_train', 'x_test', 'y_test'\]"):
-        load_imdb(path=str(tmp_path / "other.npz"), **EXACT)
+        load(tmp_path / "other.npz")
 
 
 def test_the_cached_download_is_used_and_checked(tmp_path, tiny_npz, make_cfg):
@@ -165,8 +166,8 @@ def test_the_cached_download_is_used_and_checked(tmp_path, tiny_npz, make_cfg):
     # A damaged cached copy is not used: it is moved aside and fetched again (here: offline).
     original = cached.read_bytes()
     with pytest.raises(SeqexpError) as err:
-        load_imdb(url="http://127.0.0.1:9/imdb.npz", sha256="0" * 64, cache_dir=str(cache),
-                  word_index=None)
+        load_imdb(**option_values("data", "imdb", path=None, url="http://127.0.0.1:9/imdb.npz",
+                                  sha256="0" * 64, size=None, cache_dir=str(cache), word_index=None))
     assert f"The cached copy at {cached} was damaged (its sha256 is" in str(err.value)
     assert f"moved to {cache / 'imdb.npz.corrupt'} and not used" in str(err.value)
     assert "pass data.path=/path/to/imdb.npz" in str(err.value)
@@ -176,8 +177,9 @@ def test_the_cached_download_is_used_and_checked(tmp_path, tiny_npz, make_cfg):
 @pytest.mark.skipif(not SHARED_IMDB.exists(),
                     reason=f"the real IMDB subset is not here ({SHARED_IMDB}); a clone has no shared/")
 def test_the_real_subset_loads_with_hg_settings():
-    bundle = load_imdb(path=str(SHARED_IMDB), num_words=500, maxlen=100, validation_split=0.2,
-                       validation_mode="random", validation_seed=42, batch_size=500, word_index=None)
+    bundle = load_imdb(**option_values("data", "imdb", path=str(SHARED_IMDB), num_words=500, maxlen=100,
+                                       validation_split=0.2, validation_mode="random",
+                                       validation_seed=42, batch_size=500, word_index=None))
     spec = bundle.spec
     assert spec.info["encoding"] == "indexed"  # the subset holds load_data's output
     assert spec.info["reviews"] == {"train": 4000, "val": 1000, "test": 1000}

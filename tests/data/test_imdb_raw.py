@@ -10,7 +10,14 @@ import pytest
 from seqexp.data.download import sha256_of
 from seqexp.data.imdb_raw import load_imdb_raw, read_reviews, save_vocabulary
 from seqexp.errors import SeqexpError
+from tests.conftest import option_values
 from tests.data.imdb_files import tar_gz, write_aclimdb, write_toy_aclimdb
+
+
+def imdb_raw(**values):
+    """load_imdb_raw with conf/data/imdb-raw.yaml's values, `values` on top."""
+    return load_imdb_raw(**option_values("data", "imdb-raw", **values))
+
 
 SMALL = dict(training_samples=6, validation_samples=8, maxlen=12, batch_size=4, seed=3)
 
@@ -38,7 +45,7 @@ def test_reviews_are_labelled_by_folder_and_unsup_is_ignored(acl):
 
 
 def test_split_sizes_labels_and_tokens(acl):
-    bundle = load_imdb_raw(path=str(acl), **SMALL)
+    bundle = imdb_raw(path=str(acl), **SMALL)
     spec = bundle.spec
     assert spec.info["reviews"] == {"train": 6, "val": 8, "test": 8}
     assert spec.task == "binary" and spec.input_kind == "tokens" and spec.input_shape == (12,)
@@ -58,7 +65,7 @@ def test_split_sizes_labels_and_tokens(acl):
 
 
 def test_vocabulary_is_fitted_on_the_training_split_only(acl):
-    bundle = load_imdb_raw(path=str(acl), **SMALL)
+    bundle = imdb_raw(path=str(acl), **SMALL)
     vocabulary = set(bundle.spec.vocabulary)
     markers = {w for w in vocabulary if w.startswith(("trainneg", "trainpos", "test"))}
     train_markers = {w for review in words(bundle, arrays(bundle.train)[0]) for w in review
@@ -71,17 +78,17 @@ def test_vocabulary_is_fitted_on_the_training_split_only(acl):
 
 
 def test_vocabulary_from_the_whole_train_folder(acl):
-    bundle = load_imdb_raw(path=str(acl), **SMALL, vocabulary_from="train_folder")
+    bundle = imdb_raw(path=str(acl), **SMALL, vocabulary_from="train_folder")
     vocabulary = set(bundle.spec.vocabulary)
     assert {f"train{label}{i}" for label in ("neg", "pos") for i in range(10)} <= vocabulary
     assert not any(w.startswith("test") for w in vocabulary) and "unsupword" not in vocabulary
 
 
 def test_max_tokens_and_the_seeded_split(acl):
-    assert len(load_imdb_raw(path=str(acl), **SMALL, max_tokens=5).spec.vocabulary) == 5
+    assert len(imdb_raw(path=str(acl), **SMALL, max_tokens=5).spec.vocabulary) == 5
 
     def split(seed):
-        bundle = load_imdb_raw(path=str(acl), **{**SMALL, "seed": seed})
+        bundle = imdb_raw(path=str(acl), **{**SMALL, "seed": seed})
         return sorted(w for review in words(bundle, arrays(bundle.train)[0]) for w in review
                       if w.startswith("train"))
 
@@ -98,7 +105,7 @@ def test_pre_and_post_padding_and_truncation(tmp_path):
         ("pre", "pre", ["three", "four", "five", "six"], ["", "", "", "three"]),
         ("post", "post", ["one", "two", "three", "four"], ["three", "", "", ""]),
     ]:
-        bundle = load_imdb_raw(path=str(acl), **common, padding=padding, truncating=truncating)
+        bundle = imdb_raw(path=str(acl), **common, padding=padding, truncating=truncating)
         x, _ = arrays(bundle.test)
         vocabulary = bundle.spec.vocabulary
         assert [vocabulary[i] for i in x[0]] == expected_long
@@ -106,7 +113,7 @@ def test_pre_and_post_padding_and_truncation(tmp_path):
 
 
 def test_save_vocabulary_writes_one_token_a_line(acl, tmp_path):
-    bundle = load_imdb_raw(path=str(acl), **SMALL)
+    bundle = imdb_raw(path=str(acl), **SMALL)
     facts = save_vocabulary(None, bundle, tmp_path)
     lines = (tmp_path / "vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
     assert lines == bundle.spec.vocabulary and facts == {"file": "vocabulary.txt", "size": len(lines)}
@@ -118,33 +125,33 @@ def test_the_downloaded_archive_is_extracted_once_without_unsup(acl, tmp_path):
     archive = tar_gz(acl, cache / "aclImdb_v1.tar.gz")
     kwargs = dict(url="http://127.0.0.1:9/aclImdb_v1.tar.gz", sha256=sha256_of(archive),
                   size=archive.stat().st_size, cache_dir=str(cache), **SMALL)
-    bundle = load_imdb_raw(**kwargs)
+    bundle = imdb_raw(**kwargs)
     extracted = cache / "aclImdb"
     assert bundle.spec.info["reviews"] == {"train": 6, "val": 8, "test": 8}
     assert (extracted / "train" / "pos").is_dir() and not (extracted / "train" / "unsup").exists()
     assert not list(cache.glob("aclImdb.extracting-*"))  # never half-written
     stamp = (extracted / "train" / "pos" / "0_8.txt").stat().st_mtime_ns
-    load_imdb_raw(**kwargs)
+    imdb_raw(**kwargs)
     assert (extracted / "train" / "pos" / "0_8.txt").stat().st_mtime_ns == stamp  # not again
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"padding": "both"}, "data.padding='both' is not allowed"),
-        ({"vocabulary_from": "test"}, "data.vocabulary_from='test' is not allowed"),
+        ({"padding": "both"}, "data.padding=both must be one of pre, post"),
+        ({"vocabulary_from": "test"}, "data.vocabulary_from=test must be one of training_split, train_folder"),
         ({"training_samples": 15}, "data.training_samples=15 \\+ data.validation_samples=8 need more"),
         ({"max_tokens": 2}, "data.max_tokens=2"),
     ],
 )
 def test_bad_values_are_refused_by_name(acl, override, message):
     with pytest.raises(SeqexpError, match=message):
-        load_imdb_raw(path=str(acl), **{**SMALL, **override})
+        imdb_raw(path=str(acl), **{**SMALL, **override})
 
 
 def test_a_folder_that_is_not_aclimdb_is_explained(tmp_path):
     (tmp_path / "train" / "neg").mkdir(parents=True)
     with pytest.raises(SeqexpError, match="has no pos folder; data.path must be an extracted"):
-        load_imdb_raw(path=str(tmp_path), **SMALL)
+        imdb_raw(path=str(tmp_path), **SMALL)
     with pytest.raises(SeqexpError, match="is not a folder"):
-        load_imdb_raw(path=str(tmp_path / "missing"), **SMALL)
+        imdb_raw(path=str(tmp_path / "missing"), **SMALL)

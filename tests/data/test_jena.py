@@ -10,6 +10,13 @@ import pytest
 from seqexp.data.jena import load_jena, read_jena, split_rows
 from seqexp.data.synthetic import JENA_COLUMNS, synthetic_weather, write_jena_csv
 from seqexp.errors import SeqexpError
+from tests.conftest import option_values
+
+
+def jena(**values):
+    """load_jena with conf/data/jena.yaml's values, `values` on top."""
+    return load_jena(**option_values("data", "jena", **values))
+
 
 T = JENA_COLUMNS.index("T (degC)")
 
@@ -63,7 +70,7 @@ def test_windows_match_brute_force_including_last_window(tmp_path, lookback, ste
     path = write_jena_csv(tmp_path / "jena.csv", values)
     values = read_jena(path)[1].astype(np.float64)
     split = {"train": [0, 300], "val": [301, 500], "test": [501, None]}
-    bundle = load_jena(path=str(path), split=split, lookback=lookback, step=step, delay=delay,
+    bundle = jena(path=str(path), split=split, lookback=lookback, step=step, delay=delay,
                        batch_size=batch_size)
     for name, dataset, (start, end) in [("val", bundle.val, (301, 500)),
                                         ("test", bundle.test, (501, 700))]:
@@ -86,8 +93,8 @@ def test_windows_match_brute_force_including_last_window(tmp_path, lookback, ste
 def test_reverse_feeds_windows_newest_first(tmp_path):
     path = write_jena_csv(tmp_path / "jena.csv", row_numbered(400))
     split = {"train": [0, 200], "val": [200, 300], "test": [300, None]}
-    forward = collect(load_jena(path=str(path), split=split, lookback=24, step=6, delay=6).val)[0]
-    backward = load_jena(path=str(path), split=split, lookback=24, step=6, delay=6, reverse=True)
+    forward = collect(jena(path=str(path), split=split, lookback=24, step=6, delay=6).val)[0]
+    backward = jena(path=str(path), split=split, lookback=24, step=6, delay=6, reverse=True)
     np.testing.assert_array_equal(collect(backward.val)[0], forward[:, ::-1, :])
     assert backward.spec.time_reversed
 
@@ -98,7 +105,7 @@ def test_normalisation_uses_training_rows_only(tmp_path):
     path = write_jena_csv(tmp_path / "jena.csv", values)
     values = read_jena(path)[1].astype(np.float64)
     split = {"train": [0, 400], "val": [400, 500], "test": [500, None]}
-    bundle = load_jena(path=str(path), split=split, lookback=24, step=6, delay=6)
+    bundle = jena(path=str(path), split=split, lookback=24, step=6, delay=6)
     assert bundle.spec.info["target_mean"] == pytest.approx(values[:400, T].mean(), rel=1e-5)
     assert bundle.spec.target_scale == pytest.approx(values[:400, T].std(), rel=1e-5)
     x, _ = collect(bundle.train)
@@ -112,28 +119,28 @@ def test_fraction_split_as_in_dlwp_second_edition():
 
 def test_features_and_target_selection(tmp_path, jena_csv):
     split = {"train": [0, 1000], "val": [1000, 1400], "test": [1400, None]}
-    bundle = load_jena(path=str(jena_csv), split=split, lookback=24, step=6, delay=6,
+    bundle = jena(path=str(jena_csv), split=split, lookback=24, step=6, delay=6,
                        features=["p (mbar)", "T (degC)"], target="T (degC)")
     assert bundle.spec.input_shape == (4, 2) and bundle.spec.target_index == 1
     assert bundle.spec.target_unit == "degC"
     with pytest.raises(SeqexpError, match=r"Unknown Jena column\(s\) \['Temp'\].*T \(degC\)"):
-        load_jena(path=str(jena_csv), split=split, target="Temp")
+        jena(path=str(jena_csv), split=split, lookback=24, step=6, delay=6, target="Temp")
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"split": {"train": [0, 1000], "val": [1000, 1100], "test": [1400, None]},
-          "lookback": 240}, r"val rows \[1000, 1100\) hold no window"),
-        ({"split": {"train": [0, 5000], "val": [1000, 1100], "test": [1400, None]}},
-         r"data.split.train=\[0, 5000\].*1,800 rows of .*jena_climate_2009_2016.csv"),
-        ({"step": 0}, r"step >= 1.*step=0"),
+          "lookback": 240}, r"data.split.val=\[1000, 1100\] spans 100 rows, no more than data.lookback=240"),
+        ({"split": {"train": [0, 1000], "val": [1000, 1400], "test": [1400, 5000]}, "lookback": 240},
+         r"data.split.test=\[1400, 5000\].*1,800 rows of .*jena_climate_2009_2016.csv"),
+        ({"step": 0}, r"data.step=0 must be an integer of at least 1"),
     ],
 )
 def test_bad_settings_are_clear_errors(jena_csv, kwargs, message):
     kwargs = {"split": {"train": [0, 1000], "val": [1000, 1400], "test": [1400, None]}, **kwargs}
     with pytest.raises(SeqexpError, match=message):
-        load_jena(path=str(jena_csv), **kwargs)
+        jena(path=str(jena_csv), **kwargs)
 
 
 def test_not_a_jena_file_is_a_clear_error(tmp_path):

@@ -58,7 +58,7 @@ def cudnn_eligible(layer) -> bool:
 def build(make_cfg, preset: str, *overrides: str):
     cfg = make_cfg(f"model={preset}", *overrides)
     spec = TOKENS if preset == "text_lstm" else TIMESERIES
-    return instantiate(cfg.model)(spec=spec)
+    return instantiate(cfg.model)(spec)
 
 
 @pytest.mark.parametrize("preset", [p for p, blockers in PRESETS.items() if blockers is None])

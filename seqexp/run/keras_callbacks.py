@@ -1,0 +1,142 @@
+"""The Keras subclasses behind seqexp's callbacks (imported with Keras, when a run fits).
+
+Keras' ModelCheckpoint and BackupAndRestore write their files in place, so a run killed while
+they write leaves a torn checkpoint. The subclasses here write to a temporary name and rename
+(seqexp.atomic), with Ctrl-C/SIGTERM held until the file is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import keras
+
+from seqexp.atomic import replacing, write_text
+from seqexp.reports.curves import plot_curves
+from seqexp.run.rundir import write_history
+
+
+class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """ModelCheckpoint whose file is replaced atomically: the best checkpoint so far stays valid."""
+
+    def _save_model(self, epoch, batch, logs):
+        # Keras' own decision (and its update of self.best), then our write; both are Keras
+        # 3 internals of ModelCheckpoint, pinned by tests/test_faults.py.
+        filepath = self._get_file_path(epoch, batch, logs)
+        if not self._should_save_model(epoch, batch, logs, filepath):
+            return
+        Path(filepath).parent.mkdir(parents=True, exist_ok=True)
+        with replacing(filepath) as tmp:
+            if self.save_weights_only:
+                self.model.save_weights(tmp, overwrite=True)
+            else:
+                self.model.save(tmp, overwrite=True)
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """BackupAndRestore whose files are replaced atomically and which also restores the random
+    state of dropout (the layers' seed generators), so a resumed run repeats the dropout masks
+    an uninterrupted run would have drawn.
+
+    The weights are renamed into place before the epoch record, so a kill between the two
+    renames repeats one epoch from newer weights at worst; it never loses one.
+    """
+
+    def _save_model(self):
+        Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
+        with replacing(self._weights_path) as tmp:
+            self.model.save_weights(tmp, overwrite=True)
+        record = {"epoch": self._current_epoch, "batch": self._last_batch_seen,
+                  "seed_states": [v.numpy().tolist() for v in seed_states(self.model)]}
+        write_text(self._training_metadata_path, json.dumps(record))
+
+    def _load_model(self):
+        super()._load_model()
+        path = Path(self._training_metadata_path)
+        if path.exists():
+            saved = json.loads(path.read_text()).get("seed_states", [])
+            states = seed_states(self.model)
+            if len(saved) == len(states):
+                for variable, value in zip(states, saved, strict=True):
+                    variable.assign(value)
+
+
+def seed_states(model) -> list:
+    """The state variables of the model's seed generators (dropout masks), in a fixed order."""
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+class StopOnNaN(keras.callbacks.TerminateOnNaN):
+    """TerminateOnNaN that remembers where the loss stopped being finite."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+        self.where: str | None = None  # "epoch 3, batch 17" once the loss is nan or inf
+        self.loss: float | None = None  # the loss there
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)) and self.where is None:
+            self.where = f"epoch {self.epoch + 1}, batch {batch + 1}"
+            self.loss = float(loss)
+        super().on_batch_end(batch, logs)
+
+
+class RunReporter(keras.callbacks.Callback):
+    """Keeps the per-epoch history, rewrites history.csv, redraws the curve PNGs each epoch and
+    times training. history.csv is replaced atomically after every epoch (Keras' CSVLogger
+    appends in place, so a kill could leave half a row).
+
+    Training time excludes validation (the clock stops when validation starts), so
+    `samples_per_second` measures fitting throughput only.
+    """
+
+    def __init__(self, run_dir: Path, batch_size: int, title: str = ""):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.batch_size = batch_size
+        self.title = title
+        self.history: dict[str, list[float]] = {}
+        self.train_seconds = 0.0
+        self.train_batches = 0
+        self._epoch_start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
+    # No per-batch hook: a callback with one makes Keras hand every batch's logs to Python,
+    # which costs a few % of a short step. Batches are counted per epoch instead.
+
+    def on_test_begin(self, logs=None):
+        self._stop_clock()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._stop_clock()
+        self.train_batches += self.params.get("steps") or 0
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        write_history(self.run_dir, self.history)
+        plot_curves(self.history, self.run_dir, self.title)
+
+    def _stop_clock(self):
+        if self._epoch_start is not None:
+            self.train_seconds += time.perf_counter() - self._epoch_start
+            self._epoch_start = None
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history.get("loss", []))
+
+    @property
+    def samples_per_second(self) -> float | None:
+        if not self.train_seconds:
+            return None
+        return self.train_batches * self.batch_size / self.train_seconds
+
