@@ -256,6 +256,7 @@ def test_allowed_words_match_the_code():
     assert schema.VOCABULARY_SOURCES == imdb_raw.VOCABULARY_SOURCES
     assert schema.STRATEGIES == distribute.STRATEGIES
     assert schema.SPLITS == jena.SPLITS
+    assert schema.JENA_WINDOWS == jena.WINDOW_RULES
     assert fields(schema.FashionMnistFilesSchema) == set(fashion_mnist.ROLES)
 
 

@@ -59,6 +59,7 @@ class JenaSchema:
     delay: int = MISSING
     batch_size: int = MISSING
     reverse: bool = MISSING
+    windows: str = MISSING
     seed: int = MISSING
 
 
@@ -377,6 +378,7 @@ VOCABULARY_SOURCES = ("training_split", "train_folder")
 MODES = ("min", "max", "auto")
 STRATEGIES = (None, "mirrored", "multi_worker")
 SPLITS = ("train", "val", "test")
+JENA_WINDOWS = ("dlwp1", "dlwp2")
 
 
 class Problems:
@@ -520,6 +522,7 @@ def _check_data(data: DictConfig, problems: Problems) -> None:
     if _is_int(lookback) and _is_int(step) and lookback >= 1 and step > lookback:
         problems.add("data.step", step, f"must not exceed data.lookback={lookback} "
                                         "(a window needs at least one row)")
+    _choice(data, p, "windows", JENA_WINDOWS, problems)
     if "split" in data and isinstance(data.split, DictConfig):
         _check_split(data.split, lookback if _is_int(lookback) else 0, problems)
     # token and text data
