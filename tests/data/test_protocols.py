@@ -214,7 +214,7 @@ def test_second_edition_needs_whole_timesteps(tmp_path):
 
 
 def generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_size=128, step=6):
-    """DLwP 1st ed. listing 6.33, verbatim."""
+    """DLwP 1st ed. listing 6.33, verbatim (but `row`, unused there too, renamed `_row` for ruff)."""
     if max_index is None:
         max_index = len(data) - delay - 1
     i = min_index + lookback
