@@ -127,6 +127,12 @@ def encode(
     sequences, num_words=None, skip_top=0, start_char=1, oov_char=2, index_from=3, indexed=False
 ) -> list[np.ndarray]:
     """Keras `load_data`'s index arithmetic on word-rank sequences; `indexed`: only filter."""
+    offset = mark(sequences, start_char, index_from, indexed)
+    return keep(offset, num_words or top_id(offset), skip_top, oov_char)
+
+
+def mark(sequences, start_char=1, index_from=3, indexed=False) -> list[np.ndarray]:
+    """Ranks moved up by `index_from`, `start_char` prepended (nothing for `indexed` files)."""
     out = []
     for seq in sequences:
         seq = np.asarray(seq, dtype=np.int64)
@@ -136,11 +142,23 @@ def encode(
             if start_char is not None:
                 seq = np.concatenate([[start_char], seq])
         out.append(seq)
-    if num_words is None:
-        num_words = int(max((s.max() for s in out if len(s)), default=0)) + 1
-    for i, seq in enumerate(out):
+    return out
+
+
+def top_id(sequences) -> int:
+    """load_data's num_words=None, `max(max(x) for x in xs)`: the highest id of all reviews.
+
+    As in Keras, the filter keeps ids below it, so that highest id itself becomes `oov_char`.
+    """
+    return int(max((s.max() for s in sequences if len(s)), default=0))
+
+
+def keep(sequences, num_words: int, skip_top=0, oov_char=2) -> list[np.ndarray]:
+    """Ids outside [skip_top, num_words) become `oov_char`, or are dropped when it is None."""
+    out = []
+    for seq in sequences:
         kept = (seq >= skip_top) & (seq < num_words)
-        out[i] = np.where(kept, seq, oov_char) if oov_char is not None else seq[kept]
+        out.append(np.where(kept, seq, oov_char) if oov_char is not None else seq[kept])
     return out
 
 
@@ -300,10 +318,9 @@ def load_imdb(
             if indexed
             else "bare word ranks",
         )
-    sequences = encode(
-        [*x_train, *x_test], num_words, skip_top, start_char, oov_char, index_from, indexed
-    )
-    vocab_size = num_words or int(max((s.max() for s in sequences if len(s)), default=0)) + 1
+    marked = mark([*x_train, *x_test], start_char, index_from, indexed)
+    vocab_size = num_words or top_id(marked)  # every id left is below it
+    sequences = keep(marked, vocab_size, skip_top, oov_char)
     lengths = np.array([len(s) for s in sequences])
     longest = int(lengths.max(initial=1))
     x_all = pad(sequences, maxlen=maxlen or longest, padding=padding, truncating=truncating)

@@ -1,10 +1,20 @@
 """Jena climate 2009-2016: predict a column (default temperature) `delay` rows ahead.
 
-Windows follow DLwP 1st ed. exactly: for an anchor row r of a split [start, end), the input is
-rows r-lookback, r-lookback+step, ..., r-step and the target is row r+delay, for every r in
-[start+lookback, end); an open end means "as far as a target exists". Windows are gathered from
-the normalised array per batch inside `tf.data` (never all materialised: full Jena trains in
-well under 2 GB), training anchors shuffled, validation and test anchors in order.
+For an anchor row r the input is rows r-lookback, r-lookback+step, ..., r-step and the target is
+row r+delay. Which anchors a split [start, end) holds is the book's rule, `data.windows`:
+
+- dlwp1 (DLwP 1st ed. listing 6.33's `generator`): every r in [start+lookback, end) whose target
+  row exists; fraction bounds are rounded (`round(f * rows)`).
+- dlwp2 (DLwP 2nd ed. 10.2: `timeseries_dataset_from_array(raw_data[:-delay'], targets=
+  temperature[delay':], sampling_rate=step, sequence_length=lookback // step, start_index=start,
+  end_index=end)`, delay' = lookback + delay): every window whose rows lie in [start, end) and in
+  the file's first rows - delay' rows, i.e. r in [start+lookback, min(end, rows-delay') + step);
+  fraction bounds are the book's int() sizes (`int(0.5 * n)`, then `+ int(0.25 * n)`).
+
+Values are parsed and normalised in float64 (as DLwP, which parses with float()); the normalised
+array is float32. Windows are gathered from it per batch inside `tf.data` (never all
+materialised: full Jena trains in well under 2 GB), training anchors shuffled, validation and test
+anchors in order.
 """
 
 from __future__ import annotations
@@ -15,8 +25,9 @@ import logging
 import warnings
 import zipfile
 import zlib
+from itertools import pairwise
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field
@@ -33,10 +44,13 @@ from seqexp.errors import SeqexpError
 log = logging.getLogger(__name__)
 
 FNAME = "jena_climate_2009_2016.csv.zip"
+# dlwp1: DLwP 1st ed.'s generator (listing 6.33); dlwp2: the 2nd edition's
+# timeseries_dataset_from_array windows and int() split boundaries
+WindowRule = Literal["dlwp1", "dlwp2"]
 
 
 def read_jena(path: str | Path) -> tuple[list[str], np.ndarray]:
-    """Column names (without `Date Time`) and a float32 (rows, columns) array from a csv or zip."""
+    """Column names (without `Date Time`) and a float64 (rows, columns) array from a csv or zip."""
     path = Path(path).expanduser()
     if not path.exists():
         raise SeqexpError(f"data.path={path} does not exist; give the Jena csv or its zip.")
@@ -96,7 +110,7 @@ def _parse(open_text, where: str) -> tuple[list[str], np.ndarray]:
             with warnings.catch_warnings():  # "input contained no data": said below, clearer
                 warnings.simplefilter("ignore", UserWarning)
                 values = np.loadtxt(f, delimiter=",", usecols=range(1, len(header)),
-                                    dtype=np.float32, ndmin=2)
+                                    dtype=np.float64, ndmin=2)
     except UnicodeDecodeError:
         raise SeqexpError(_not_text(open_text, where)) from None
     except ValueError as err:
@@ -140,17 +154,18 @@ def _not_text(open_text, where: str) -> str:
     return f"{where} is not a text CSV: {bad_line or 'it is not UTF-8'}; give the Jena csv or its zip."
 
 
-def split_rows(split: dict, n_rows: int, source: str | Path | None = None) -> dict[str, tuple[int, int]]:
+def split_rows(split: dict, n_rows: int, source: str | Path | None = None,
+               windows: WindowRule = "dlwp1") -> dict[str, tuple[int, int]]:
     """[start, end) rows of each split; an int bound is a row index, a float a fraction of rows."""
     of_file = f"the {n_rows:,} rows of {source}" if source else f"the file's {n_rows} rows"
+    fraction_row = fraction_rows(split, n_rows, windows)
     rows = {}
     for name in SPLITS:
         bounds = split.get(name)
         if bounds is None or len(bounds) != 2:
             raise SeqexpError(f"data.split.{name} must be [start, end], got {bounds}.")
         start, end = (
-            n_rows if b is None else int(round(b * n_rows)) if isinstance(b, float) else int(b)
-            for b in bounds
+            n_rows if b is None else fraction_row[b] if isinstance(b, float) else int(b) for b in bounds
         )
         if not 0 <= start < end <= n_rows:
             raise SeqexpError(
@@ -161,9 +176,33 @@ def split_rows(split: dict, n_rows: int, source: str | Path | None = None) -> di
     return rows
 
 
-def window_anchors(start: int, end: int, lookback: int, delay: int, n_rows: int) -> np.ndarray:
-    """Every anchor row of a split whose window and target both exist."""
-    return np.arange(start + lookback, min(end, n_rows - delay), dtype=np.int64)
+def fraction_rows(split: dict, n_rows: int, windows: WindowRule = "dlwp1") -> dict[float, int]:
+    """The row of every fraction bound in `split`.
+
+    dlwp1: round(f * rows). dlwp2: the book's arithmetic, where each stretch between consecutive
+    fractions holds int(width * rows) rows (num_train_samples = int(0.5 * n), the validation split
+    ends at num_train_samples + int(0.25 * n)) and 1.0 is the end of the file (the test split is
+    "the rest").
+    """
+    fractions = sorted({b for bounds in split.values() if bounds for b in bounds if isinstance(b, float)})
+    if windows == "dlwp1":
+        return {f: int(round(f * n_rows)) for f in fractions}
+    rows, row = {0.0: 0}, 0
+    for low, high in pairwise([0.0, *fractions]):
+        row += int((high - low) * n_rows)
+        rows[high] = row
+    rows[1.0] = n_rows
+    return rows
+
+
+def window_anchors(start: int, end: int, lookback: int, delay: int, n_rows: int,
+                   step: int = 1, windows: WindowRule = "dlwp1") -> np.ndarray:
+    """Every anchor row of a split [start, end) under the book's window rule (module docstring)."""
+    if windows == "dlwp1":
+        return np.arange(start + lookback, min(end, n_rows - delay), dtype=np.int64)
+    # timeseries_dataset_from_array: the first row i of a window is in [start, end_index -
+    # (sequence_length - 1) * step), end_index capped by data = raw_data[:-(lookback + delay)].
+    return np.arange(start + lookback, min(end, n_rows - lookback - delay) + step, dtype=np.int64)
 
 
 def make_windows(features, target, anchors, lookback, step, delay, batch_size,
@@ -214,10 +253,14 @@ class Split(TypedDict):
 SPLITS = tuple(Split.__annotations__)  # train, val, test: in file order
 
 def window_rules(values: dict):
-    """A window needs at least one row: step must not exceed lookback."""
+    """A window needs at least one row: step must not exceed lookback; the 2nd edition's windows
+    are lookback / step timesteps long."""
     lookback, step = values["lookback"], values["step"]
     if step > lookback:
         yield "step", step, f"must not exceed data.lookback={lookback} (a window needs at least one row)"
+    elif values["windows"] == "dlwp2" and lookback % step:
+        yield ("lookback", lookback, f"must be a multiple of data.step={step} with data.windows=dlwp2 "
+               "(sequence_length = lookback / step timesteps), e.g. 720 and 6")
 
 
 def split_rules(values: dict):
@@ -270,13 +313,15 @@ def load_jena(
     delay: Annotated[int, Field(ge=0, description="rows between the window's end and the target")],
     batch_size: BatchSize,
     reverse: bool,
+    windows: WindowRule,
     seed: Seed,
 ) -> DataBundle:
     if path is None:
         path = fetch(url, FNAME, sha256=sha256, size=size, cache_dir=cache_dir,
                      how_to_provide=f"pass data.path=/path/to/{FNAME} (the zip or its csv)")
     columns, values = read_jena(path)
-    log.info("Read %d rows x %d columns from %s", len(values), len(columns), path)
+    n_rows = len(values)
+    log.info("Read %d rows x %d columns from %s", n_rows, len(columns), path)
 
     chosen = list(features) if features else columns
     unknown = [name for name in [*chosen, target] if name not in columns]
@@ -284,27 +329,35 @@ def load_jena(
         raise SeqexpError(
             f"Unknown Jena column(s) {unknown} in data.features/data.target; the file has {columns}."
         )
-    rows = split_rows(split or {}, len(values), path)
+    rows = split_rows(split or {}, n_rows, path, windows)
     train_start, train_end = rows["train"]
 
-    # Statistics of the training rows only: nothing from validation or test leaks in.
+    # Statistics of the training rows only (nothing from validation or test leaks in), in float64
+    # as DLwP: a float32 sum over 200,000 rows moves the pressure mean by 0.3 mbar.
     mean = values[train_start:train_end].mean(axis=0)
     std = values[train_start:train_end].std(axis=0)
     std[std == 0] = 1.0
-    normalised = (values - mean) / std
+    normalised = ((values - mean) / std).astype(np.float32)
+    del values
     feature_idx = [columns.index(name) for name in chosen]
     target_idx = columns.index(target)
 
     datasets, counts = {}, {}
     for name, (start, end) in rows.items():
-        anchors = window_anchors(start, end, lookback, delay, len(values))
+        anchors = window_anchors(start, end, lookback, delay, n_rows, step, windows)
         if len(anchors) == 0:
+            needs = (
+                f"lookback + 1 = {lookback + 1:,} rows of the split and its target row delay rows "
+                f"after them, inside the file" if windows == "dlwp1" else
+                f"lookback - step + 1 = {lookback - step + 1:,} rows of the split, all among the "
+                f"file's first rows - lookback - delay = {n_rows - lookback - delay:,} rows (the "
+                f"book's raw_data[:-delay])"
+            )
             raise SeqexpError(
                 f"The {name} rows [{start}, {end}) hold no window with data.lookback={lookback} and "
-                f"data.delay={delay} in {path} ({len(values):,} rows): a window needs "
-                f"lookback + 1 = {lookback + 1:,} rows of the split and its target row delay rows "
-                f"after them, inside the file. Shorten data.lookback / data.delay, widen "
-                f"data.split.{name}, or give a longer file."
+                f"data.delay={delay} in {path} ({n_rows:,} rows, data.windows={windows}): a window "
+                f"needs {needs}. Shorten data.lookback / data.delay, widen data.split.{name}, or "
+                f"give a longer file."
             )
         counts[name] = len(anchors)
         datasets[name] = make_windows(
@@ -322,7 +375,8 @@ def load_jena(
         target_unit=target.split("(")[-1].rstrip(")") if "(" in target else None,
         time_reversed=reverse,
         info={
-            "rows": len(values),
+            "rows": n_rows,
+            "window_rule": windows,
             "split_rows": {name: list(bounds) for name, bounds in rows.items()},
             "windows": counts,
             "target_mean": float(mean[target_idx]),

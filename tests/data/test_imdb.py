@@ -74,8 +74,9 @@ def test_oov_null_drops_words_and_null_limits_keep_everything(tiny_npz):
     _, data = load(tiny_npz, num_words=8, oov_char=None, maxlen=4)
     np.testing.assert_array_equal(data["train"][0], [[0, 1, 4, 5]])
     bundle, data = load(tiny_npz, num_words=None, maxlen=None)
-    assert bundle.spec.vocab_size == 13  # the largest id (12) + 1
-    np.testing.assert_array_equal(data["train"][0], [[1, 4, 8, 5, 12]])
+    # load_data's num_words=None is the largest id (12), so that id itself becomes OOV (2)
+    assert bundle.spec.vocab_size == 12
+    np.testing.assert_array_equal(data["train"][0], [[1, 4, 8, 5, 2]])
     np.testing.assert_array_equal(data["val"][0], [[0, 0, 1, 6, 7], [0, 0, 0, 1, 9]])
 
 
@@ -85,7 +86,7 @@ def test_keras_shuffle_with_seed_113(tiny_npz):
     order = np.arange(3)
     rng.shuffle(order)
     _, data = load(tiny_npz, num_words=None, maxlen=5, shuffle_seed=113, validation_split=0.01)
-    expected = [[1] + [w + 3 for w in X_TRAIN[i]] for i in order]
+    expected = [[1] + [w + 3 if w + 3 < 12 else 2 for w in X_TRAIN[i]] for i in order]  # 12: OOV
     padded = [[0] * (5 - len(seq)) + seq for seq in expected]
     assert order.tolist() != [0, 1, 2]  # the check below would not see a missing shuffle
     # validation = the last review after shuffling; training = the others (in any order)

@@ -49,7 +49,7 @@ def test_read_jena_parses_quoted_header_and_values(tmp_path):
     assert path.read_text().splitlines()[0].startswith('"Date Time","p (mbar)","T (degC)"')
     columns, parsed = read_jena(path)
     assert columns == JENA_COLUMNS
-    assert parsed.shape == (50, 14) and parsed.dtype == np.float32
+    assert parsed.shape == (50, 14) and parsed.dtype == np.float64  # parsed as DLwP: float()
     np.testing.assert_allclose(parsed, np.round(values, 2), atol=1e-3)
 
 
