@@ -130,11 +130,11 @@ def write(model, fmt: str, path: Path) -> None:
     import keras
     import tensorflow as tf
 
-    options = {}
+    spec = model.inputs[0]
+    batch = 1 if fmt == "litert" else None
+    options = {"input_signature": [keras.InputSpec(shape=(batch, *spec.shape[1:]), dtype=spec.dtype)]}
     if fmt == "litert":
-        spec = model.inputs[0]
-        options = {"input_signature": [keras.InputSpec(shape=(1, *spec.shape[1:]), dtype=spec.dtype)],
-                   "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
+        options["target_spec"] = {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}
     try:
         model.export(str(path), format=KERAS_FORMATS[fmt], verbose=False, **options)
     except Exception as err:  # a layer the converter cannot express: say which format and why
