@@ -98,6 +98,9 @@ def pad_sequences_layer(maxlen: int, padding: str, truncating: str):
                 return tf.reverse(ids[:, ::-1].to_tensor(0, shape=[None, maxlen]), [1])
             return ids.to_tensor(0, shape=[None, maxlen])
 
+        def compute_output_spec(self, ids):  # symbolic inputs are not ragged: say the result
+            return keras.KerasTensor((ids.shape[0], maxlen), dtype=ids.dtype)
+
     return PadSequences(name="pad_sequences")
 
 
