@@ -39,22 +39,32 @@ def describe(run, fmt: str, model) -> dict:
     spec = model.inputs[0]
     batch = 1 if fmt == "litert" else None
     info = {
-        "format": fmt, "file": FORMATS[fmt], "run": run.path.name, "data": prep["kind"],
+        "format": fmt,
+        "file": FORMATS[fmt],
+        "run": run.path.name,
+        "data": prep["kind"],
         "task": prep["task"],
         "input": {"name": spec.name, "dtype": str(spec.dtype), "shape": [batch, *spec.shape[1:]]},
         "output": {"shape": [batch, *model.outputs[0].shape[1:]]},
     }
     kind = prep["kind"]
     if kind == "jena":
-        info["input"]["meaning"] = (f"{prep['input_shape'][0]} rows of {prep['features']} in their "
-                                    f"own units, every {prep['step']}th row of the Jena CSV, oldest "
-                                    f"first")
-        info["inside"] = ["(x - training mean) / training std per column",
-                          *(["window reversed (newest first)"] if prep["reverse"] else []),
-                          "the model", "x * std + mean of the target"]
-        info["output"].update(target=prep["target"], unit=prep["target"].split("(")[-1].rstrip(")"),
-                              meaning=f"{prep['target']} {prep['horizon_rows']} rows (10 min each) "
-                                      f"after the window's last row")
+        info["input"]["meaning"] = (
+            f"{prep['input_shape'][0]} rows of {prep['features']} in their "
+            f"own units, every {prep['step']}th row of the Jena CSV, oldest "
+            f"first"
+        )
+        info["inside"] = [
+            "(x - training mean) / training std per column",
+            *(["window reversed (newest first)"] if prep["reverse"] else []),
+            "the model",
+            "x * std + mean of the target",
+        ]
+        info["output"].update(
+            target=prep["target"],
+            unit=prep["target"].split("(")[-1].rstrip(")"),
+            meaning=f"{prep['target']} {prep['horizon_rows']} rows (10 min each) after the window's last row",
+        )
     elif kind == "fashion_mnist":
         info["input"]["meaning"] = "grey pixels 0..255, images resized to 28x28, white object on black"
         info["inside"] = [f"x / {prep['scale']}", "the model"]
@@ -62,25 +72,35 @@ def describe(run, fmt: str, model) -> dict:
     elif kind in ("imdb", "imdb_raw"):
         if model.inputs[0].dtype == "string":
             info["input"]["meaning"] = "review texts"
-            info["inside"] = [f"TextVectorization (standardize={prep['standardize']})",
-                              f"pad_sequences(maxlen={prep['maxlen']}, padding={prep['padding']}, "
-                              f"truncating={prep['truncating']})", "the model"]
+            info["inside"] = [
+                f"TextVectorization (standardize={prep['standardize']})",
+                f"pad_sequences(maxlen={prep['maxlen']}, padding={prep['padding']}, "
+                f"truncating={prep['truncating']})",
+                "the model",
+            ]
         else:
-            info["input"]["meaning"] = (f"token ids, {prep['maxlen']} per review, padded with 0 "
-                                        f"({prep['padding']}) and truncated ({prep['truncating']})")
+            info["input"]["meaning"] = (
+                f"token ids, {prep['maxlen']} per review, padded with 0 "
+                f"({prep['padding']}) and truncated ({prep['truncating']})"
+            )
             info["outside"] = (
-                f"ids: line i of vocabulary.txt is token i - 1, text standardized as "
-                f"{prep['standardize']}" if kind == "imdb_raw" else
-                f"ids: word rank + {prep['index_from']}, start mark {prep['start_char']} first, "
-                f"ranks outside [{prep['skip_top']}, {prep['num_words']}) become {prep['oov_char']}")
+                f"ids: line i of vocabulary.txt is token i - 1, text standardized as {prep['standardize']}"
+                if kind == "imdb_raw"
+                else f"ids: word rank + {prep['index_from']}, start mark {prep['start_char']} first, "
+                f"ranks outside [{prep['skip_top']}, {prep['num_words']}) become {prep['oov_char']}"
+            )
             info["inside"] = ["the model"]
-        info["output"].update(class_names=prep["class_names"],
-                              meaning=f"probability of {prep['class_names'][1]!r}")
+        info["output"].update(
+            class_names=prep["class_names"], meaning=f"probability of {prep['class_names'][1]!r}"
+        )
     elif kind == "headlines":
-        info["input"]["meaning"] = (f"the ids of a prompt's words, front-padded with 0 to "
-                                    f"{prep['input_shape'][0]}")
-        info["outside"] = (f"ids: a word's index in vocabulary.json's tokens, after its preprocessing "
-                           f"{prep['preprocessing']}")
+        info["input"]["meaning"] = (
+            f"the ids of a prompt's words, front-padded with 0 to {prep['input_shape'][0]}"
+        )
+        info["outside"] = (
+            f"ids: a word's index in vocabulary.json's tokens, after its preprocessing "
+            f"{prep['preprocessing']}"
+        )
         info["inside"] = ["the model"]
         info["output"]["meaning"] = "probability of each token of vocabulary.json as the next word"
     return info
@@ -91,8 +111,9 @@ def export(cfg: DictConfig) -> Path:
     from seqexp.serve.model import load_run, serving_model
 
     if cfg.get("run") is None:
-        raise SeqexpError("seqexp export needs run=...: e.g. seqexp export run=outputs/<date>/<time>_jena_gru "
-                          "format=onnx.")
+        raise SeqexpError(
+            "seqexp export needs run=...: e.g. seqexp export run=outputs/<date>/<time>_jena_gru format=onnx."
+        )
     fmt = cfg.format
     if fmt not in FORMATS:
         raise SeqexpError(f"format={fmt!r} is not allowed; choose one of {list(FORMATS)}.")
@@ -101,8 +122,9 @@ def export(cfg: DictConfig) -> Path:
         try:
             __import__(module)
         except ImportError as err:
-            raise SeqexpError(f"format={fmt} needs the {module} converter, which cannot be imported "
-                              f"({err}); {install}.") from None
+            raise SeqexpError(
+                f"format={fmt} needs the {module} converter, which cannot be imported ({err}); {install}."
+            ) from None
     run = load_run(cfg.run, cfg.checkpoint)
     model = serving_model(run, text=fmt == "saved_model")
     out = Path(str(cfg.output)).expanduser() if cfg.output else run.path / "export" / fmt
@@ -138,5 +160,7 @@ def write(model, fmt: str, path: Path) -> None:
     try:
         model.export(str(path), format=KERAS_FORMATS[fmt], verbose=False, **options)
     except Exception as err:  # a layer the converter cannot express: say which format and why
-        raise SeqexpError(f"Keras could not export this model as {fmt}: {type(err).__name__}: "
-                          f"{str(err).splitlines()[0][:400]}") from None
+        raise SeqexpError(
+            f"Keras could not export this model as {fmt}: {type(err).__name__}: "
+            f"{str(err).splitlines()[0][:400]}"
+        ) from None

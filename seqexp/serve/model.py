@@ -37,8 +37,10 @@ class Run:
 def check_run_dir(run) -> Path:
     run = Path(str(run)).expanduser()
     if not run.is_dir():
-        raise SeqexpError(f"run={run} is not a directory; give the run directory of a `seqexp train` "
-                          f"run (e.g. outputs/<date>/<time>_jena_gru).")
+        raise SeqexpError(
+            f"run={run} is not a directory; give the run directory of a `seqexp train` "
+            f"run (e.g. outputs/<date>/<time>_jena_gru)."
+        )
     return run
 
 
@@ -48,8 +50,13 @@ def load_run(run, checkpoint: str = CHECKPOINT) -> Run:
     vocabulary = run / VOCABULARY_FILE
     if not (run / preprocessing.FILE).exists() and vocabulary.exists():  # a next-word run
         saved = load_vocabulary(vocabulary)
-        prep = {"kind": "headlines", "task": "next_token", "input_kind": "tokens",
-                "input_shape": [saved["input_length"]], "preprocessing": saved.get("preprocessing")}
+        prep = {
+            "kind": "headlines",
+            "task": "next_token",
+            "input_kind": "tokens",
+            "input_shape": [saved["input_length"]],
+            "preprocessing": saved.get("preprocessing"),
+        }
     else:
         prep = preprocessing.load(run)
     ckpt = run / checkpoint
@@ -127,8 +134,11 @@ def serving_model(run: Run, text: bool = True):
         return keras.Model(inputs, model(x), name="classifier")
     if run.kind == "imdb_raw" and text:
         vectorizer = keras.layers.TextVectorization(
-            vocabulary=read_vocabulary(run.path, prep), standardize=prep["standardize"], ragged=True,
-            name="text_vectorization")
+            vocabulary=read_vocabulary(run.path, prep),
+            standardize=prep["standardize"],
+            ragged=True,
+            name="text_vectorization",
+        )
         inputs = keras.Input((), dtype="string", name="review")
         ids = pad_sequences_layer(prep["maxlen"], prep["padding"], prep["truncating"])(vectorizer(inputs))
         return keras.Model(inputs, model(ids), name="sentiment")

@@ -34,8 +34,10 @@ FORMATS = ("table", "csv", "json")
 def check_options(cfg: DictConfig) -> list[str]:
     for key in ("run", "input"):
         if cfg.get(key) is None:
-            raise SeqexpError(f"seqexp predict needs {key}=...: e.g. seqexp predict run=outputs/<date>/"
-                              f"<time>_jena_gru input=new_rows.csv.")
+            raise SeqexpError(
+                f"seqexp predict needs {key}=...: e.g. seqexp predict run=outputs/<date>/"
+                f"<time>_jena_gru input=new_rows.csv."
+            )
     if cfg.format not in FORMATS:
         raise SeqexpError(f"format={cfg.format!r} is not allowed; choose one of {list(FORMATS)}.")
     for key in ("top_k", "words"):
@@ -62,8 +64,13 @@ def predict_rows(cfg: DictConfig) -> list[dict]:
             raise SeqexpError(f"input={inputs}: a Jena run forecasts from one CSV at a time.")
         path = readers.input_paths(inputs, (".csv",), "a Jena climate CSV")[0]
         count, batches = readers.jena_windows(path, prep)
-        log.info("Forecasting %s %d rows ahead for %d window(s) of %s", prep["target"],
-                 prep["horizon_rows"], count, path)
+        log.info(
+            "Forecasting %s %d rows ahead for %d window(s) of %s",
+            prep["target"],
+            prep["horizon_rows"],
+            count,
+            path,
+        )
         column = prep["target"]
         rows = []
         for times, windows in batches:
@@ -77,8 +84,14 @@ def predict_rows(cfg: DictConfig) -> list[dict]:
         rows = []
         for name, p in zip(names, probs, strict=True):
             for rank, index in enumerate(np.argsort(-p, kind="stable")[:k], start=1):
-                rows.append({"input": name, **({"rank": rank} if k > 1 else {}),
-                             "class": prep["class_names"][index], "probability": float(p[index])})
+                rows.append(
+                    {
+                        "input": name,
+                        **({"rank": rank} if k > 1 else {}),
+                        "class": prep["class_names"][index],
+                        "probability": float(p[index]),
+                    }
+                )
         return rows
     if run.kind == "imdb_raw":
         names, reviews = readers.texts(inputs, cfg.lines)
@@ -89,8 +102,10 @@ def predict_rows(cfg: DictConfig) -> list[dict]:
         names, ids = readers.imdb_ids(inputs, prep, tokens, cfg.lines)
         probs = run_model(model, ids)
     positive = prep["class_names"][1]
-    return [{"input": name, f"p({positive})": float(p[0]),
-             "label": prep["class_names"][int(p[0] >= 0.5)]} for name, p in zip(names, probs, strict=True)]
+    return [
+        {"input": name, f"p({positive})": float(p[0]), "label": prep["class_names"][int(p[0] >= 0.5)]}
+        for name, p in zip(names, probs, strict=True)
+    ]
 
 
 def run_model(model, inputs) -> np.ndarray:
@@ -109,8 +124,10 @@ def continue_lines(cfg: DictConfig, inputs: list[str]) -> list[dict]:
     _, prompts = readers.texts(inputs, lines=True)
     model, vocab = load_run(cfg.run, cfg.checkpoint)
     results = continue_prompts(model, vocab, prompts, cfg.words)
-    return [{"prompt": r.prompt, "continuation": r.text if r.known else "",
-             "unknown words": " ".join(r.unknown)} for r in results]
+    return [
+        {"prompt": r.prompt, "continuation": r.text if r.known else "", "unknown words": " ".join(r.unknown)}
+        for r in results
+    ]
 
 
 def render(rows: list[dict], fmt: str) -> str:
@@ -143,4 +160,3 @@ def predict(cfg: DictConfig) -> list[dict]:
     else:
         print(text, end="", flush=True)
     return rows
-

@@ -30,8 +30,9 @@ def input_paths(inputs: Sequence[str], suffixes: tuple[str, ...], what: str) -> 
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
             if not found:
-                raise SeqexpError(f"input={path} is a folder without {'/'.join(suffixes)} files; "
-                                  f"expected {what}.")
+                raise SeqexpError(
+                    f"input={path} is a folder without {'/'.join(suffixes)} files; expected {what}."
+                )
             paths += found
         elif path.is_file():
             paths.append(path)
@@ -42,6 +43,7 @@ def input_paths(inputs: Sequence[str], suffixes: tuple[str, ...], what: str) -> 
 
 # --- jena ----------------------------------------------------------------------------------------
 
+
 def jena_windows(path: Path, prep: dict, batch: int = 1024) -> tuple[int, Iterator]:
     """(window count, batches of (forecast times, windows)): one window ending at every row from
     the first that has `lookback` rows before it; windows are raw values, oldest row first."""
@@ -50,15 +52,18 @@ def jena_windows(path: Path, prep: dict, batch: int = 1024) -> tuple[int, Iterat
     columns, values = read_jena(path)
     missing = [name for name in prep["features"] if name not in columns]
     if missing:
-        raise SeqexpError(f"input={path} lacks the column(s) {missing} the model was trained on; "
-                          f"expected a Jena climate CSV with {prep['features']}.")
+        raise SeqexpError(
+            f"input={path} lacks the column(s) {missing} the model was trained on; "
+            f"expected a Jena climate CSV with {prep['features']}."
+        )
     values = values[:, [columns.index(name) for name in prep["features"]]]
     timesteps, step = prep["input_shape"][0], prep["step"]
     span = (timesteps - 1) * step + 1  # rows one window reads, first to last
     if len(values) < span:
         raise SeqexpError(
             f"input={path} holds {len(values)} rows; a window of the run (lookback "
-            f"{prep['lookback']}, step {step}) needs at least {span} consecutive rows.")
+            f"{prep['lookback']}, step {step}) needs at least {span} consecutive rows."
+        )
     times = jena_times(path, len(values))
     ahead = dt.timedelta(minutes=JENA_ROW_MINUTES * prep["horizon_rows"])
     ends = np.arange(span - 1, len(values))
@@ -66,7 +71,7 @@ def jena_windows(path: Path, prep: dict, batch: int = 1024) -> tuple[int, Iterat
 
     def batches():
         for start in range(0, len(ends), batch):
-            chunk = ends[start: start + batch]
+            chunk = ends[start : start + batch]
             yield [times[e] + ahead for e in chunk], values[chunk[:, None] + offsets[None, :]]
 
     return len(ends), batches()
@@ -81,11 +86,14 @@ def jena_times(path: Path, rows: int) -> list[dt.datetime]:
     try:
         return [dt.datetime.strptime(stamp, JENA_TIME_FORMAT) for stamp in stamps[:rows]]
     except ValueError as err:
-        raise SeqexpError(f"input={path}: a Date Time is not day.month.year hour:minute:second "
-                          f"like 01.01.2009 00:10:00 ({err}).") from None
+        raise SeqexpError(
+            f"input={path}: a Date Time is not day.month.year hour:minute:second "
+            f"like 01.01.2009 00:10:00 ({err})."
+        ) from None
 
 
 # --- text ----------------------------------------------------------------------------------------
+
 
 def texts(inputs: Sequence[str], lines: bool) -> tuple[list[str], list[str]]:
     """(names, reviews): each file one review, or (`lines`) each non-empty line one review."""
@@ -94,8 +102,9 @@ def texts(inputs: Sequence[str], lines: bool) -> tuple[list[str], list[str]]:
         try:
             content = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as err:
-            raise SeqexpError(f"input={path} is not UTF-8 text (byte {err.start}: {err.reason}); "
-                              f"expected review text.") from None
+            raise SeqexpError(
+                f"input={path} is not UTF-8 text (byte {err.start}: {err.reason}); expected review text."
+            ) from None
         if lines:
             for number, line in enumerate(content.splitlines(), start=1):
                 if line.strip():
@@ -116,9 +125,15 @@ def rank_lists(path: Path) -> list[list[int]]:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
         raise SeqexpError(f"input={path} is not JSON ({err}); expected {expected}.") from None
-    ok = isinstance(loaded, list) and loaded and all(
-        isinstance(seq, list) and all(isinstance(r, int) and not isinstance(r, bool) and r >= 1
-                                      for r in seq) for seq in loaded)
+    ok = (
+        isinstance(loaded, list)
+        and loaded
+        and all(
+            isinstance(seq, list)
+            and all(isinstance(r, int) and not isinstance(r, bool) and r >= 1 for r in seq)
+            for seq in loaded
+        )
+    )
     if not ok:
         raise SeqexpError(f"input={path} does not hold {expected} (ranks are whole numbers >= 1).")
     return loaded
@@ -138,8 +153,10 @@ def imdb_ids(inputs: Sequence[str], prep: dict, input_tokens: list[str] | None, 
                 indexed.append(False)
             continue
         if input_tokens is None:
-            raise SeqexpError(f"input={path} is text, but the run has no word index (it was trained "
-                              f"with data.word_index=null); give a .json list of word-rank lists.")
+            raise SeqexpError(
+                f"input={path} is text, but the run has no word index (it was trained "
+                f"with data.word_index=null); give a .json list of word-rank lists."
+            )
         index = {token: i for i, token in enumerate(input_tokens) if token and not token.startswith("[")}
         file_names, reviews = texts([str(path)], lines)
         for name, review in zip(file_names, reviews, strict=True):
@@ -150,13 +167,20 @@ def imdb_ids(inputs: Sequence[str], prep: dict, input_tokens: list[str] | None, 
             indexed.append(True)
     encoded = []
     for seq, done in zip(sequences, indexed, strict=True):
-        encoded += encode([seq], prep["num_words"], prep["skip_top"], prep["start_char"],
-                          prep["oov_char"], prep["index_from"], indexed=done)
-    return names, pad(encoded, maxlen=prep["maxlen"], padding=prep["padding"],
-                      truncating=prep["truncating"])
+        encoded += encode(
+            [seq],
+            prep["num_words"],
+            prep["skip_top"],
+            prep["start_char"],
+            prep["oov_char"],
+            prep["index_from"],
+            indexed=done,
+        )
+    return names, pad(encoded, maxlen=prep["maxlen"], padding=prep["padding"], truncating=prep["truncating"])
 
 
 # --- images --------------------------------------------------------------------------------------
+
 
 def images(inputs: Sequence[str], shape: Sequence[int]) -> tuple[list[str], np.ndarray]:
     """(names, float32 pixels 0..255 of shape (n, h, w, 1)) from PNG/JPEG files or IDX image files.
@@ -175,8 +199,10 @@ def images(inputs: Sequence[str], shape: Sequence[int]) -> tuple[list[str], np.n
         if head[:2] == GZIP_MAGIC or int.from_bytes(head, "big") == IMAGE_MAGIC:
             array = read_idx(path, ndim=3)
             if array.shape[1:] != (height, width):
-                raise SeqexpError(f"input={path} holds {array.shape[1]}x{array.shape[2]} images; "
-                                  f"the model takes {height}x{width}.")
+                raise SeqexpError(
+                    f"input={path} holds {array.shape[1]}x{array.shape[2]} images; "
+                    f"the model takes {height}x{width}."
+                )
             names += [f"{path.name}[{i}]" for i in range(len(array))]
             pixels.append(array.astype(np.float32))
             continue

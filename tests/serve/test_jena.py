@@ -30,8 +30,11 @@ def jena_run(tmp_path_factory, jena_csv):
     from seqexp.run.train import train
 
     run = tmp_path_factory.mktemp("jena") / "run"
-    train(compose_train(run, "model=gru", "model.units=[4]", f"data.path={jena_csv}", *TINY_JENA,
-                        "data.reverse=true"))
+    train(
+        compose_train(
+            run, "model=gru", "model.units=[4]", f"data.path={jena_csv}", *TINY_JENA, "data.reverse=true"
+        )
+    )
     return run
 
 
@@ -53,7 +56,7 @@ def by_hand(run, path):
     mean, std = np.array(prep["mean"]), np.array(prep["std"])
     normalised = ((values - mean) / std).astype(np.float32)
     ends = np.arange(79 * 3, len(values))  # 80 timesteps, step 3
-    windows = np.stack([normalised[e - 79 * 3: e + 1: 3][::-1] for e in ends])  # newest first
+    windows = np.stack([normalised[e - 79 * 3 : e + 1 : 3][::-1] for e in ends])  # newest first
     model = keras.models.load_model(run / "checkpoints" / "best.keras", compile=False)
     t = columns.index("T (degC)")
     return ends, model.predict(windows, verbose=0)[:, 0] * std[t] + mean[t]
@@ -71,8 +74,9 @@ def test_preprocessing_json_holds_every_columns_training_statistics(jena_run, je
 
 def test_forecast_is_the_models_output_in_degc_at_the_target_time(jena_run, new_rows, tmp_path):
     out = tmp_path / "forecast.csv"
-    rows = predict(compose_cmd("predict", f"run={jena_run}", f"input={new_rows}", "format=csv",
-                               f"output={out}"))
+    rows = predict(
+        compose_cmd("predict", f"run={jena_run}", f"input={new_rows}", "format=csv", f"output={out}")
+    )
     ends, expected = by_hand(jena_run, new_rows)
     assert len(rows) == len(ends) == 63
     np.testing.assert_allclose([r["T (degC)"] for r in rows], expected, atol=TOLERANCE)
@@ -89,10 +93,20 @@ def test_every_export_format_gives_the_predicted_forecast(jena_run, new_rows, tm
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
-    predicted = [r["T (degC)"] for r in predict(compose_cmd(
-        "predict", f"run={jena_run}", f"input={new_rows}", "format=json", f"output={tmp_path / 'p.json'}"))]
+    predicted = [
+        r["T (degC)"]
+        for r in predict(
+            compose_cmd(
+                "predict",
+                f"run={jena_run}",
+                f"input={new_rows}",
+                "format=json",
+                f"output={tmp_path / 'p.json'}",
+            )
+        )
+    ]
     _, values = read_jena(new_rows)
-    windows = np.stack([values[e - 237: e + 1: 3] for e in range(237, 300)])  # raw, oldest first
+    windows = np.stack([values[e - 237 : e + 1 : 3] for e in range(237, 300)])  # raw, oldest first
 
     saved = export(compose_cmd("export", f"run={jena_run}", "format=saved_model"))
     loaded = tf.saved_model.load(str(saved / "saved_model"))
@@ -133,3 +147,29 @@ def test_wrong_inputs_are_named(jena_run, new_rows, tmp_path):
         export(compose_cmd("export", f"run={jena_run}", "format=xml"))
     with pytest.raises(SeqexpError, match=r"has no preprocessing.json"):
         predict(compose_cmd("predict", f"run={tmp_path}", f"input={new_rows}"))
+
+
+def test_cli_predicts_and_refuses_a_wrong_input_with_exit_code_2(jena_run, new_rows, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    seqexp = Path(sys.executable).parent / "seqexp"
+    ok = subprocess.run(
+        [str(seqexp), "predict", f"run={jena_run}", f"input={new_rows}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "T (degC)" in ok.stdout and ok.stdout.count("\n") > 63  # the table, one line per window
+    image = tmp_path / "photo.png"
+    image.write_bytes(b"\x89PNG\r\n")
+    bad = subprocess.run(
+        [str(seqexp), "predict", f"run={jena_run}", f"input={image}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert f"seqexp: error: {image} is not a text CSV: line 1 is not UTF-8" in bad.stderr

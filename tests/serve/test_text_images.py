@@ -38,16 +38,25 @@ def runs(tmp_path_factory):
     write_fashion(fashion)
     acl = write_toy_aclimdb(root, n=12, n_test=4)
     npz = write_sentiment_npz(root / "imdb")
-    articles = write_articles(root / "Articles.csv", ["new york is big", "how to cook rice",
-                                                      "new york rain"])
+    articles = write_articles(root / "Articles.csv", ["new york is big", "how to cook rice", "new york rain"])
     return {
         "fashion": train_run(root / "f", "data=fashion-mnist", "model=cnn", f"data.path={fashion}"),
         "fashion_files": fashion,
-        "imdb_raw": train_run(root / "r", "experiment=imdb_raw_scratch", f"data.path={acl}",
-                              "data.training_samples=8", "data.validation_samples=12"),
+        "imdb_raw": train_run(
+            root / "r",
+            "experiment=imdb_raw_scratch",
+            f"data.path={acl}",
+            "data.training_samples=8",
+            "data.validation_samples=12",
+        ),
         "imdb": train_run(root / "i", "experiment=imdb_lstm", f"data.path={npz}", "data.maxlen=40"),
-        "headlines": train_run(root / "h", "data=headlines", "model=simple_rnn", f"data.path={articles}",
-                               "data.sample_prompts=[]"),
+        "headlines": train_run(
+            root / "h",
+            "data=headlines",
+            "model=simple_rnn",
+            f"data.path={articles}",
+            "data.sample_prompts=[]",
+        ),
     }
 
 
@@ -94,12 +103,14 @@ def test_imdb_predicts_rank_lists_and_text_through_the_word_index(runs, tmp_path
     ranks = [[4, 5, 6, 30, 31], [10, 11, 12, 13, 90000]]
     (tmp_path / "ranks.json").write_text(json.dumps(ranks))
     (tmp_path / "review.txt").write_text("W4 w5, w6!\n")
-    rows = predict(compose_cmd("predict", f"run={run}", f"input=[{tmp_path / 'ranks.json'},"
-                               f"{tmp_path / 'review.txt'}]"))
+    rows = predict(
+        compose_cmd("predict", f"run={run}", f"input=[{tmp_path / 'ranks.json'},{tmp_path / 'review.txt'}]")
+    )
     ids = pad(encode(ranks + [[4, 5, 6]], num_words=10000), maxlen=40)
     model = keras.models.load_model(run / "checkpoints" / "best.keras", compile=False)
-    np.testing.assert_allclose([r["p(positive)"] for r in rows], model.predict(ids, verbose=0)[:, 0],
-                               atol=TOLERANCE)
+    np.testing.assert_allclose(
+        [r["p(positive)"] for r in rows], model.predict(ids, verbose=0)[:, 0], atol=TOLERANCE
+    )
     assert [r["input"] for r in rows] == ["ranks.json[0]", "ranks.json[1]", "review.txt"]
     (tmp_path / "bad.json").write_text('{"review": [1, 2]}')
     with pytest.raises(SeqexpError, match=r"bad.json does not hold a JSON list of word-rank lists"):
@@ -117,10 +128,11 @@ def test_fashion_predicts_images_and_idx_files_and_exports_the_scaling(runs, tmp
     Image.fromarray(test_images[1]).save(tmp_path / "same.jpg", quality=100)
     idx = tmp_path / "three-idx3-ubyte.gz"
     idx.write_bytes(gzip.compress(gzip.decompress((folder / FILES["test_images"]).read_bytes())))
-    rows = predict(compose_cmd("predict", f"run={run}", f"input=[{tmp_path / 'big.png'},{idx}]",
-                               "top_k=2"))
+    rows = predict(compose_cmd("predict", f"run={run}", f"input=[{tmp_path / 'big.png'},{idx}]", "top_k=2"))
     model = keras.models.load_model(run / "checkpoints" / "best.keras", compile=False)
-    grey = np.asarray(Image.open(tmp_path / "big.png").convert("L").resize((28, 28), Image.Resampling.BILINEAR))
+    grey = np.asarray(
+        Image.open(tmp_path / "big.png").convert("L").resize((28, 28), Image.Resampling.BILINEAR)
+    )
     all_images = read_idx(idx, ndim=3)
     pixels = np.concatenate([grey[None], all_images]).astype(np.float32)[..., None]
     probs = model.predict(pixels / 255.0, verbose=0)
@@ -128,8 +140,9 @@ def test_fashion_predicts_images_and_idx_files_and_exports_the_scaling(runs, tmp
     names = json.loads((run / "preprocessing.json").read_text())["class_names"]
     best = probs.argsort(axis=1, kind="stable")[:, ::-1]
     assert [r["class"] for r in rows[::2]] == [names[i] for i in best[:, 0]]
-    np.testing.assert_allclose([r["probability"] for r in rows[1::2]],
-                               probs[np.arange(len(probs)), best[:, 1]], atol=TOLERANCE)
+    np.testing.assert_allclose(
+        [r["probability"] for r in rows[1::2]], probs[np.arange(len(probs)), best[:, 1]], atol=TOLERANCE
+    )
 
     lite = export(compose_cmd("export", f"run={run}", "format=litert"))
     interpreter = Interpreter(model_path=str(lite / "model.tflite"))
@@ -140,8 +153,9 @@ def test_fashion_predicts_images_and_idx_files_and_exports_the_scaling(runs, tmp
     np.testing.assert_allclose(interpreter.get_tensor(outp["index"])[0], probs[0], atol=TOLERANCE)
     onnx = export(compose_cmd("export", f"run={run}", "format=onnx"))
     session = onnxruntime.InferenceSession(str(onnx / "model.onnx"))
-    np.testing.assert_allclose(session.run(None, {session.get_inputs()[0].name: pixels})[0], probs,
-                               atol=TOLERANCE)
+    np.testing.assert_allclose(
+        session.run(None, {session.get_inputs()[0].name: pixels})[0], probs, atol=TOLERANCE
+    )
     assert json.loads((onnx / "export.json").read_text())["output"]["class_names"] == names
 
     (tmp_path / "notes.png").write_text("not an image")
