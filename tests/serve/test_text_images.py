@@ -173,3 +173,25 @@ def test_headlines_predict_continues_each_line_like_generate(runs, tmp_path):
     expected = continue_prompts(model, vocab, ["new", "how to"], 3)
     assert [r["continuation"] for r in rows] == [r.text for r in expected]
     assert len(rows[1]["continuation"].split()) == 5
+
+
+def test_headlines_and_imdb_export_their_token_models(runs):
+    import keras
+    import onnxruntime
+    import tensorflow as tf
+
+    onnx = export(compose_cmd("export", f"run={runs['headlines']}", "format=onnx"))
+    model = keras.models.load_model(runs["headlines"] / "checkpoints" / "best.keras", compile=False)
+    ids = np.array([[0, 0, 1, 2], [0, 0, 0, 3]], dtype=np.int32)[:, -model.input_shape[1] :]
+    session = onnxruntime.InferenceSession(str(onnx / "model.onnx"))
+    out = session.run(None, {session.get_inputs()[0].name: ids})[0]
+    np.testing.assert_allclose(out, model.predict(ids, verbose=0), atol=TOLERANCE)
+    assert (onnx / "vocabulary.json").exists()
+
+    saved = export(compose_cmd("export", f"run={runs['imdb']}", "format=saved_model"))
+    model = keras.models.load_model(runs["imdb"] / "checkpoints" / "best.keras", compile=False)
+    ids = pad(encode([[4, 5, 6, 7]], num_words=10000), maxlen=40)
+    loaded = tf.saved_model.load(str(saved / "saved_model"))
+    np.testing.assert_allclose(loaded.serve(ids).numpy(), model.predict(ids, verbose=0), atol=TOLERANCE)
+    info = json.loads((saved / "export.json").read_text())
+    assert info["input"]["shape"] == [None, 40] and "word rank + 3" in info["outside"]
