@@ -361,7 +361,7 @@ def load_imdb(
             "word_index": str(word_index_path) if word_index_path else None,
         },
         # `seqexp predict` encodes new rank lists (or text, with a word index) the same way.
-        reports=[Report("seqexp.serve.preprocessing.record", {
+        reports=[Report("seqexp.serve.preprocessing.save_preprocessing", {
             "kind": "imdb", "num_words": vocab_size, "skip_top": skip_top, "start_char": start_char,
             "oov_char": oov_char, "index_from": index_from, "maxlen": int(x_all.shape[1]),
             "padding": padding, "truncating": truncating})],

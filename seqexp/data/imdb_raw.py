@@ -234,7 +234,7 @@ def load_imdb_raw(
             },
         },
         reports=[Report("seqexp.data.imdb_raw.save_vocabulary"),
-                 Report("seqexp.serve.preprocessing.record", {
+                 Report("seqexp.serve.preprocessing.save_preprocessing", {
                      "kind": "imdb_raw", "vocabulary_file": VOCABULARY_FILE, "maxlen": maxlen,
                      "padding": padding, "truncating": truncating, "standardize": standardize})],
     )

@@ -273,7 +273,7 @@ def load_jena(
             "target_std": float(std[target_idx]),
         },
         # What `seqexp predict` / `seqexp export` need to window and normalise a new csv.
-        reports=[Report("seqexp.serve.preprocessing.record", {
+        reports=[Report("seqexp.serve.preprocessing.save_preprocessing", {
             "kind": "jena", "columns": columns, "features": chosen, "target": target,
             "mean": [float(m) for m in mean], "std": [float(s) for s in std],
             "lookback": lookback, "step": step, "delay": delay, "reverse": reverse,

@@ -12,6 +12,7 @@ preprocessing (seqexp.serve.model), printed as a table or written as csv / json.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import logging
@@ -23,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from seqexp.atomic import write_text
 from seqexp.errors import SeqexpError
 from seqexp.serve import readers
-from seqexp.serve.preprocessing import FILE
+from seqexp.serve.preprocessing import FILE, JENA_ROW_MINUTES
 from seqexp.text.vocabulary import VOCABULARY_FILE
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ def check_options(cfg: DictConfig) -> list[str]:
             )
     if cfg.format not in FORMATS:
         raise SeqexpError(f"format={cfg.format!r} is not allowed; choose one of {list(FORMATS)}.")
+    if not isinstance(cfg.lines, bool):
+        raise SeqexpError(f"lines={cfg.lines!r} must be true (a review a line) or false (a review a file).")
     for key in ("top_k", "words"):
         if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1:
             raise SeqexpError(f"{key}={cfg[key]!r} must be a whole number >= 1.")
@@ -73,9 +76,16 @@ def predict_rows(cfg: DictConfig) -> list[dict]:
         )
         column = prep["target"]
         rows = []
+        ahead = dt.timedelta(minutes=JENA_ROW_MINUTES * prep["horizon_rows"])
         for times, windows in batches:
             for time, value in zip(times, run_model(model, windows)[:, 0], strict=True):
-                rows.append({"time": time.strftime(readers.JENA_TIME_FORMAT), column: float(value)})
+                rows.append(
+                    {
+                        "last_row": time.strftime(readers.JENA_TIME_FORMAT),
+                        "forecast_for": (time + ahead).strftime(readers.JENA_TIME_FORMAT),
+                        column: float(value),
+                    }
+                )
         return rows
     if run.kind == "fashion_mnist":
         names, pixels = readers.images(inputs, prep["input_shape"])

@@ -1,9 +1,9 @@
 """preprocessing.json: what a run's model needs to read new inputs the way training read its data.
 
-A loader names `record` as a Report with the facts of its protocol as options (Jena: every
+A loader names `save_preprocessing` as a Report with the facts of its protocol as options (Jena: every
 column's training mean and std and the window; imdb-raw: maxlen, padding and the vocabulary
 file; imdb: the index arithmetic; Fashion-MNIST: the pixel scale and class names). After
-training, `record` writes them to the run directory (atomically) together with the model's task
+training, it writes them to the run directory (atomically) together with the model's task
 and input shape; `seqexp predict` and `seqexp export` read them back with `load`.
 """
 
@@ -20,7 +20,7 @@ INPUT_TOKENS_FILE = "input_tokens.json"  # imdb with a word index: the token of 
 JENA_ROW_MINUTES = 10  # the Jena station records one row every 10 minutes
 
 
-def record(model, bundle, run_dir, kind: str, **facts) -> dict:
+def save_preprocessing(model, bundle, run_dir, kind: str, **facts) -> dict:
     """The Report: write preprocessing.json (and imdb's input tokens) into the run directory."""
     spec = bundle.spec
     if kind == "imdb" and spec.vocabulary is not None:

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from seqexp.errors import SeqexpError
-from seqexp.serve.preprocessing import JENA_ROW_MINUTES
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 JENA_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
@@ -45,7 +44,7 @@ def input_paths(inputs: Sequence[str], suffixes: tuple[str, ...], what: str) -> 
 
 
 def jena_windows(path: Path, prep: dict, batch: int = 1024) -> tuple[int, Iterator]:
-    """(window count, batches of (forecast times, windows)): one window ending at every row from
+    """(window count, batches of (last-row times, windows)): one window ending at every row from
     the first that has `lookback` rows before it; windows are raw values, oldest row first."""
     from seqexp.data.jena import read_jena
 
@@ -65,14 +64,13 @@ def jena_windows(path: Path, prep: dict, batch: int = 1024) -> tuple[int, Iterat
             f"{prep['lookback']}, step {step}) needs at least {span} consecutive rows."
         )
     times = jena_times(path, len(values))
-    ahead = dt.timedelta(minutes=JENA_ROW_MINUTES * prep["horizon_rows"])
     ends = np.arange(span - 1, len(values))
     offsets = np.arange(-(timesteps - 1) * step, 1, step)
 
     def batches():
         for start in range(0, len(ends), batch):
             chunk = ends[start : start + batch]
-            yield [times[e] + ahead for e in chunk], values[chunk[:, None] + offsets[None, :]]
+            yield [times[e] for e in chunk], values[chunk[:, None] + offsets[None, :]]
 
     return len(ends), batches()
 

@@ -82,10 +82,11 @@ def test_forecast_is_the_models_output_in_degc_at_the_target_time(jena_run, new_
     np.testing.assert_allclose([r["T (degC)"] for r in rows], expected, atol=TOLERANCE)
     stamps = [line.split(",")[0] for line in new_rows.read_text().splitlines()[1:]]
     last = dt.datetime.strptime(stamps[ends[0]], "%d.%m.%Y %H:%M:%S")
-    assert rows[0]["time"] == (last + dt.timedelta(minutes=10 * 15)).strftime("%d.%m.%Y %H:%M:%S")
+    assert rows[0]["last_row"] == stamps[ends[0]]
+    assert rows[0]["forecast_for"] == (last + dt.timedelta(minutes=10 * 15)).strftime("%d.%m.%Y %H:%M:%S")
     lines = out.read_text().splitlines()
-    assert lines[0] == "time,T (degC)" and len(lines) == 64
-    assert float(lines[-1].split(",")[1]) == pytest.approx(expected[-1], abs=TOLERANCE)
+    assert lines[0] == "last_row,forecast_for,T (degC)" and len(lines) == 64
+    assert float(lines[-1].split(",")[2]) == pytest.approx(expected[-1], abs=TOLERANCE)
 
 
 def test_every_export_format_gives_the_predicted_forecast(jena_run, new_rows, tmp_path):
