@@ -212,7 +212,9 @@ def load_fashion_mnist(
         info={"images": counts, "split_seed": split_seed,
               "files": {role: str(p) for role, p in paths.items()}},
         reports=[Report("seqexp.reports.insight.class_report"),
-                 Report("seqexp.reports.insight.conv_report")],
+                 Report("seqexp.reports.insight.conv_report"),
+                 Report("seqexp.serve.preprocessing.save_preprocessing",
+                        {"kind": "fashion_mnist", "scale": 255})],
     )
     return DataBundle(
         train=image_dataset(x_full[train_idx], y_full[train_idx], batch_size, shuffle=True,

@@ -29,7 +29,7 @@ from seqexp.config.checks import checked
 from seqexp.config.types import BatchSize, NonNegativeInt, PadSide, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.pipeline import batches
-from seqexp.data.spec import DataBundle, DataSpec, provides
+from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
@@ -364,6 +364,11 @@ def load_imdb(
             },
             "word_index": str(word_index_path) if word_index_path else None,
         },
+        # `seqexp predict` encodes new rank lists (or text, with a word index) the same way.
+        reports=[Report("seqexp.serve.preprocessing.save_preprocessing", {
+            "kind": "imdb", "num_words": vocab_size, "skip_top": skip_top, "start_char": start_char,
+            "oov_char": oov_char, "index_from": index_from, "maxlen": int(x_all.shape[1]),
+            "padding": padding, "truncating": truncating})],
     )
     log.info(
         "IMDB reviews %s, vocabulary %d, sequences of %d tokens (%s-padded, %.0f%% truncated)",

@@ -223,7 +223,10 @@ def load_imdb_raw(
                 name: float(v.mean()) if len(v) else 0.0 for name, v in y.items()
             },
         },
-        reports=[Report("seqexp.data.imdb_raw.save_vocabulary")],
+        reports=[Report("seqexp.data.imdb_raw.save_vocabulary"),
+                 Report("seqexp.serve.preprocessing.save_preprocessing", {
+                     "kind": "imdb_raw", "vocabulary_file": VOCABULARY_FILE, "maxlen": maxlen,
+                     "padding": padding, "truncating": truncating, "standardize": standardize})],
     )
     log.info(
         "IMDB raw reviews %s from %s; vocabulary of %d tokens fitted on the %s; %d tokens a review",

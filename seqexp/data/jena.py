@@ -38,7 +38,7 @@ from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches
-from seqexp.data.spec import DataBundle, DataSpec, provides
+from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
@@ -382,6 +382,15 @@ def load_jena(
             "target_mean": float(mean[target_idx]),
             "target_std": float(std[target_idx]),
         },
+        # What `seqexp predict` / `seqexp export` need to window and normalise a new csv.
+        reports=[Report("seqexp.serve.preprocessing.save_preprocessing", {
+            "kind": "jena", "columns": columns, "features": chosen, "target": target,
+            "mean": [float(m) for m in mean], "std": [float(s) for s in std],
+            "lookback": lookback, "step": step, "delay": delay, "reverse": reverse,
+            # rows from a window's last row to its target: anchor r reads up to r - lookback +
+            # (timesteps - 1) * step and targets r + delay
+            "horizon_rows": delay + lookback - (len(range(-lookback, 0, step)) - 1) * step,
+        })],
     )
     log.info(
         "Jena windows: %s; target %r, 1 normalised unit = %.3f %s",
