@@ -60,16 +60,28 @@ def git_state(*places: tuple[Path, str]) -> dict | None:
     is (or git is not installed). `dirty`: tracked files differ from the commit."""
     for place, label in places:
         try:
-            commit = subprocess.run(["git", "-C", str(place), "rev-parse", "HEAD"], capture_output=True,
-                                    text=True, timeout=10)
+            commit = subprocess.run(
+                ["git", "-C", str(place), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+            )
             if commit.returncode != 0:
                 continue
-            status = subprocess.run(["git", "-C", str(place), "status", "--porcelain",
-                                     "--untracked-files=no"], capture_output=True, text=True, timeout=30)
+            status = subprocess.run(
+                ["git", "-C", str(place), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
         except (OSError, subprocess.TimeoutExpired):
             return None
         return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip()), "checkout": label}
     return None
+
+
+def git_here() -> dict | None:
+    """The git state of the working directory's checkout, else of the seqexp package's."""
+    import seqexp
+
+    return git_state((Path.cwd(), "cwd"), (Path(seqexp.__file__).resolve().parent, "package"))
 
 
 def hydra_facts() -> dict:
@@ -79,8 +91,11 @@ def hydra_facts() -> dict:
     if not HydraConfig.initialized():
         return {"overrides": [], "plugins": {}}
     hydra_cfg = HydraConfig.get()
-    plugins = {role: plugin_distribution(hydra_cfg[role].get("_target_")) for role in ("launcher", "sweeper")
-               if role in hydra_cfg}
+    plugins = {
+        role: plugin_distribution(hydra_cfg[role].get("_target_"))
+        for role in ("launcher", "sweeper")
+        if role in hydra_cfg
+    }
     return {"overrides": list(hydra_cfg.overrides.task), "plugins": plugins}
 
 
@@ -99,16 +114,17 @@ def tensorflow_facts() -> dict:
     build = tf.sysconfig.get_build_info()
     return {
         "devices": devices,
-        "build": {"cuda": build.get("cuda_version"), "cudnn": build.get("cudnn_version"),
-                  "cuda_build": bool(build.get("is_cuda_build"))},
+        "build": {
+            "cuda": build.get("cuda_version"),
+            "cudnn": build.get("cudnn_version"),
+            "cuda_build": bool(build.get("is_cuda_build")),
+        },
         "deterministic_ops": bool(is_op_determinism_enabled()),
     }
 
 
 def capture(cfg) -> dict:
     """The environment of the run about to train with `cfg` (call after the seed is set)."""
-    import seqexp
-
     hydra = hydra_facts()
     tf_facts = tensorflow_facts()
     try:
@@ -119,11 +135,14 @@ def capture(cfg) -> dict:
         "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": shlex.join(sys.argv),
         "overrides": hydra["overrides"],
-        "git": git_state((Path.cwd(), "cwd"), (Path(seqexp.__file__).resolve().parent, "package")),
+        "git": git_here(),
         "versions": versions(hydra["plugins"]),
         "plugins": hydra["plugins"],
-        "platform": {"system": platform.platform(), "machine": platform.machine(),
-                     "python_implementation": platform.python_implementation()},
+        "platform": {
+            "system": platform.platform(),
+            "machine": platform.machine(),
+            "python_implementation": platform.python_implementation(),
+        },
         "cpu_count": os.cpu_count(),
         "cpus_usable": usable,
         **tf_facts,
@@ -175,4 +194,17 @@ def version_changes(before: dict, now: dict) -> list[str]:
         old, new = before.get(name), now.get(name)
         if old != new:
             changes.append(f"{name} {old or 'absent'} -> {new or 'absent'}")
+    return changes
+
+
+def changes_since(env: dict) -> list[str]:
+    """What differs between a run's env.json and this installation: versions (the same plugins
+    included) and the git commit. Reads package metadata only: no TensorFlow import."""
+    recorded = env.get("versions") if isinstance(env.get("versions"), dict) else {}
+    plugins = env.get("plugins") if isinstance(env.get("plugins"), dict) else {}
+    changes = version_changes(recorded, versions(plugins))
+    before = (env.get("git") or {}).get("commit")
+    now = (git_here() or {}).get("commit")
+    if before and now and before != now:
+        changes.append(f"git commit {before[:12]} -> {now[:12]}")
     return changes

@@ -279,9 +279,10 @@ def _finish(model, data, test, report, best_metrics, monitor, run_dir, started, 
     for key, value in report["best"].items():
         log.info("  best-epoch %s = %.4f", key, value)
     if reference is not None:
-        ours = "not logged" if reference["ours"] is None else f"{reference['ours']:.4f}"
-        log.info("%s: ours %s, %s %s (difference %s)", reference["metric"], ours, reference["source"],
-                 reference["value"], "–" if reference["difference"] is None else f"{reference['difference']:+.4f}")
+        ours, difference = reference["ours"], reference["difference"]
+        log.info("%s: ours %s, %s %s (difference %s)", reference["metric"],
+                 "not logged" if ours is None else f"{ours:.4f}", reference["source"], reference["value"],
+                 "–" if difference is None else f"{difference:+.4f}")
     return float(best_metrics[monitor.name])
 
 
