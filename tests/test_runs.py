@@ -23,7 +23,7 @@ from seqexp.summary.runs import read_runs, runs_text
 from tests.conftest import PROJECT_ROOT, TINY_JENA, compose_train
 from tests.test_cli import imports_tensorflow, seqexp
 
-# Three real runs: (folder under outputs/, overrides). The dates in the folder names order them.
+# Three real runs: {folder under outputs/: overrides}.
 RUNS = {
     "2026-01-01/10-00-00-000000_jena_gru": ["experiment=jena_gru", "+tags=[baseline]", 'note="first try"'],
     "2026-01-02/10-00-00-000000_jena_gru": ["experiment=jena_gru", "model.dropout=0.2", "trainer.seed=1",

@@ -48,6 +48,16 @@ def commands() -> dict:
     return {m.__name__.rsplit(".", 1)[-1]: m for m in found}
 
 
+def command(name: str):
+    """The module of one command, or None: only that module is imported, so a command that reads
+    run directories (`seqexp runs`) does not pay for Hydra's import."""
+    names = {info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")}
+    if name not in names:
+        return None
+    module = importlib.import_module(f"{__name__}.{name}")
+    return module if hasattr(module, "run") and hasattr(module, "DESCRIPTION") else None
+
+
 def usage() -> str:
     lines = [f"  {name:<10} {m.DESCRIPTION}" for name, m in commands().items()]
     return USAGE.format(commands="\n".join(lines))
@@ -63,15 +73,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     if argv[0] in ("-sc", "--shell-completion"):
         return complete(argv)
-    command, rest = argv[0], argv[1:]
-    table = commands()
-    if command not in table:
-        print(f"seqexp: error: unknown command {command!r}; choose one of {sorted(table)}.\n",
+    name, rest = argv[0], argv[1:]
+    module = command(name)
+    if module is None:
+        print(f"seqexp: error: unknown command {name!r}; choose one of {sorted(commands())}.\n",
               file=sys.stderr)
         print(usage(), file=sys.stderr)
         return 2
     try:
-        return table[command].run(rest)
+        return module.run(rest)
     except SeqexpError as err:  # a user error before any job ran (jobs report their own)
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise  # the user asked for the whole story
