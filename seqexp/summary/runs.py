@@ -336,7 +336,8 @@ def _metric_names(run: Run) -> list[str]:
 
 # ---- output --------------------------------------------------------------------------------------
 
-# The table's columns: (row key, heading); the note and the reason go to csv/json.
+# The table's columns: (row key, heading); the note is added when a run has one, the reason and
+# the reference's source go to csv/json only.
 COLUMNS = [
     ("run", "run"),
     ("date", "date"),
@@ -365,6 +366,10 @@ def fmt(value) -> str:
     return str(value)
 
 
+def _signed(value) -> str:
+    return "–" if value is None else f"{value:+.4g}"
+
+
 def table_columns(rows: list[dict], extra: str | None) -> list[tuple[str, str]]:
     """The columns worth showing: the sort metric's own column, the reference columns only when
     a run has a reference, the note when one has a note."""
@@ -374,7 +379,7 @@ def table_columns(rows: list[dict], extra: str | None) -> list[tuple[str, str]]:
     if not any(row["reference_metric"] for row in rows):
         columns = [c for c in columns if c[0] not in ("reference_metric", "ours", "book", "difference")]
     if any(row["note"] for row in rows):
-        columns.append(("note", "note"))
+        columns.insert(-1, ("note", "note"))  # the overrides, the longest cell, stay last
     return columns
 
 
@@ -429,7 +434,10 @@ def runs_text(runs: list[Run], form: str = "table", extra: str | None = None, te
         writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
         return out.getvalue()
     columns = table_columns(rows, extra)
-    lines = [[fmt(row.get(key)) for key, _ in columns] for row in rows]
+    lines = [
+        [_signed(row[key]) if key == "difference" else fmt(row.get(key)) for key, _ in columns]
+        for row in rows
+    ]
     return render([heading for _, heading in columns], lines, form, terminal=terminal)
 
 
