@@ -266,3 +266,22 @@ def test_runs_on_a_missing_folder_fails_clearly(tmp_path, capsys):
     assert "is not a folder" in capsys.readouterr().err
     assert main(["runs", str(tmp_path)]) == 0
     assert "no runs under" in capsys.readouterr().err
+
+
+def test_a_resumed_run_keeps_the_environment_it_started_with(tmp_path):
+    from seqexp.run.environment import read_env, write_env
+
+    write_env(tmp_path, {"versions": {"tensorflow": "2.20.0"}})
+    write_env(tmp_path, {"versions": {"tensorflow": "2.21.0"}})
+    env = write_env(tmp_path, {"versions": {"tensorflow": "2.22.0"}})
+    assert read_env(tmp_path) == env and env["versions"] == {"tensorflow": "2.22.0"}
+    assert [p["versions"]["tensorflow"] for p in env["previous"]] == ["2.20.0", "2.21.0"]
+
+
+def test_the_launcher_plugin_in_use_is_versioned():
+    from seqexp.run.environment import plugin_distribution, versions
+
+    joblib = plugin_distribution("hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher")
+    assert joblib == "hydra-joblib-launcher"
+    assert plugin_distribution("hydra._internal.core_plugins.basic_launcher.BasicLauncher") == "hydra-core"
+    assert versions({"launcher": joblib})["hydra-joblib-launcher"] == "1.2.0"  # pinned in the dev extra
