@@ -98,7 +98,8 @@ def run_labels(cfg) -> dict:
     paragraph naming every bad value and what is allowed."""
     from omegaconf import OmegaConf
 
-    tags = OmegaConf.to_container(cfg.tags) if OmegaConf.is_list(cfg.get("tags")) else cfg.get("tags")
+    tags = cfg.get("tags")
+    tags = [] if tags is None else OmegaConf.to_container(tags) if OmegaConf.is_list(tags) else tags
     note = cfg.get("note")
     reference = cfg.get("reference")
     reference = OmegaConf.to_container(reference) if OmegaConf.is_config(reference) else reference
