@@ -48,6 +48,7 @@ def test_grid_sweep_writes_summary_matching_each_job(tmp_path):
     assert "4 jobs: 4 completed." in md
     assert f"**Best:** `{rows[0]['job']}` ({rows[0]['overrides']})" in md
     assert all(f"`{r.name}`" in md for r in runs)
+    assert md.strip() in result.stdout  # the table is printed when the sweep ends
 
     # An interrupted sweep: one job never wrote metrics.json. `seqexp summarize` rebuilds the
     # summary from the directories alone, and does so without importing TensorFlow.

@@ -20,7 +20,7 @@ FAST = ["experiment=smoke", "trainer.epochs=1", "trainer.steps_per_epoch=2",
         "callbacks.tensorboard.enabled=false"]
 
 RUN_FILES = [".hydra/config.yaml", ".hydra/overrides.yaml", "train.log", "model_summary.txt",
-             "history.csv", "metrics.json", "checkpoints/best.keras", "loss.png"]
+             "history.csv", "metrics.json", "env.json", "checkpoints/best.keras", "loss.png"]
 
 
 def seqexp(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:

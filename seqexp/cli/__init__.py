@@ -24,12 +24,14 @@ commands:
 train and generate are Hydra apps: `seqexp <command> --help` lists its config groups and
 options; -m/--multirun, --cfg job, --info, hydra.run.dir=... and hydra/launcher=... all work.
 `seqexp resume <run dir>` continues an interrupted run; `seqexp summarize <dir>` rebuilds a
-sweep's summary (each takes --help).
+sweep's summary; `seqexp runs` lists every run under outputs/ and `seqexp diff RUN_A RUN_B`
+compares two (each takes --help).
 examples:
   seqexp train experiment=smoke
   seqexp train model=lstm_dropout data=jena
   seqexp train -m model=lstm_dropout model.dropout=0.1,0.2,0.3 data.step=3,6
   seqexp resume outputs/2026-01-31/12-00-00-000000_jena_gru
+  seqexp runs --data jena --sort val_mae --limit 5
 """
 
 
@@ -44,6 +46,16 @@ def commands() -> dict:
             found.append(module)
     found.sort(key=lambda m: (getattr(m, "ORDER", 99), m.__name__))
     return {m.__name__.rsplit(".", 1)[-1]: m for m in found}
+
+
+def command(name: str):
+    """The module of one command, or None: only that module is imported, so a command that reads
+    run directories (`seqexp runs`) does not pay for Hydra's import."""
+    names = {info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")}
+    if name not in names:
+        return None
+    module = importlib.import_module(f"{__name__}.{name}")
+    return module if hasattr(module, "run") and hasattr(module, "DESCRIPTION") else None
 
 
 def usage() -> str:
@@ -61,15 +73,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     if argv[0] in ("-sc", "--shell-completion"):
         return complete(argv)
-    command, rest = argv[0], argv[1:]
-    table = commands()
-    if command not in table:
-        print(f"seqexp: error: unknown command {command!r}; choose one of {sorted(table)}.\n",
+    name, rest = argv[0], argv[1:]
+    module = command(name)
+    if module is None:
+        print(f"seqexp: error: unknown command {name!r}; choose one of {sorted(commands())}.\n",
               file=sys.stderr)
         print(usage(), file=sys.stderr)
         return 2
     try:
-        return table[command].run(rest)
+        return module.run(rest)
     except SeqexpError as err:  # a user error before any job ran (jobs report their own)
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise  # the user asked for the whole story

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from seqexp.cli.train import APP
+from seqexp.run.environment import changes_since, read_env
 from seqexp.run.rundir import check_resumable
 
 DESCRIPTION = "continue an interrupted run in its own directory, from its last finished epoch"
@@ -22,6 +23,12 @@ def run(args: list[str]) -> int:
     parser.add_argument("run_dir", type=Path, help="the run directory (it holds .hydra/ and train.log)")
     run_dir = parser.parse_args(args).run_dir
     overrides, status = check_resumable(run_dir)
+    env = read_env(run_dir)
+    changes = changes_since(env) if env is not None else []
+    if changes:  # the run goes on, but its epochs will not all come from one environment
+        print(f"seqexp: warning: {run_dir} started under other versions than these: "
+              f"{'; '.join(changes)}. Its remaining epochs train under the new ones (env.json keeps "
+              f"the old environment under 'previous').", file=sys.stderr)
     print(f"seqexp: resuming {run_dir} (status {status or 'unknown'}) with: "
           f"{' '.join(overrides) or 'the defaults'}", file=sys.stderr)
     return APP.run([*overrides, f"hydra.run.dir={run_dir}"])

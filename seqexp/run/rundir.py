@@ -71,6 +71,54 @@ def record_failure(run_dir: Path, err: BaseException) -> None:
     settle_status(run_dir, "failed", failure_reason(err))
 
 
+def metric_value(report: dict, name: str) -> float | None:
+    """A metric of metrics.json by one name: `test_<m>` is the test split's <m>, any other name
+    the value at the best epoch (`val_mae`, `loss`). None when the run has no finite value."""
+    best, test = report.get("best"), report.get("test")
+    if name.startswith("test_") and isinstance(test, dict) and name[5:] in test:
+        value = test[name[5:]]
+    else:
+        value = best.get(name) if isinstance(best, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def compare_reference(reference: dict | None, report: dict) -> dict | None:
+    """The book's figure beside ours: {metric, value, source, ours, difference = ours - value}."""
+    if not reference:
+        return None
+    ours = metric_value(report, reference["metric"])
+    difference = None if ours is None else ours - reference["value"]
+    return {**reference, "ours": ours, "difference": difference}
+
+
+def run_labels(cfg) -> dict:
+    """The run's tags, note and reference figure from the composed config, checked: one
+    paragraph naming every bad value and what is allowed."""
+    from omegaconf import OmegaConf
+
+    tags = cfg.get("tags")
+    tags = [] if tags is None else OmegaConf.to_container(tags) if OmegaConf.is_list(tags) else tags
+    note = cfg.get("note")
+    reference = cfg.get("reference")
+    reference = OmegaConf.to_container(reference) if OmegaConf.is_config(reference) else reference
+    problems = []
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+        problems.append(f"tags={tags!r} must be a list of words, e.g. tags=[baseline,ablation]")
+    if note is not None and not isinstance(note, str):
+        problems.append(f'note={note!r} must be text or null, e.g. note="first try"')
+    if reference is not None:
+        shape = isinstance(reference, dict) and set(reference) == {"metric", "value", "source"}
+        if not (shape and isinstance(reference["metric"], str) and isinstance(reference["source"], str)
+                and isinstance(reference["value"], int | float) and not isinstance(reference["value"], bool)):
+            problems.append(f"reference={reference!r} must be null or {{metric: <a metric name such as "
+                            f"val_mae or test_accuracy>, value: <number>, source: <text>}}")
+    if problems:
+        raise SeqexpError("Bad run label(s): " + "; ".join(problems) + ".")
+    return {"tags": tags, "note": note, "reference": reference}
+
+
 # ---- history.csv ----------------------------------------------------------------------------
 
 

@@ -24,9 +24,17 @@ from seqexp.interrupt import as_interrupted, stop_on_signals
 from seqexp.models.heads import TASK_HEADS, check_compatible
 from seqexp.models.metrics import resolve
 from seqexp.run.callbacks import callback_monitors
+from seqexp.run.environment import capture, key_facts, write_env
 from seqexp.run.monitor import Monitor, logged_names, settle
 from seqexp.run.resume import history_so_far
-from seqexp.run.rundir import failure_reason, refuse_finished, settle_status, write_metrics
+from seqexp.run.rundir import (
+    compare_reference,
+    failure_reason,
+    refuse_finished,
+    run_labels,
+    settle_status,
+    write_metrics,
+)
 from seqexp.run.runtime import configure_job, seed_everything
 
 log = logging.getLogger(__name__)
@@ -98,11 +106,12 @@ def build(cfg: DictConfig, data_name: str, model_name: str):
 def train(cfg: DictConfig) -> float:
     run_dir = Path(cfg.paths.run_dir)
     refuse_finished(run_dir)
+    labels = run_labels(cfg)  # a bad tag or reference is refused before anything is written
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     with run_log(run_dir / "train.log"), stop_on_signals():
         log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
         try:
-            return _train(cfg, run_dir)
+            return _train(cfg, run_dir, labels)
         except KeyboardInterrupt as err:
             stop = as_interrupted(err)
             settle_status(run_dir, "interrupted", stop.reason)
@@ -112,13 +121,18 @@ def train(cfg: DictConfig) -> float:
             raise
 
 
-def _train(cfg: DictConfig, run_dir: Path) -> float:
+def _train(cfg: DictConfig, run_dir: Path, labels: dict) -> float:
     started = time.perf_counter()
     data_name, model_name = run_names(cfg)
-    write_metrics(run_dir, {"data": data_name, "model": model_name, "status": "running", "reason": None})
+    # tags, note and the book's figure (compared with ours once there is a value)
+    run = {"data": data_name, "model": model_name, **labels,
+           "reference": compare_reference(labels["reference"], {})}
+    write_metrics(run_dir, {**run, "status": "running", "reason": None})
     trainer = cfg.trainer
     scope = configure_job(trainer)  # thread pools, devices, tf.distribute: before TF's first op
     seed_everything(trainer.seed, trainer.jit_compile)
+    run["env"] = key_facts(write_env(run_dir, capture(cfg)))  # env.json in full, its gist here
+    write_metrics(run_dir, {**run, "status": "running", "reason": None})
     with scope:  # model and optimizer variables live on the strategy's devices
         data, model = build(cfg, data_name, model_name)
         spec = data.spec
@@ -137,15 +151,15 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
     val = limit(data.val, trainer.validation_steps)
     test = limit(data.test, trainer.test_steps)
     report = {
-        "data": data_name, "model": model_name, "task": spec.task, "monitor": monitor.name,
-        "mode": monitor.mode, "status": "completed", "reason": None, "data_info": spec.info,
+        **run, "task": spec.task, "monitor": monitor.name, "mode": monitor.mode,
+        "status": "completed", "reason": None, "data_info": spec.info,
     }  # fmt: skip
 
     if not model.trainable_weights:  # the naive baseline: nothing to fit, evaluate only
         log.info("model=%s has no trainable weights: evaluating without training", model_name)
         best_metrics = {f"val_{k}": v for k, v in model.evaluate(val, verbose=0, return_dict=True).items()}
         report.update(best_epoch=None, epochs_run=0, samples_per_second=None)
-        return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
+        return _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
 
     title = f"{data_name} / {model_name}"
     reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title, monitor)
@@ -162,8 +176,9 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
                   samples_per_second=reporter.samples_per_second)
 
     if report["status"] in ("interrupted", "failed"):  # Ctrl-C/SIGTERM, or a nan loss
-        write_metrics(run_dir, {**report, "best": in_target_units(best_metrics, spec),
-                                "wall_time_s": time.perf_counter() - started})
+        report.update(best=in_target_units(best_metrics, spec), wall_time_s=time.perf_counter() - started)
+        report["reference"] = compare_reference(labels["reference"], report)
+        write_metrics(run_dir, report)
         if stop is not None:
             raise stop
         raise SeqexpError(f"Training diverged: {report['reason']}. The curves and the best "
@@ -178,7 +193,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         report["weights"] = "best epoch (early stopping)"
     else:
         report["weights"] = "last epoch"
-    return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
+    return _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
 
 
 def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor):
@@ -245,7 +260,7 @@ def batches_per_pass(dataset) -> int:
     return count
 
 
-def _finish(model, data, test, report, best_metrics, monitor, run_dir, started) -> float:
+def _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels) -> float:
     """Evaluate the restored model on the test split, run the task's reports, write metrics.json
     and return the best monitored value."""
     spec = data.spec
@@ -258,11 +273,17 @@ def _finish(model, data, test, report, best_metrics, monitor, run_dir, started) 
         test=in_target_units({k: float(v) for k, v in test_metrics.items()}, spec),
         wall_time_s=time.perf_counter() - started,
     )
+    report["reference"] = reference = compare_reference(labels["reference"], report)
     write_metrics(run_dir, report)
     log.info("Best %s = %.4f (epoch %s); test: %s", monitor.name, best_metrics[monitor.name],
              report["best_epoch"], _fmt(report["test"]))
     for key, value in report["best"].items():
         log.info("  best-epoch %s = %.4f", key, value)
+    if reference is not None:
+        ours, difference = reference["ours"], reference["difference"]
+        log.info("%s: ours %s, %s %s (difference %s)", reference["metric"],
+                 "not logged" if ours is None else f"{ours:.4f}", reference["source"], reference["value"],
+                 "–" if difference is None else f"{difference:+.4f}")
     return float(best_metrics[monitor.name])
 
 

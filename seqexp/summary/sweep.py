@@ -84,6 +84,12 @@ class Job:
             return self.status
         return f"{self.status}: {self.reason}" if self.reason else self.status
 
+    @property
+    def reference(self) -> dict:
+        """The book's figure beside ours (metrics.json "reference"), {} when the run has none."""
+        reference = self.metrics.get("reference")
+        return reference if isinstance(reference, dict) else {}
+
     def history(self) -> dict[str, list[float]]:
         return read_history(self.run_dir)
 
@@ -188,6 +194,11 @@ def csv_rows(summary: Summary) -> list[dict]:
                "test": _blank(job.test), "wall_time_s": _blank(_number(m.get("wall_time_s")))}
         row.update({f"best.{k}": _blank(_number((m.get("best") or {}).get(k))) for k in best_keys})
         row.update({f"test.{k}": _blank(_number((m.get("test") or {}).get(k))) for k in test_keys})
+        if any(j.reference for j in summary.jobs):
+            ref = job.reference
+            row.update(reference_metric=ref.get("metric", ""), ours=_blank(_number(ref.get("ours"))),
+                       book=_blank(_number(ref.get("value"))),
+                       difference=_blank(_number(ref.get("difference"))), source=ref.get("source", ""))
         row["all_overrides"] = " ".join(job.overrides)
         rows.append(row)
     return rows
@@ -217,6 +228,10 @@ def _fmt(value, digits=4) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}g}"
     return str(value)
+
+
+def _signed(value) -> str:
+    return "–" if value is None else f"{value:+.4g}"
 
 
 def write_csv(summary: Summary, path: Path) -> Path:
@@ -254,12 +269,20 @@ def markdown(summary: Summary) -> str:
     test_name = (monitor or "").removeprefix("val_")
     header = ["rank", "job", "overrides", "status", "best epoch", f"best {monitor}",
               f"test {test_name}", "wall time (s)"]
+    references = any(job.reference for job in jobs)  # ours beside the book's, where a preset has one
+    if references:
+        header += ["metric", "ours", "book", "ours − book", "source"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for position, job in enumerate(jobs, start=1):
         status = job.status if job.ok else f"**{job.status}**"
         cells = [str(position) if job.best is not None and job.ok else "–", f"`{job.name}`",
                  job.label, status, _fmt(job.metrics.get("best_epoch")), _fmt(job.best),
                  _fmt(job.test), _fmt(_number(job.metrics.get("wall_time_s")), 3)]
+        if references:
+            ref = job.reference
+            cells += [ref.get("metric") or "–", _fmt(_number(ref.get("ours"))),
+                      _fmt(_number(ref.get("value"))), _signed(_number(ref.get("difference"))),
+                      ref.get("source") or "–"]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     if summary.failed:
         lines += ["", "## Failed jobs", ""]
@@ -390,6 +413,7 @@ class SweepSummary(Callback):
         except Exception:  # never lose a finished sweep to a summary bug; `summarize` can redo it
             log.error("Could not write the sweep summary:\n%s", traceback.format_exc())
             return
+        print(LAST_SUMMARY.files[1].read_text())  # the table, ours beside the book's, at the end of the sweep
         log.info("Sweep summary: %s", ", ".join(str(p) for p in LAST_SUMMARY.files))
         for job in LAST_SUMMARY.failed:
             log.error("Failed job %s (%s): %s", job.name, job.label, job.status_text)

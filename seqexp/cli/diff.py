@@ -1,0 +1,38 @@
+"""`seqexp diff RUN_A RUN_B`: the composed-config keys that differ, metrics and environment side by side."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DESCRIPTION = "compare two run directories: config keys that differ, metrics and versions side by side"
+ORDER = 5
+
+
+def run(argv: list[str]) -> int:
+    from seqexp.summary.runs import diff_text, open_run
+
+    p = argparse.ArgumentParser(
+        prog="seqexp diff",
+        description="Compare two run directories: the keys of their composed configs "
+        "(.hydra/config.yaml) that differ, then their metrics and their environment "
+        "(git commit, package versions, devices, seed) side by side.",
+    )
+    p.add_argument("run_a", type=Path, help="a run directory (as `seqexp runs` lists them)")
+    p.add_argument("run_b", type=Path, help="the run directory to compare it with")
+    p.add_argument(
+        "--format",
+        choices=("table", "md", "json"),
+        default="table",
+        help="table (rich on a terminal, plain text when piped), md or json",
+    )
+    args = p.parse_args(argv)
+    a, b = open_run(args.run_a), open_run(args.run_b)
+    try:
+        sys.stdout.write(diff_text(a, b, args.format, terminal=sys.stdout.isatty()))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `seqexp diff | head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more is written
+    return 0

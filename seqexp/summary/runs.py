@@ -1,0 +1,552 @@
+"""Every run under a folder as one table, and two runs side by side: `seqexp runs`, `seqexp diff`.
+
+A run directory is found by what seqexp and Hydra write into it (metrics.json, env.json,
+train.log, .hydra/); its row is read from metrics.json and .hydra/overrides.yaml only, and the
+composed config (.hydra/config.yaml) is read only for `--where` and `diff`, so a thousand runs
+list in a fraction of a second. A folder with no metrics.json, a torn or hand-edited one, or a
+run still running is listed with that state: nothing here raises on a broken folder.
+
+Plain files only: neither TensorFlow nor matplotlib is imported; rich only to draw on a terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import operator
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from seqexp.errors import SeqexpError
+from seqexp.run.environment import ENV, read_env
+from seqexp.run.monitor import best_mode
+from seqexp.run.rundir import METRICS, metric_value
+
+MARKERS = (METRICS, ENV, "train.log", ".hydra")  # any of them makes a folder a run directory
+NO_METRICS = "no metrics.json"
+UNREADABLE = "unreadable metrics.json"
+FORMATS = ("table", "csv", "json", "md")
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: 10x faster
+
+
+def _load_yaml(path: Path):
+    try:
+        with path.open() as f:
+            return yaml.load(f, Loader=Loader)  # noqa: S506 - a safe loader
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass
+class Run:
+    """One run directory as the table sees it; every accessor copes with a broken metrics.json."""
+
+    path: Path
+    name: str  # relative to the folder listed
+    metrics: dict = field(default_factory=dict)
+    state: str = NO_METRICS  # the status in metrics.json, or why there is none
+    reason: str = ""
+    _config: dict | None = field(default=None, repr=False)
+    _settings: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def read(cls, path: Path, root: Path) -> Run:
+        name = path.relative_to(root).as_posix() if path != root else path.name
+        run = cls(path, name)
+        try:
+            text = (path / METRICS).read_text()
+        except FileNotFoundError:
+            has_hydra = (path / ".hydra").is_dir()
+            run.reason = (
+                "started, or killed before training began" if has_hydra else "not a seqexp run directory"
+            )
+            return run
+        except OSError as err:
+            run.state, run.reason = UNREADABLE, str(err)
+            return run
+        try:
+            metrics = json.loads(text)
+        except ValueError as err:
+            run.state, run.reason = UNREADABLE, f"torn or hand-edited: {err}"
+            return run
+        if not isinstance(metrics, dict):
+            run.state, run.reason = UNREADABLE, f"holds a JSON {type(metrics).__name__}, not an object"
+            return run
+        run.metrics = metrics
+        status = metrics.get("status")
+        run.state = status if isinstance(status, str) and status else "unknown"
+        run.reason = str(metrics.get("reason") or "")
+        return run
+
+    def get(self, key: str, kind: type = str):
+        value = self.metrics.get(key)
+        return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+    @property
+    def env(self) -> dict:
+        env = self.metrics.get("env")
+        return env if isinstance(env, dict) else {}
+
+    @property
+    def started(self) -> str:
+        """When the run started: env facts, else the Hydra folder name (2026-01-31/12-00-00),
+        else the folder's time."""
+        started = self.env.get("started")
+        if isinstance(started, str):
+            return started[:19].replace("T", " ")
+        match = re.search(r"(\d{4}-\d{2}-\d{2})/(\d{2})-(\d{2})-(\d{2})", self.path.as_posix())
+        if match:
+            return f"{match[1]} {match[2]}:{match[3]}:{match[4]}"
+        try:
+            return dt.datetime.fromtimestamp(self.path.stat().st_mtime).isoformat(" ", "seconds")
+        except OSError:
+            return ""
+
+    @property
+    def monitor(self) -> str | None:
+        return self.get("monitor")
+
+    def value(self, metric: str) -> float | None:
+        """A metric by name: test_<m> from the test split, any other from the best epoch."""
+        return metric_value(self.metrics, metric)
+
+    @property
+    def best(self) -> float | None:
+        return self.value(self.monitor) if self.monitor else None
+
+    @property
+    def test(self) -> float | None:
+        return self.value("test_" + self.monitor.removeprefix("val_")) if self.monitor else None
+
+    @property
+    def tags(self) -> list[str]:
+        tags = self.metrics.get("tags")
+        return [str(t) for t in tags] if isinstance(tags, list) else []
+
+    @property
+    def reference(self) -> dict:
+        reference = self.metrics.get("reference")
+        return reference if isinstance(reference, dict) else {}
+
+    @property
+    def overrides(self) -> list[str]:
+        """What the run was started with: .hydra/overrides.yaml, else the overrides in env.json."""
+        saved = _load_yaml(self.path / ".hydra" / "overrides.yaml")
+        if isinstance(saved, list):
+            return [str(o) for o in saved]
+        saved = (read_env(self.path) or {}).get("overrides")
+        return [str(o) for o in saved] if isinstance(saved, list) else []
+
+    @property
+    def config(self) -> dict:
+        """The composed config Hydra saved (.hydra/config.yaml), {} when there is none."""
+        if self._config is None:
+            loaded = _load_yaml(self.path / ".hydra" / "config.yaml")
+            self._config = loaded if isinstance(loaded, dict) else {}
+        return self._config
+
+    def settings(self, keys: tuple[str, ...]) -> dict[str, tuple[bool, object]]:
+        """{key: (found, value)} of dotted keys of the composed config (list items by index:
+        model.units.0), for `--where`. PyYAML's C parser builds the node tree and only the nodes
+        asked for become Python values: twice as fast as loading the whole config. The tree is
+        not kept (a thousand of them make the garbage collector crawl); the answers are."""
+        missing = tuple(k for k in keys if k not in self._settings)
+        if missing:
+            try:
+                with (self.path / ".hydra" / "config.yaml").open() as f:
+                    loader = Loader(f)
+                    try:
+                        root = loader.get_single_node()
+                    finally:
+                        loader.dispose()
+            except (OSError, yaml.YAMLError):
+                root = None
+            self._settings.update({key: _find(root, key) for key in missing})
+        return {key: self._settings[key] for key in keys}
+
+    def row(self, extra: str | None = None) -> dict:
+        """The run's line of the table; `extra` adds one more metric column (the sort key)."""
+        ref = self.reference
+        row = {
+            "run": self.name, "date": self.started, "data": self.get("data") or "",
+            "model": self.get("model") or "", "status": self.state,
+            "best_epoch": self.get("best_epoch", int), "monitor": self.monitor or "", "best": self.best,
+            "test": self.test, "wall_time_s": _number(self.metrics.get("wall_time_s")),
+            "tags": ",".join(self.tags), "reference_metric": ref.get("metric") or "",
+            "ours": _number(ref.get("ours")), "book": _number(ref.get("value")),
+            "difference": _number(ref.get("difference")), "source": ref.get("source") or "",
+            "note": self.get("note") or "", "overrides": " ".join(self.overrides), "reason": self.reason,
+        }  # fmt: skip
+        if extra and extra not in row:
+            row[extra] = self.value(extra)
+        return row
+
+
+def _find(node: yaml.Node | None, key: str) -> tuple[bool, object]:
+    for part in key.split("."):
+        if isinstance(node, yaml.MappingNode):
+            node = next(
+                (v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None
+            )
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+        else:
+            node = None
+        if node is None:
+            return False, None
+    return True, yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
+# ---- finding and filtering ---------------------------------------------------------------------
+
+
+def find_runs(root: Path) -> list[Path]:
+    """Run directories under root (root itself if it is one), sorted by path. A run's own
+    subfolders (checkpoints/, .hydra/, tensorboard/) and hidden folders are not searched."""
+    found = []
+    for here, dirs, files in os.walk(root):
+        names = set(files) | set(dirs)
+        if any(marker in names for marker in MARKERS):
+            found.append(Path(here))
+            dirs[:] = []
+        elif "meta.yaml" in files:  # an MLflow file store's experiment or run: copies, not runs
+            dirs[:] = []
+        else:
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    return sorted(found)
+
+
+def read_runs(root: Path | str) -> list[Run]:
+    root = Path(root)
+    if not root.is_dir():
+        raise SeqexpError(
+            f"{root} is not a folder; give the folder your runs are in (by default "
+            f"outputs/, where `seqexp train` writes them)."
+        )
+    return [Run.read(path, root) for path in find_runs(root)]
+
+
+WHERE = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(==|!=|>=|<=|>|<|=)\s*(.*?)\s*$")
+ORDERING = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le}
+
+
+@dataclass(frozen=True)
+class Where:
+    """One `--where KEY OP VALUE` test on the composed config, e.g. model.dropout>0.1."""
+
+    key: str
+    op: str
+    value: object
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> Where:
+        match = WHERE.match(text)
+        if not match:
+            raise SeqexpError(
+                f"--where {text!r} is not KEY OP VALUE; OP is one of == != > < >= <= "
+                f"and KEY a dotted key of the composed config, e.g. --where 'model.dropout>0.1'."
+            )
+        key, op, raw = match.groups()
+        try:
+            value = yaml.load(raw, Loader=Loader) if raw else None  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            value = raw
+        if op in ORDERING and _number(value) is None:
+            raise SeqexpError(
+                f"--where {text!r}: {op} compares numbers, and {raw!r} is not one; use == "
+                f"or != for words, e.g. --where 'optimizer._target_==keras.optimizers.Adam'."
+            )
+        return cls(key, "==" if op == "=" else op, value, text)
+
+    def holds(self, run: Run) -> bool:
+        found, value = run.settings((self.key,))[self.key]
+        if not found:
+            return False
+        if self.op in ORDERING:
+            return _number(value) is not None and ORDERING[self.op](float(value), float(self.value))
+        same = value == self.value or (
+            _number(value) is not None
+            and _number(self.value) is not None
+            and float(value) == float(self.value)
+        )
+        return same if self.op == "==" else not same
+
+
+def select(runs: list[Run], data=(), model=(), status=(), tags=(), where=()) -> list[Run]:
+    """The runs every given filter keeps (several values of one filter: any of them)."""
+    tests = [Where.parse(w) for w in where]
+    keys = tuple(dict.fromkeys(test.key for test in tests))
+    kept = [
+        r
+        for r in runs
+        if (not data or r.get("data") in data)
+        and (not model or r.get("model") in model)
+        and (not status or r.state in status)
+        and all(t in r.tags for t in tags)
+    ]
+    for test in tests:
+        if not any(r.settings(keys)[test.key][0] for r in kept):
+            raise SeqexpError(
+                f"--where {test.text!r}: no run here has the key {test.key} in its composed "
+                f"config (.hydra/config.yaml); `seqexp diff` or `seqexp train --cfg job` "
+                f"shows the keys."
+            )
+        kept = [r for r in kept if test.holds(r)]
+    return kept
+
+
+def order(runs: list[Run], sort: str) -> list[Run]:
+    """Newest first (sort=date), else by a metric, best first (min or max by Keras' rule), runs
+    without that metric last."""
+    if sort == "date":
+        return sorted(runs, key=lambda r: r.started, reverse=True)
+    if sort == "wall_time":
+        return sorted(runs, key=lambda r: _number(r.metrics.get("wall_time_s")) or math.inf)
+    with_value = [r for r in runs if r.value(sort) is not None]
+    if runs and not with_value:
+        known = sorted({k for r in runs for k in _metric_names(r)})
+        raise SeqexpError(
+            f"--sort {sort}: no run here logged it. Sort by date, wall_time or a metric: "
+            f"{', '.join(known) or 'none yet'} (test_<name> is the test split's)."
+        )
+    sign = -1 if best_mode(sort) == "max" else 1
+    ranked = sorted(with_value, key=lambda r: sign * r.value(sort))
+    return ranked + [r for r in runs if r.value(sort) is None]
+
+
+def _metric_names(run: Run) -> list[str]:
+    best, test = run.metrics.get("best"), run.metrics.get("test")
+    names = list(best) if isinstance(best, dict) else []
+    return names + ([f"test_{k}" for k in test] if isinstance(test, dict) else [])
+
+
+# ---- output --------------------------------------------------------------------------------------
+
+# The table's columns: (row key, heading); the note is added when a run has one, the reason and
+# the reference's source go to csv/json only.
+COLUMNS = [
+    ("run", "run"),
+    ("date", "date"),
+    ("data", "data"),
+    ("model", "model"),
+    ("status", "status"),
+    ("best_epoch", "epoch"),
+    ("monitor", "monitor"),
+    ("best", "best"),
+    ("test", "test"),
+    ("wall_time_s", "time (s)"),
+    ("tags", "tags"),
+    ("reference_metric", "ref. metric"),
+    ("ours", "ours"),
+    ("book", "book"),
+    ("difference", "ours - book"),
+    ("overrides", "overrides"),
+]
+
+
+def fmt(value) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+    return str(value)
+
+
+def _signed(value) -> str:
+    return "–" if value is None else f"{value:+.4g}"
+
+
+def table_columns(rows: list[dict], extra: str | None) -> list[tuple[str, str]]:
+    """The columns worth showing: the sort metric's own column, the reference columns only when
+    a run has a reference, the note when one has a note."""
+    columns = list(COLUMNS)
+    if extra and extra not in dict(COLUMNS) and any(extra in row for row in rows):
+        columns.insert(columns.index(("test", "test")) + 1, (extra, extra))
+    if not any(row["reference_metric"] for row in rows):
+        columns = [c for c in columns if c[0] not in ("reference_metric", "ours", "book", "difference")]
+    if any(row["note"] for row in rows):
+        columns.insert(-1, ("note", "note"))  # the overrides, the longest cell, stay last
+    return columns
+
+
+def render(
+    headers: list[str], lines: list[list[str]], form: str, title: str | None = None, terminal: bool = False
+) -> str:
+    """Text of a table: rich on a terminal, aligned plain text when piped, or Markdown."""
+    if form == "md":
+        out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in lines]
+        return ("" if title is None else f"**{title}**\n\n") + "\n".join(out) + "\n"
+    if terminal:
+        from rich.console import Console
+        from rich.table import Table
+
+        # The first column (a run's folder, a key) is copied into other commands: never cut or
+        # wrapped; long override lists wrap within a bounded width.
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for i, heading in enumerate(headers):
+            first = max([len(heading), *(len(line[0]) for line in lines)]) if i == 0 else None
+            table.add_column(
+                heading, min_width=first, max_width=60 if heading == "overrides" else None, overflow="fold"
+            )
+        for line in lines:
+            table.add_row(*line)
+        console = Console(file=io.StringIO(), force_terminal=True, width=_width())
+        console.print(table)
+        return console.file.getvalue()
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
+    text = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    text += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
+    return ("" if title is None else f"{title}\n") + "\n".join(text) + "\n"
+
+
+def _width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 200
+
+
+def runs_text(runs: list[Run], form: str = "table", extra: str | None = None, terminal: bool = False) -> str:
+    """The runs as table (rich/plain), csv, json or md."""
+    rows = [run.row(extra) for run in runs]
+    if form == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    if form == "csv":
+        fields = list(dict.fromkeys(k for row in rows for k in row)) or [c for c, _ in COLUMNS]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
+        return out.getvalue()
+    columns = table_columns(rows, extra)
+    lines = [
+        [_signed(row[key]) if key == "difference" else fmt(row.get(key)) for key, _ in columns]
+        for row in rows
+    ]
+    return render([heading for _, heading in columns], lines, form, terminal=terminal)
+
+
+# ---- two runs side by side -----------------------------------------------------------------------
+
+
+def flatten(node, prefix: str = "") -> dict:
+    """{dotted.key: value} of a nested dict; lists stay whole values."""
+    if not isinstance(node, dict):
+        return {prefix: node}
+    flat = {}
+    for key, value in node.items():
+        flat.update(
+            flatten(value, f"{prefix}{key}.")
+            if isinstance(value, dict) and value
+            else {f"{prefix}{key}": value}
+        )
+    return flat
+
+
+def _cell(value) -> str:
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return fmt(value)
+
+
+def open_run(path: Path | str) -> Run:
+    path = Path(path)
+    if not path.is_dir() or not any((path / marker).exists() for marker in MARKERS):
+        raise SeqexpError(
+            f"{path} is not a run directory (it has none of {', '.join(MARKERS)}); give "
+            f"the folder of one run, as `seqexp runs` lists them."
+        )
+    return Run.read(path, path.parent)
+
+
+def diff(a: Run, b: Run) -> dict:
+    """{"config": [(key, a, b)] of the composed-config keys that differ,
+    "metrics": [(key, a, b)] side by side, "environment": [(key, a, b)] side by side}."""
+    config_a, config_b = flatten(a.config), flatten(b.config)
+    missing = object()
+    config = [
+        (k, config_a.get(k, missing), config_b.get(k, missing))
+        for k in dict.fromkeys([*config_a, *config_b])
+        if config_a.get(k, missing) != config_b.get(k, missing)
+    ]
+    config = [(k, "(absent)" if x is missing else x, "(absent)" if y is missing else y) for k, x, y in config]
+
+    def side_by_side(pairs):
+        keys = list(dict.fromkeys([*pairs[0], *pairs[1]]))
+        return [(k, pairs[0].get(k), pairs[1].get(k)) for k in keys]
+
+    def metrics(run: Run) -> dict:
+        m = run.metrics
+        out = {
+            "status": run.state,
+            "monitor": run.monitor,
+            "best_epoch": run.get("best_epoch", int),
+            "epochs_run": run.get("epochs_run", int),
+            "wall_time_s": _number(m.get("wall_time_s")),
+        }
+        for part in ("best", "test"):
+            values = m.get(part) if isinstance(m.get(part), dict) else {}
+            out.update({f"{part}.{k}": _number(v) for k, v in values.items()})
+        ref = run.reference
+        if ref:
+            out.update({f"reference.{k}": ref.get(k) for k in ("metric", "value", "ours", "difference")})
+        out.update(tags=",".join(run.tags) or None, note=run.get("note"))
+        return out
+
+    return {
+        "config": config,
+        "metrics": side_by_side([metrics(a), metrics(b)]),
+        "environment": side_by_side([a.env, b.env]),
+    }
+
+
+def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> str:
+    parts = diff(a, b)
+    if form == "json":
+        return (
+            json.dumps(
+                {
+                    "a": str(a.path),
+                    "b": str(b.path),
+                    **{k: [{"key": key, "a": x, "b": y} for key, x, y in v] for k, v in parts.items()},
+                },
+                indent=2,
+                default=str,
+            )
+            + "\n"
+        )
+    headers = ["key", f"A: {a.path}", f"B: {b.path}"]
+    changed = len(parts["config"])
+    titles = {
+        "config": f"composed config (.hydra/config.yaml): {changed} key(s) differ",
+        "metrics": "metrics (metrics.json); * marks a difference",
+        "environment": "environment (env facts in metrics.json); * marks a difference",
+    }
+    out = []
+    for name, rows in parts.items():
+        if name == "config" and not rows:
+            out.append(
+                f"{titles[name]}\n"
+                if a.config or b.config
+                else "composed config: neither run has .hydra/config.yaml\n"
+            )
+            continue
+        mark = (lambda x, y: "" if x == y else " *") if name != "config" else (lambda x, y: "")
+        lines = [[key + mark(x, y), _cell(x), _cell(y)] for key, x, y in rows]
+        out.append(render(headers, lines, "md" if form == "md" else "table", titles[name], terminal))
+    return "\n".join(out)
