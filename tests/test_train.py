@@ -85,7 +85,7 @@ def test_monitor_must_be_logged(make_cfg, jena_csv):
 
 
 def test_bad_model_parameter_is_a_clear_error(make_cfg, jena_csv):
-    with pytest.raises(SeqexpError, match=r"model.cell='transformer' is not one of"):
+    with pytest.raises(SeqexpError, match=r"model.cell=transformer must be one of gru, lstm, simple_rnn"):
         train(make_cfg("model=gru", "model.cell=transformer", f"data.path={jena_csv}", *TINY_JENA))
 
 
