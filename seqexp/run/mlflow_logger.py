@@ -47,7 +47,8 @@ MAX_PARAMS = 100  # per log_batch call (MLflow's limit)
 
 
 def settings(logger: DictConfig, output_dir: str) -> tuple[str, str | None, str]:
-    """(tracking URI, artifact location for a new experiment or None, experiment name)."""
+    """(tracking URI, artifact location for a new experiment or None, experiment name) of a
+    checked logger=mlflow config."""
     unknown = sorted(set(logger) - KEYS)
     if unknown:
         raise SeqexpError(
@@ -65,7 +66,6 @@ def settings(logger: DictConfig, output_dir: str) -> tuple[str, str | None, str]
     uri = logger.get("tracking_uri")
     if uri is None:
         store = Path(output_dir).resolve() / "mlflow"
-        store.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{store / 'mlflow.db'}", (store / "artifacts").as_uri(), experiment
     if not isinstance(uri, str) or "://" not in uri and not uri.startswith("file:"):
         raise SeqexpError(
@@ -93,13 +93,14 @@ def quick_failure():
                 os.environ[key] = value
 
 
-def connect(logger: DictConfig, output_dir: str):
+def connect(uri: str, artifacts: str | None, name: str):
     """(MlflowClient, experiment id), creating the experiment if it is new; a store that cannot
     be reached is a SeqexpError naming the URI."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    uri, artifacts, name = settings(logger, output_dir)
+    if artifacts is not None:  # the default local store
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     client = MlflowClient(tracking_uri=uri)
     try:
         with quick_failure():
@@ -169,13 +170,14 @@ class MlflowRun:
         self.cfg = cfg
         self.run_dir = Path(run_dir).resolve()
         self.data, self.model = data, model
+        self.store = settings(cfg.logger, cfg.paths.output_dir)  # checked before anything is written
         self.client = None
         self.run_id: str | None = None
 
     def start(self) -> None:
         from mlflow.entities import Param
 
-        client, experiment = connect(self.cfg.logger, self.cfg.paths.output_dir)
+        client, experiment = connect(*self.store)
         overrides, sweep = run_context()
         tags = {
             "data": self.data,
@@ -269,7 +271,7 @@ class SweepParent(Callback):
         logger = config.get("logger")
         if check_logger(logger) != "mlflow":
             return
-        client, experiment = connect(logger, config.paths.output_dir)
+        client, experiment = connect(*settings(logger, config.paths.output_dir))
         sweep = str(Path(config.hydra.sweep.dir).resolve())
         overrides = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
         tags = {SWEEP_TAG: sweep, ROLE_TAG: "sweep", "status": "running", "overrides": " ".join(overrides)}

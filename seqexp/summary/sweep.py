@@ -282,8 +282,9 @@ def plot_comparison(summary: Summary, path: Path) -> Path:
 
 
 def comparison_figure(summary: Summary):
-    """comparison.png's Figure. Left: every job's validation curve (training lighter), its best epoch starred; right:
-    swept values vs best. The book's figure of the jobs' configs (`reference:`) is dashed on both.
+    """comparison.png's Figure. Left: every job's validation curve (training lighter), its best
+    epoch starred; right: swept values vs best. The book's figure of the jobs' configs
+    (`reference:`) is dashed on both.
 
     One or two swept parameters share one panel (the second one as lines); more (an Optuna
     search) get one panel each."""
