@@ -17,8 +17,11 @@ REFERENCE = {"metric": "val_mae", "value": 0.2644, "source": "DLwP 1st ed. 6.3"}
 
 def dashed(ax) -> list[float]:
     """The y of every horizontal dashed line of the Axes."""
-    return [line.get_ydata()[0] for line in ax.get_lines()
-            if line.get_linestyle() == "--" and len(set(line.get_ydata())) == 1]
+    return [
+        line.get_ydata()[0]
+        for line in ax.get_lines()
+        if line.get_linestyle() == "--" and len(set(line.get_ydata())) == 1
+    ]
 
 
 def stars(ax) -> list[tuple[float, float]]:
@@ -35,7 +38,8 @@ def integer_ticks(ax) -> list[float]:
 
 @pytest.mark.parametrize("metric", ["val_mae", "mae"])  # the reference's metric, with or without val_
 def test_run_curves_mark_best_epoch_and_reference_on_whole_epochs(metric):
-    figures = dict(curve_figures(HISTORY, "jena / gru", best_epoch=2, reference={**REFERENCE, "metric": metric}))
+    reference = {**REFERENCE, "metric": metric}
+    figures = dict(curve_figures(HISTORY, "jena / gru", best_epoch=2, reference=reference))
     assert sorted(figures) == ["loss", "mae"]
     mae, loss = figures["mae"].axes[0], figures["loss"].axes[0]
     assert dashed(mae) == [0.2644] and dashed(loss) == []  # only on the plot of its metric
@@ -60,12 +64,22 @@ def make_job(root, name, units, best_epoch, history, reference):
     run = root / name
     (run / ".hydra").mkdir(parents=True)
     (run / ".hydra" / "overrides.yaml").write_text(f"- model.units=[{units}]\n")
-    (run / ".hydra" / "config.yaml").write_text(json.dumps(
-        {"trainer": {"monitor": "val_mae", "mode": "auto"}, "reference": reference}))
+    (run / ".hydra" / "config.yaml").write_text(
+        json.dumps({"trainer": {"monitor": "val_mae", "mode": "auto"}, "reference": reference})
+    )
     best = {k: v[best_epoch - 1] for k, v in history.items()}
-    (run / "metrics.json").write_text(json.dumps(
-        {"status": "completed", "monitor": "val_mae", "best_epoch": best_epoch, "epochs_run": 4,
-         "best": best, "test": {"mae": 0.3}}))
+    (run / "metrics.json").write_text(
+        json.dumps(
+            {
+                "status": "completed",
+                "monitor": "val_mae",
+                "best_epoch": best_epoch,
+                "epochs_run": 4,
+                "best": best,
+                "test": {"mae": 0.3},
+            }
+        )
+    )
     rows = ["epoch," + ",".join(sorted(history))]
     rows += [",".join([str(i)] + [str(history[k][i]) for k in sorted(history)]) for i in range(4)]
     (run / "history.csv").write_text("\n".join(rows) + "\n")

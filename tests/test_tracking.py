@@ -50,9 +50,19 @@ def test_a_run_logs_hparams_to_tensorboard_and_everything_to_mlflow(make_cfg, je
 
     outputs = tmp_path / "outputs"
     run_dir = outputs / "2026-01-01" / "run_a"
-    train(make_cfg("model=dense", f"data.path={jena_csv}", *TINY_JENA, "trainer.epochs=2",
-                   "optimizer.learning_rate=0.003", "callbacks.tensorboard.enabled=true",
-                   "logger=mlflow", f"paths.output_dir={outputs}", run_dir=run_dir))
+    train(
+        make_cfg(
+            "model=dense",
+            f"data.path={jena_csv}",
+            *TINY_JENA,
+            "trainer.epochs=2",
+            "optimizer.learning_rate=0.003",
+            "callbacks.tensorboard.enabled=true",
+            "logger=mlflow",
+            f"paths.output_dir={outputs}",
+            run_dir=run_dir,
+        )
+    )
     report = json.loads((run_dir / "metrics.json").read_text())
     assert report["status"] == "completed" and report["epochs_run"] == 2
 
@@ -68,7 +78,8 @@ def test_a_run_logs_hparams_to_tensorboard_and_everything_to_mlflow(make_cfg, je
     assert values["data.lookback"] == 240 and values["trainer.epochs"] == 2
     assert values["model.units"] == "[32]" and values["data.split.train"] == "[0, 1000]"
     assert values["data.reverse"] is False
-    assert not [k for k in values if k.split(".")[-1] in ("path", "url", "sha256", "size", "_target_")]
+    assert not [k for k in values if k.split(".")[-1] in ("path", "url", "sha256", "size", "cache_dir")]
+    assert not [k for k in values if k.split(".")[-1] in ("_target_", "_partial_")]
     assert "data.features" not in values and "trainer.steps_per_epoch" in values
     end = metadata.parse_session_end_info_plugin_data(content[session][metadata.SESSION_END_INFO_TAG])
     assert end.status == api_pb2.STATUS_SUCCESS
@@ -82,7 +93,8 @@ def test_a_run_logs_hparams_to_tensorboard_and_everything_to_mlflow(make_cfg, je
     assert scalar("test/mae_degC") == pytest.approx(report["test"]["mae_degC"], rel=1e-6)
     # the Keras callback's per-epoch curves sit below the session: the HParams metrics' groups
     assert {"2026-01-01/run_a/tensorboard/train", "2026-01-01/run_a/tensorboard/validation"} <= set(
-        multiplexer.Runs())
+        multiplexer.Runs()
+    )
 
     # MLflow: one run in the local store under outputs/, read back through search_runs
     (row,) = runs_of(outputs).to_dict("records")
@@ -101,20 +113,33 @@ def test_a_run_logs_hparams_to_tensorboard_and_everything_to_mlflow(make_cfg, je
     rows = [line.split(",") for line in (run_dir / "history.csv").read_text().splitlines()]
     val_loss = [float(r[rows[0].index("val_loss")]) for r in rows[1:]]
     assert [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)] == [
-        (1, pytest.approx(val_loss[0], rel=1e-6)), (2, pytest.approx(val_loss[1], rel=1e-6))]
+        (1, pytest.approx(val_loss[0], rel=1e-6)),
+        (2, pytest.approx(val_loss[1], rel=1e-6)),
+    ]
     artifacts = {a.path for a in client.list_artifacts(row["run_id"])}
     assert {"metrics.json", "history.csv", "train.log", "loss.png", "checkpoints", "tensorboard"} <= artifacts
     assert "backup" not in artifacts
-    stored = Path(mlflow.artifacts.download_artifacts(run_id=row["run_id"], artifact_path="metrics.json",
-                                                      dst_path=str(tmp_path / "dl")))
+    stored = Path(
+        mlflow.artifacts.download_artifacts(
+            run_id=row["run_id"], artifact_path="metrics.json", dst_path=str(tmp_path / "dl")
+        )
+    )
     assert json.loads(stored.read_text()) == report
 
 
 def test_a_failed_run_is_recorded_as_failed_with_its_artifacts(make_cfg, jena_csv, tmp_path):
     outputs = tmp_path / "outputs"
-    cfg = make_cfg("model=dense", f"data.path={jena_csv}", *TINY_JENA, "trainer.loss=mse", "optimizer=sgd",
-                   "optimizer.learning_rate=1e20", "logger=mlflow", f"paths.output_dir={outputs}",
-                   "logger.experiment=faults")
+    cfg = make_cfg(
+        "model=dense",
+        f"data.path={jena_csv}",
+        *TINY_JENA,
+        "trainer.loss=mse",
+        "optimizer=sgd",
+        "optimizer.learning_rate=1e20",
+        "logger=mlflow",
+        f"paths.output_dir={outputs}",
+        "logger.experiment=faults",
+    )
     with pytest.raises(SeqexpError, match="nan loss"):
         train(cfg)
     (row,) = runs_of(outputs, "faults").to_dict("records")
@@ -165,10 +190,12 @@ def test_an_unreachable_tracking_server_is_a_clear_error(make_cfg, tmp_path):
 
 @pytest.mark.parametrize(
     ("override", "message"),
-    [("logger.name=wandb", "logger.name='wandb' is not a logger; choose logger=none"),
-     ("+logger.project=x", "logger.project is not a key of logger=mlflow"),
-     ("logger.experiment=''", "logger.experiment='' must name an MLflow experiment"),
-     ("logger.tracking_uri=localhost", "logger.tracking_uri='localhost' is not a tracking URI")],
+    [
+        ("logger.name=wandb", "logger.name='wandb' is not a logger; choose logger=none"),
+        ("+logger.project=x", "logger.project is not a key of logger=mlflow"),
+        ("logger.experiment=''", "logger.experiment='' must name an MLflow experiment"),
+        ("logger.tracking_uri=localhost", "logger.tracking_uri='localhost' is not a tracking URI"),
+    ],
 )
 def test_bad_logger_values_are_refused_before_training(make_cfg, tmp_path, override, message):
     with pytest.raises(SeqexpError, match=message):
@@ -194,4 +221,5 @@ def test_a_sweep_is_a_parent_run_of_its_jobs(tmp_path):
     assert "model.units=[4],[8]" in parent["tags.overrides"]
     client = mlflow.MlflowClient(store_uri(outputs))
     assert {"summary.csv", "summary.md", "comparison.png"} <= {
-        a.path for a in client.list_artifacts(parent["run_id"])}
+        a.path for a in client.list_artifacts(parent["run_id"])
+    }
