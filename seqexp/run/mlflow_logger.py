@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import time
 from contextlib import contextmanager
@@ -116,11 +117,21 @@ def connect(uri: str, artifacts: str | None, name: str):
             return client, found.experiment_id
     except Exception as err:
         raise SeqexpError(
-            f"logger=mlflow cannot use the tracking store {uri}: {type(err).__name__}: "
-            f"{str(err).splitlines()[0] if str(err) else ''}. Start the server (e.g. `mlflow server "
-            f"--port 5000`) or fix logger.tracking_uri; logger.tracking_uri=null uses a local store "
-            f"in <paths.output_dir>/mlflow, logger=none turns MLflow off."
+            f"logger=mlflow cannot use the tracking store {uri}: {short(err)}. Start the server "
+            "(e.g. `mlflow server --port 5000`) or fix logger.tracking_uri; logger.tracking_uri=null "
+            "uses a local store in <paths.output_dir>/mlflow, logger=none turns MLflow off."
         ) from None
+
+
+def short(err: Exception) -> str:
+    """The cause in a few words: `[Errno 111] Connection refused` out of MLflow's retry story."""
+    text = str(err)
+    found = re.search(r"\[Errno -?\d+\] [^\"')(]+", text)
+    return (
+        found.group(0).strip()
+        if found
+        else f"{type(err).__name__}: {text.splitlines()[0][:300] if text else ''}"
+    )
 
 
 def find_run(client, experiment_id: str, tag: str, value: str, extra: str = ""):
