@@ -223,3 +223,65 @@ def test_a_sweep_is_a_parent_run_of_its_jobs(tmp_path):
     assert {"summary.csv", "summary.md", "comparison.png"} <= {
         a.path for a in client.list_artifacts(parent["run_id"])
     }
+
+
+def test_tensorboard_builds_one_hparams_table_from_all_runs(tmp_path):
+    """No run writes an hparams_config, so TensorBoard's hparams plugin (its own HTTP routes,
+    as the HParams tab calls them) infers one experiment from every run under the logdir."""
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from tensorboard.plugins.hparams import hparams_plugin
+    from werkzeug import test as wtest
+    from werkzeug import wrappers
+
+    from seqexp.run.hparams import TensorBoardHParams
+
+    runs = {"sweep/0_jena_gru": ("[16]", "completed", 0.31), "sweep/1_jena_gru": ("[32]", "failed", None),
+            "2026-01-01/run_imdb": ("[8]", "completed", None)}  # fmt: skip
+    for name, (units, status, mae) in runs.items():
+        best = {"val_mae": mae} if mae else {"val_accuracy": 0.8}
+        values = {"data": "imdb" if "imdb" in name else "jena", "model.units": units}
+        TensorBoardHParams(tmp_path / name / "tensorboard", name, values).end(
+            {"status": status, "best": best}
+        )
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
+    apps = hparams_plugin.HParamsPlugin(
+        base_plugin.TBContext(logdir=str(tmp_path), data_provider=provider, multiplexer=multiplexer)
+    ).get_plugin_apps()
+
+    def post(route: str, body: dict) -> dict:
+        response = wtest.Client(apps[route], wrappers.Response).post(
+            route, data=json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return json.loads(response.get_data(as_text=True))
+
+    experiment = post("/experiment", {"experimentName": "", "includeMetrics": True})
+    infos = {h["name"]: h for h in experiment["hparamInfos"]}
+    assert sorted(infos["model.units"]["domainDiscrete"]) == ["[16]", "[32]", "[8]"]
+    assert sorted(infos["data"]["domainDiscrete"]) == ["imdb", "jena"]
+    assert {m["name"]["tag"] for m in experiment["metricInfos"]} == {"best/val_mae", "best/val_accuracy"}
+
+    statuses = ["STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING", "STATUS_UNKNOWN"]
+    groups = post(
+        "/session_groups",
+        {
+            "experimentName": "",
+            "allowedStatuses": statuses,
+            "colParams": [],
+            "startIndex": 0,
+            "sliceSize": 100,
+            "includeMetrics": True,
+        },
+    )
+    rows = {g["name"]: g for g in groups["sessionGroups"]}
+    assert sorted(rows) == sorted(runs)
+    assert rows["sweep/0_jena_gru"]["hparams"]["model.units"] == "[16]"
+    assert rows["sweep/0_jena_gru"]["sessions"][0]["status"] == "STATUS_SUCCESS"
+    assert rows["sweep/1_jena_gru"]["sessions"][0]["status"] == "STATUS_FAILURE"
+    (value,) = rows["sweep/0_jena_gru"]["metricValues"]
+    assert value["name"]["tag"] == "best/val_mae" and value["value"] == pytest.approx(0.31)
