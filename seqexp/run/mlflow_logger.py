@@ -146,8 +146,9 @@ def find_run(client, experiment_id: str, tag: str, value: str, extra: str = ""):
     return runs[0] if runs else None
 
 
-def git_commit(cwd: Path) -> tuple[str, bool] | None:
-    """(commit, dirty) of the git checkout the run started in, or None outside one."""
+def git_tags(cwd: Path) -> dict[str, str]:
+    """The commit of the git checkout a run started in, and whether it had uncommitted changes
+    ({} outside a checkout). mlflow.source.git.commit is the tag MLflow's UI shows."""
     try:
 
         def git(*args):
@@ -155,10 +156,11 @@ def git_commit(cwd: Path) -> tuple[str, bool] | None:
 
         head = git("rev-parse", "HEAD")
         if head.returncode != 0:
-            return None
-        return head.stdout.strip(), bool(git("status", "--porcelain").stdout.strip())
+            return {}
+        dirty = bool(git("status", "--porcelain").stdout.strip())
+        return {"mlflow.source.git.commit": head.stdout.strip(), "git_dirty": str(dirty).lower()}
     except (OSError, subprocess.SubprocessError):
-        return None
+        return {}
 
 
 def run_context() -> tuple[list[str], str | None]:
@@ -186,7 +188,7 @@ class MlflowRun:
         self.run_id: str | None = None
 
     def start(self) -> None:
-        from mlflow.entities import Param
+        from mlflow.entities import Param, RunTag
 
         client, experiment = connect(*self.store)
         overrides, sweep = run_context()
@@ -196,10 +198,8 @@ class MlflowRun:
             "status": "running",
             "overrides": " ".join(overrides),
             RUN_DIR_TAG: str(self.run_dir),
+            **git_tags(Path.cwd()),
         }
-        commit = git_commit(Path.cwd())
-        if commit is not None:
-            tags.update({"mlflow.source.git.commit": commit[0], "git_dirty": str(commit[1]).lower()})
         if sweep is not None:
             tags[SWEEP_TAG] = sweep
             parent = find_run(client, experiment, SWEEP_TAG, sweep, f" and tags.`{ROLE_TAG}` = 'sweep'")
@@ -219,10 +219,11 @@ class MlflowRun:
             name = self.cfg.logger.get("run_name") or self.run_dir.name
             self.run_id = client.create_run(experiment, run_name=name).info.run_id
         self.client = client
-        for key, value in tags.items():
-            client.set_tag(self.run_id, key, value)
         params = [Param(k, str(v)) for k, v in flatten(self.cfg).items()]
-        for i in range(0, len(params), MAX_PARAMS):
+        client.log_batch(
+            self.run_id, params=params[:MAX_PARAMS], tags=[RunTag(k, v) for k, v in tags.items()]
+        )
+        for i in range(MAX_PARAMS, len(params), MAX_PARAMS):
             client.log_batch(self.run_id, params=params[i : i + MAX_PARAMS])
         log.info("logger=mlflow: run %s in %s", self.run_id, client.tracking_uri)
 
@@ -285,10 +286,13 @@ class SweepParent(Callback):
         client, experiment = connect(*settings(logger, config.paths.output_dir))
         sweep = str(Path(config.hydra.sweep.dir).resolve())
         overrides = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
-        tags = {SWEEP_TAG: sweep, ROLE_TAG: "sweep", "status": "running", "overrides": " ".join(overrides)}
-        commit = git_commit(Path.cwd())
-        if commit is not None:
-            tags.update({"mlflow.source.git.commit": commit[0], "git_dirty": str(commit[1]).lower()})
+        tags = {
+            SWEEP_TAG: sweep,
+            ROLE_TAG: "sweep",
+            "status": "running",
+            "overrides": " ".join(overrides),
+            **git_tags(Path.cwd()),
+        }
         name = logger.get("run_name") or f"sweep {Path(sweep).parent.name}/{Path(sweep).name}"
         self.run_id = client.create_run(experiment, run_name=name, tags=tags).info.run_id
         self.client = client
