@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import keras
 
 from seqexp.atomic import replacing, write_text
 from seqexp.reports.curves import plot_curves
+from seqexp.run.monitor import Monitor
 from seqexp.run.rundir import write_history
 
 
@@ -98,11 +100,14 @@ class RunReporter(keras.callbacks.Callback):
     `samples_per_second` measures fitting throughput only.
     """
 
-    def __init__(self, run_dir: Path, batch_size: int, title: str = ""):
+    def __init__(self, run_dir: Path, batch_size: int, title: str = "", monitor: Monitor | None = None,
+                 reference: Mapping | None = None):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.batch_size = batch_size
         self.title = title
+        self.monitor = monitor  # picks the best epoch starred on the curves
+        self.reference = reference  # the book's figure, dashed on the curves of its metric
         self.history: dict[str, list[float]] = {}
         self.train_seconds = 0.0
         self.train_batches = 0
@@ -123,12 +128,20 @@ class RunReporter(keras.callbacks.Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         write_history(self.run_dir, self.history)
-        plot_curves(self.history, self.run_dir, self.title)
+        plot_curves(self.history, self.run_dir, self.title, self.best_epoch, self.reference)
 
     def _stop_clock(self):
         if self._epoch_start is not None:
             self.train_seconds += time.perf_counter() - self._epoch_start
             self._epoch_start = None
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The best epoch so far by the run's monitor (from 1), as the checkpoint picks it."""
+        if self.monitor is None or self.monitor.name not in self.history:
+            return None
+        index = self.monitor.best_index(self.history[self.monitor.name])
+        return None if index is None else index + 1
 
     @property
     def epochs_run(self) -> int:

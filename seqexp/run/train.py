@@ -36,6 +36,7 @@ from seqexp.run.rundir import (
     write_metrics,
 )
 from seqexp.run.runtime import configure_job, seed_everything
+from seqexp.run.tracking import Tracking
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +108,13 @@ def train(cfg: DictConfig) -> float:
     run_dir = Path(cfg.paths.run_dir)
     refuse_finished(run_dir)
     labels = run_labels(cfg)  # a bad tag or reference is refused before anything is written
+    tracking = Tracking.for_run(cfg, run_dir, *run_names(cfg))  # TensorBoard HParams, MLflow
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     with run_log(run_dir / "train.log"), stop_on_signals():
         log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
         try:
-            return _train(cfg, run_dir, labels)
+            tracking.start()
+            return _train(cfg, run_dir, labels, tracking)
         except KeyboardInterrupt as err:
             stop = as_interrupted(err)
             settle_status(run_dir, "interrupted", stop.reason)
@@ -119,9 +122,11 @@ def train(cfg: DictConfig) -> float:
         except Exception as err:
             settle_status(run_dir, "failed", failure_reason(err))
             raise
+        finally:
+            tracking.end()  # from metrics.json, however the run ended
 
 
-def _train(cfg: DictConfig, run_dir: Path, labels: dict) -> float:
+def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking) -> float:
     started = time.perf_counter()
     data_name, model_name = run_names(cfg)
     # tags, note and the book's figure (compared with ours once there is a value)
@@ -162,7 +167,8 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict) -> float:
         return _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
 
     title = f"{data_name} / {model_name}"
-    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title, monitor)
+    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title, monitor,
+                                   tracking.callback())
     history = reporter.history
     if report["status"] == "interrupted" and not history:
         write_metrics(run_dir, {**report, "epochs_run": 0})
@@ -196,12 +202,14 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict) -> float:
     return _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
 
 
-def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor):
+def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor,
+         tracker):
     """model.fit with the run's callbacks, resuming from a backup if one is there.
 
-    Returns the reporter (the per-epoch history, old epochs included), the early-stopping
-    callback (or None) and the Interrupted signal that stopped training (or None); `report` gets
-    the status and, when resumed, `resumed_after_epoch`.
+    `tracker` is the Keras callback of the run's trackers (seqexp.run.tracking). Returns the
+    reporter (the per-epoch history, old epochs included), the early-stopping callback (or None)
+    and the Interrupted signal that stopped training (or None); `report` gets the status and,
+    when resumed, `resumed_after_epoch`.
     """
     import keras
 
@@ -209,7 +217,8 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
     from seqexp.run.keras_callbacks import RunReporter, StopOnNaN
 
     trainer = cfg.trainer
-    reporter = RunReporter(run_dir, trainer.batch_size, title=title)
+    reporter = RunReporter(run_dir, trainer.batch_size, title=title, monitor=monitor,
+                           reference=cfg.get("reference"))
     switchable = configured_callbacks(cfg.callbacks, monitor)
     backup = find(switchable, keras.callbacks.BackupAndRestore)
     done, reporter.history = history_so_far(run_dir, backup)
@@ -230,7 +239,7 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
     stop = None
     try:
         model.fit(train_ds, validation_data=val, epochs=trainer.epochs, steps_per_epoch=steps,
-                  callbacks=[nan_guard, reporter, *switchable], verbose=trainer.verbose,
+                  callbacks=[nan_guard, reporter, *switchable, tracker], verbose=trainer.verbose,
                   shuffle=False)  # the loader shuffles the training data itself
     except KeyboardInterrupt as err:
         stop = as_interrupted(err)

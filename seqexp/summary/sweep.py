@@ -73,6 +73,12 @@ class Job:
         return _number((self.metrics.get("best") or {}).get(self.monitor))
 
     @property
+    def best_epoch(self) -> int | None:
+        """The checkpointed epoch, from 1 (None: no epoch was best, e.g. the naive baseline)."""
+        number = _number(self.metrics.get("best_epoch"))
+        return None if number is None else int(number)
+
+    @property
     def test(self) -> float | None:
         name = (self.monitor or "").removeprefix("val_")
         return _number((self.metrics.get("test") or {}).get(name))
@@ -293,11 +299,19 @@ def markdown(summary: Summary) -> str:
 
 
 def plot_comparison(summary: Summary, path: Path) -> Path:
-    """Left: every job's validation curve (training lighter); right: swept values vs best.
+    from seqexp.reports.curves import save_figure
+
+    return save_figure(comparison_figure(summary), path)
+
+
+def comparison_figure(summary: Summary):
+    """comparison.png's Figure. Left: every job's validation curve (training lighter), its best
+    epoch starred; right: swept values vs best. The book's figure of the jobs' configs
+    (`reference:`) is dashed on both.
 
     One or two swept parameters share one panel (the second one as lines); more (an Optuna
     search) get one panel each."""
-    from seqexp.reports.curves import plt, save_figure
+    from seqexp.reports.curves import draw_reference, integer_epochs, mark_best, plt
 
     keys = summary.swept_keys
     panels = 1 if len(keys) <= 2 else min(len(keys), 4)
@@ -319,9 +333,14 @@ def plot_comparison(summary: Summary, path: Path) -> Path:
         color = colors(i % 10)
         epochs = range(1, len(history[key]) + 1)
         curves.plot(epochs, history[key], "o-", color=color, label=job.label[:70])
+        mark_best(curves, history[key], job.best_epoch, color=color)
         train_key = key.removeprefix("val_")
         if train_key != key and train_key in history:
             curves.plot(epochs, history[train_key], "--", color=color, alpha=0.35)
+    references = _references(summary.jobs)
+    for reference in references:
+        draw_reference(curves, reference, monitor)
+    integer_epochs(curves)
     curves.set_xlabel("epoch")
     curves.set_ylabel(f"{monitor} (solid), training {monitor.removeprefix('val_')} (dashed)")
     curves.set_title("validation curves (best job first)")
@@ -340,13 +359,24 @@ def plot_comparison(summary: Summary, path: Path) -> Path:
         for ax, key in zip(params, keys, strict=False):
             _plot_param(ax, scored, key, None, colors)
     for ax in params:
+        if any([draw_reference(ax, reference, monitor) for reference in references]):
+            ax.legend(fontsize="small")  # the book's line is labelled with its source
         ax.set_ylabel(f"best {monitor}")
         ax.grid(alpha=0.3)
     params[0].set_title("swept parameters vs best value")
     fig.suptitle(f"{summary.root.name}: {len(summary.jobs)} jobs")
     fig.tight_layout()
-    save_figure(fig, path)
-    return path
+    return fig
+
+
+def _references(jobs: list[Job]) -> list[dict]:
+    """The distinct `reference:` figures of the jobs' configs (a sweep over presets has several)."""
+    found = []
+    for job in jobs:
+        reference = job.config.get("reference")
+        if isinstance(reference, dict) and reference not in found:
+            found.append(reference)
+    return found
 
 
 def _plot_param(ax, jobs: list[Job], key: str, group_key: str | None, colors) -> None:

@@ -1,0 +1,107 @@
+"""A run's hyperparameters, and its row in TensorBoard's HParams tab.
+
+`hparams(cfg)` flattens the composed config into what a sweep can change (data.*, model.*,
+optimizer.*, trainer.* scalars; not where files come from). `TensorBoardHParams` writes them and
+the run's best and test metrics (scalars `best/<metric>`, `test/<metric>`) with TensorBoard's
+hparams plugin into the tensorboard callback's log_dir, next to its train/ and validation/ logs,
+so `tensorboard --logdir outputs` lists every run and sweep in one HParams table.
+
+No run writes an `hparams_config`: TensorBoard uses the first experiment config it finds under
+the logdir for all runs (backend_context._find_experiment_tag), so per-run configs would hide
+each other's hyperparameters and metrics; without one it builds the table from all runs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+HPARAM_GROUPS = ("data", "model", "optimizer", "trainer")  # the groups a sweep changes
+# Where a file comes from is not a hyperparameter: data.path, data.url, data.sha256, data.size,
+# data.cache_dir, data.word_index(_url, _size), data.base_url, data.vocabulary_file, data.files.*.
+FILE_KEYS = {"path", "url", "sha256", "size", "cache_dir", "word_index", "word_index_size", "files"}
+FILE_SUFFIXES = ("_path", "_url", "_file", "_dir", "_sha256")
+
+
+def flatten(node, prefix: str = "") -> dict:
+    """{"model.units": [16], ...}: every leaf of a (resolved) config, by dotted key."""
+    if isinstance(node, DictConfig):
+        node = OmegaConf.to_container(node, resolve=True)
+    flat = {}
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def is_setting(key: str) -> bool:
+    """Not a hyperparameter: where a file comes from, or Hydra's _target_ / _partial_."""
+    parts = key.split(".")
+    return parts[-1].startswith("_") or any(p in FILE_KEYS or p.endswith(FILE_SUFFIXES) for p in parts[1:])
+
+
+def hparams(cfg: DictConfig, data: str, model: str) -> dict[str, bool | float | int | str]:
+    """The hyperparameters of a run as TensorBoard takes them: the data and model options, then
+    every scalar of data.*, model.*, optimizer.*, trainer.* (a list of numbers, e.g.
+    model.units=[16, 16], as its text). Not file facts, not nulls (TensorBoard has no null)."""
+    values = {"data": data, "model": model}
+    for group in HPARAM_GROUPS:
+        for key, value in flatten(cfg[group], f"{group}.").items():
+            if value is None or is_setting(key):
+                continue
+            if isinstance(value, list):
+                if not all(isinstance(v, int | float) for v in value):
+                    continue  # feature names, class names, prompts: not something a sweep varies
+                value = str(value)
+            values[key] = value
+    return values
+
+
+def session_name(cfg: DictConfig, run_dir: Path) -> str:
+    """The run's path below the outputs folder (unique, unlike a sweep job's `0_jena_gru`)."""
+    run_dir = Path(run_dir).resolve()
+    try:
+        return run_dir.relative_to(Path(cfg.paths.output_dir).resolve()).as_posix()
+    except ValueError:
+        return run_dir.as_posix()
+
+
+class TensorBoardHParams:
+    """The run's row in TensorBoard's HParams tab, written into the tensorboard callback's log_dir."""
+
+    def __init__(self, log_dir: Path, session: str, values: dict):
+        self.log_dir = Path(log_dir)
+        self.session = session  # the row's name (a session group of its own)
+        self.values = values
+        self.started = time.time()
+
+    def start(self) -> None:
+        self.started = time.time()
+
+    def epoch(self, epoch: int, logs: dict) -> None:
+        """Per-epoch curves are the Keras TensorBoard callback's."""
+
+    def end(self, report: dict) -> None:
+        import tensorflow as tf
+        from tensorboard.plugins.hparams import api as hp
+        from tensorboard.plugins.hparams import api_pb2
+        from tensorboard.plugins.hparams import summary as hp_summary
+
+        success = report.get("status") in ("completed", "stopped early")
+        status = api_pb2.STATUS_SUCCESS if success else api_pb2.STATUS_FAILURE
+        writer = tf.summary.create_file_writer(str(self.log_dir))
+        with writer.as_default():
+            hp.hparams(self.values, trial_id=self.session, start_time_secs=self.started)
+            for kind in ("best", "test"):
+                for name, value in (report.get(kind) or {}).items():
+                    if value is not None and math.isfinite(value):
+                        tf.summary.scalar(f"{kind}/{name}", value, step=0)
+            end_pb = hp_summary.session_end_pb(status)
+            tf.summary.experimental.write_raw_pb(end_pb.SerializeToString(), step=0)
+        writer.close()

@@ -1,0 +1,304 @@
+"""`logger=mlflow`: every run as an MLflow run, every sweep as a parent run of its jobs.
+
+Built on MLflow's client API (MlflowClient), not autolog (which lags behind Keras 3 releases):
+the flattened composed config as params, each epoch's logs as metrics (step = epoch, from 1),
+the best and test metrics (`best/<metric>`, `test/<metric>`), tags (data, model, status,
+overrides, git commit), and at the end the run directory as artifacts, also when the run failed
+or was interrupted (the `status` tag and the run's MLflow status say so). A resumed run
+continues its MLflow run (found by its run directory).
+
+The default store is local and needs no server: SQLite at <paths.output_dir>/mlflow/mlflow.db,
+artifacts beside it (MLflow 3 refuses the legacy ./mlruns file store unless told otherwise).
+`logger.tracking_uri=http://host:5000` uses a tracking server instead.
+
+Sweeps: `SweepParent` (a Hydra callback, conf/hydra/default.yaml) creates the parent run in
+`on_multirun_start`, before any job starts, so parallel jobs (joblib, submitit) never race to
+create it; each job finds it by the sweep directory tag. It ends the parent when the sweep
+ends, with the sweep summary as artifacts.
+
+MLflow is imported only here, and only when a run or sweep uses it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from seqexp.errors import SeqexpError
+from seqexp.run.hparams import flatten
+from seqexp.run.rundir import FINISHED, read_status
+
+log = logging.getLogger(__name__)
+
+KEYS = {"name", "tracking_uri", "experiment", "run_name"}  # conf/logger/mlflow.yaml
+RUN_DIR_TAG = "seqexp.run_dir"
+SWEEP_TAG = "seqexp.sweep_dir"
+ROLE_TAG = "seqexp.role"  # "sweep" for a parent run
+NOT_ARTIFACTS = {"backup"}  # BackupAndRestore's working files, deleted when a run completes
+MLFLOW_STATUS = {"completed": "FINISHED", "stopped early": "FINISHED", "interrupted": "KILLED"}
+MAX_PARAMS = 100  # per log_batch call (MLflow's limit)
+
+
+def settings(logger: DictConfig, output_dir: str) -> tuple[str, str | None, str]:
+    """(tracking URI, artifact location for a new experiment or None, experiment name) of a
+    checked logger=mlflow config."""
+    unknown = sorted(set(logger) - KEYS)
+    if unknown:
+        raise SeqexpError(
+            f"logger.{unknown[0]} is not a key of logger=mlflow; its keys are "
+            f"{', '.join(sorted(KEYS - {'name'}))}."
+        )
+    experiment = logger.get("experiment")
+    if not isinstance(experiment, str) or not experiment.strip():
+        raise SeqexpError(
+            f"logger.experiment={experiment!r} must name an MLflow experiment, e.g. logger.experiment=jena."
+        )
+    run_name = logger.get("run_name")
+    if run_name is not None and not isinstance(run_name, str):
+        raise SeqexpError(f"logger.run_name={run_name!r} must be text or null (the run directory's name).")
+    uri = logger.get("tracking_uri")
+    if uri is None:
+        store = Path(output_dir).resolve() / "mlflow"
+        return f"sqlite:///{store / 'mlflow.db'}", (store / "artifacts").as_uri(), experiment
+    if not isinstance(uri, str) or "://" not in uri and not uri.startswith("file:"):
+        raise SeqexpError(
+            f"logger.tracking_uri={uri!r} is not a tracking URI; give e.g. "
+            "http://localhost:5000 or sqlite:///path/to/mlflow.db, or null for the "
+            "local store in <paths.output_dir>/mlflow."
+        )
+    return uri, None, experiment
+
+
+@contextmanager
+def quick_failure():
+    """A first request that fails in seconds: MLflow's default for an unreachable server is
+    7 retries with backoff (minutes). Later requests keep MLflow's (or the user's) retries."""
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def connect(uri: str, artifacts: str | None, name: str):
+    """(MlflowClient, experiment id), creating the experiment if it is new; a store that cannot
+    be reached is a SeqexpError naming the URI."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    if artifacts is not None:  # the default local store
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    client = MlflowClient(tracking_uri=uri)
+    try:
+        with quick_failure():
+            found = client.get_experiment_by_name(name)
+        if found is not None:
+            return client, found.experiment_id
+        try:
+            return client, client.create_experiment(name, artifact_location=artifacts)
+        except MlflowException:  # another job of the sweep created it meanwhile
+            found = client.get_experiment_by_name(name)
+            if found is None:
+                raise
+            return client, found.experiment_id
+    except Exception as err:
+        raise SeqexpError(
+            f"logger=mlflow cannot use the tracking store {uri}: {short(err)}. Start the server "
+            "(e.g. `mlflow server --port 5000`) or fix logger.tracking_uri; logger.tracking_uri=null "
+            "uses a local store in <paths.output_dir>/mlflow, logger=none turns MLflow off."
+        ) from None
+
+
+def short(err: Exception) -> str:
+    """The cause in a few words: `[Errno 111] Connection refused` out of MLflow's retry story."""
+    text = str(err)
+    found = re.search(r"\[Errno -?\d+\] [^\"')(]+", text)
+    return (
+        found.group(0).strip()
+        if found
+        else f"{type(err).__name__}: {text.splitlines()[0][:300] if text else ''}"
+    )
+
+
+def find_run(client, experiment_id: str, tag: str, value: str, extra: str = ""):
+    """The newest run of the experiment whose tag has this value, or None."""
+    value = value.replace("'", "\\'")
+    runs = client.search_runs(
+        [experiment_id],
+        f"tags.`{tag}` = '{value}'{extra}",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0] if runs else None
+
+
+def git_tags() -> dict[str, str]:
+    """The run's git commit and dirty flag as MLflow tags ({} outside a checkout), from the one
+    lookup env.json uses; mlflow.source.git.commit is the tag MLflow's UI shows."""
+    from seqexp.run.environment import git_here
+
+    state = git_here()
+    if state is None:
+        return {}
+    return {"mlflow.source.git.commit": state["commit"], "git_dirty": str(state["dirty"]).lower()}
+
+
+def run_context() -> tuple[list[str], str | None]:
+    """(the command-line overrides, the sweep directory or None) of the current Hydra job."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized():
+        return [], None
+    hydra = HydraConfig.get()
+    overrides = [str(o) for o in hydra.overrides.task]
+    sweep = str(Path(hydra.sweep.dir).resolve()) if hydra.mode == RunMode.MULTIRUN else None
+    return overrides, sweep
+
+
+class MlflowRun:
+    """One seqexp run as one MLflow run (a tracker of seqexp.run.tracking.Tracking)."""
+
+    def __init__(self, cfg: DictConfig, run_dir: Path, data: str, model: str):
+        self.cfg = cfg
+        self.run_dir = Path(run_dir).resolve()
+        self.data, self.model = data, model
+        self.store = settings(cfg.logger, cfg.paths.output_dir)  # checked before anything is written
+        self.client = None
+        self.run_id: str | None = None
+
+    def start(self) -> None:
+        from mlflow.entities import Param, RunTag
+
+        client, experiment = connect(*self.store)
+        overrides, sweep = run_context()
+        tags = {
+            "data": self.data,
+            "model": self.model,
+            "status": "running",
+            "overrides": " ".join(overrides),
+            RUN_DIR_TAG: str(self.run_dir),
+            **git_tags(),
+        }
+        if sweep is not None:
+            tags[SWEEP_TAG] = sweep
+            parent = find_run(client, experiment, SWEEP_TAG, sweep, f" and tags.`{ROLE_TAG}` = 'sweep'")
+            if parent is not None:
+                tags["mlflow.parentRunId"] = parent.info.run_id
+            else:
+                log.warning(
+                    "logger=mlflow: no parent run for sweep %s (logger=mlflow was not given "
+                    "to the whole sweep); this job is logged as a run of its own",
+                    sweep,
+                )
+        earlier = find_run(client, experiment, RUN_DIR_TAG, str(self.run_dir))
+        if earlier is not None:  # `seqexp resume`: the same MLflow run goes on
+            self.run_id = earlier.info.run_id
+            client.update_run(self.run_id, status="RUNNING")
+        else:
+            name = self.cfg.logger.get("run_name") or self.run_dir.name
+            self.run_id = client.create_run(experiment, run_name=name).info.run_id
+        self.client = client
+        params = [Param(k, str(v)) for k, v in flatten(self.cfg).items()]
+        client.log_batch(
+            self.run_id, params=params[:MAX_PARAMS], tags=[RunTag(k, v) for k, v in tags.items()]
+        )
+        for i in range(MAX_PARAMS, len(params), MAX_PARAMS):
+            client.log_batch(self.run_id, params=params[i : i + MAX_PARAMS])
+        log.info("logger=mlflow: run %s in %s", self.run_id, client.tracking_uri)
+
+    def epoch(self, epoch: int, logs: dict) -> None:
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        metrics = [Metric(k, float(v), now, epoch) for k, v in logs.items()]
+        self.client.log_batch(self.run_id, metrics=metrics)
+
+    def end(self, report: dict) -> None:
+        from mlflow.entities import Metric
+
+        if self.run_id is None:  # start() failed: nothing to end
+            return
+        client = self.client
+        now = int(time.time() * 1000)
+        metrics = [
+            Metric(f"{kind}/{k}", float(v), now, 0)
+            for kind in ("best", "test")
+            for k, v in (report.get(kind) or {}).items()
+            if v is not None
+        ]
+        metrics += [
+            Metric(k, float(report[k]), now, 0)
+            for k in ("best_epoch", "epochs_run", "wall_time_s")
+            if report.get(k) is not None
+        ]
+        if metrics:
+            client.log_batch(self.run_id, metrics=metrics)
+        status = report.get("status") or "failed"
+        client.set_tag(self.run_id, "status", status)
+        if report.get("reason"):
+            client.set_tag(self.run_id, "reason", str(report["reason"])[:5000])
+        for path in sorted(self.run_dir.iterdir()):
+            if path.name in NOT_ARTIFACTS:
+                continue
+            if path.is_dir():
+                client.log_artifacts(self.run_id, str(path), artifact_path=path.name)
+            else:
+                client.log_artifact(self.run_id, str(path))
+        client.set_terminated(self.run_id, status=MLFLOW_STATUS.get(status, "FAILED"))
+
+
+class SweepParent(Callback):
+    """Hydra callback: with logger=mlflow, the sweep is a parent run and its jobs its children.
+
+    Listed before the sweep summary in conf/hydra/default.yaml: Hydra ends callbacks in reverse
+    order, so the summary is written before the parent uploads it. Without logger=mlflow it does
+    nothing (and imports nothing)."""
+
+    def __init__(self):
+        self.client = None
+        self.run_id: str | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        logger = config.get("logger")
+        if logger is None or logger.get("name") != "mlflow":  # a bad name: each job refuses it
+            return
+        client, experiment = connect(*settings(logger, config.paths.output_dir))
+        sweep = str(Path(config.hydra.sweep.dir).resolve())
+        overrides = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+        tags = {
+            SWEEP_TAG: sweep,
+            ROLE_TAG: "sweep",
+            "status": "running",
+            "overrides": " ".join(overrides),
+            **git_tags(),
+        }
+        name = logger.get("run_name") or f"sweep {Path(sweep).parent.name}/{Path(sweep).name}"
+        self.run_id = client.create_run(experiment, run_name=name, tags=tags).info.run_id
+        self.client = client
+        log.info("logger=mlflow: sweep parent run %s in %s", self.run_id, client.tracking_uri)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        if self.run_id is None:
+            return
+        sweep = Path(config.hydra.sweep.dir)
+        statuses = [read_status(p.parent) for p in sweep.glob("*/metrics.json")]
+        failed = sum(s not in FINISHED for s in statuses)
+        self.client.set_tag(self.run_id, "status", f"{len(statuses)} jobs, {failed} failed")
+        for name in ("summary.csv", "summary.md", "comparison.png"):
+            if (sweep / name).exists():
+                self.client.log_artifact(self.run_id, str(sweep / name))
+        self.client.set_terminated(self.run_id, status="FAILED" if failed else "FINISHED")
