@@ -1,6 +1,7 @@
 """The one train entrypoint: config -> data -> model -> fit -> run-directory artifacts.
 
-`train(cfg)` returns the best value of the monitored metric, so a Hydra sweeper can optimise it.
+`train(cfg)` returns the best value of the monitored metric, so a sweeper or a search can optimise
+it; a search adds its own callbacks (`more_callbacks`, e.g. the pruner's reporter, seqexp.search).
 Every file of the run directory (DESIGN.md) is written here or by the callbacks it installs,
 each atomically (seqexp.atomic). metrics.json says "running" from the start and is rewritten when
 the run completes, is interrupted (Ctrl-C, SIGTERM) or fails, with the reason; so a killed
@@ -95,14 +96,17 @@ def build(cfg: DictConfig, data_name: str, model_name: str):
     return data, model
 
 
-def train(cfg: DictConfig) -> float:
+def train(cfg: DictConfig, more_callbacks=None) -> float:
+    """`more_callbacks(monitor) -> [keras callbacks]`: added to the configured ones. One that sets
+    `verdict` (a dict such as {"status": "pruned", "reason": ..., "pruned_epoch": 3}) when it
+    stops training says how the run ended, in metrics.json."""
     run_dir = Path(cfg.paths.run_dir)
     refuse_finished(run_dir)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     with run_log(run_dir / "train.log"), stop_on_signals():
         log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
         try:
-            return _train(cfg, run_dir)
+            return _train(cfg, run_dir, more_callbacks)
         except KeyboardInterrupt as err:
             stop = as_interrupted(err)
             settle_status(run_dir, "interrupted", stop.reason)
@@ -112,7 +116,7 @@ def train(cfg: DictConfig) -> float:
             raise
 
 
-def _train(cfg: DictConfig, run_dir: Path) -> float:
+def _train(cfg: DictConfig, run_dir: Path, more_callbacks=None) -> float:
     started = time.perf_counter()
     data_name, model_name = run_names(cfg)
     write_metrics(run_dir, {"data": data_name, "model": model_name, "status": "running", "reason": None})
@@ -148,7 +152,8 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
         return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
 
     title = f"{data_name} / {model_name}"
-    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title, monitor)
+    extra = list(more_callbacks(monitor)) if more_callbacks else []
+    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title, monitor, extra)
     history = reporter.history
     if report["status"] == "interrupted" and not history:
         write_metrics(run_dir, {**report, "epochs_run": 0})
@@ -181,7 +186,8 @@ def _train(cfg: DictConfig, run_dir: Path) -> float:
     return _finish(model, data, test, report, best_metrics, monitor, run_dir, started)
 
 
-def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor):
+def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor,
+         extra: list = ()):
     """model.fit with the run's callbacks, resuming from a backup if one is there.
 
     Returns the reporter (the per-epoch history, old epochs included), the early-stopping
@@ -214,7 +220,7 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
     stop = None
     try:
         model.fit(train_ds, validation_data=val, epochs=trainer.epochs, steps_per_epoch=steps,
-                  callbacks=[nan_guard, reporter, *switchable], verbose=trainer.verbose,
+                  callbacks=[nan_guard, reporter, *switchable, *extra], verbose=trainer.verbose,
                   shuffle=False)  # the loader shuffles the training data itself
     except KeyboardInterrupt as err:
         stop = as_interrupted(err)
@@ -229,6 +235,9 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
     stopper = find(switchable, keras.callbacks.EarlyStopping)
     if report["status"] == "completed" and stopper is not None and stopper.stopped_epoch > 0:
         report["status"] = "stopped early"
+    verdict = next((c.verdict for c in extra if getattr(c, "verdict", None)), None)
+    if verdict and report["status"] in ("completed", "stopped early"):
+        report.update(verdict)  # e.g. pruned by a search, after epoch N
     return reporter, stopper, stop
 
 
