@@ -24,9 +24,13 @@ from seqexp.search.space import grid, parse, suggest
 from tests.conftest import QUIET, TINY_JENA
 from tests.test_sweep_helpers import SEQEXP, assert_png, assert_rows_match_metrics, summary_rows
 
-SPACE = {"model.dropout": "interval(0.0, 0.5)", "optimizer.learning_rate": "tag(log, interval(1e-4, 1e-2))",
-         "model.units": "choice(16, 32, 64)", "data.step": "int(interval(2, 6))",
-         "data.lookback": "range(120, 241, 60)"}
+SPACE = {
+    "model.dropout": "interval(0.0, 0.5)",
+    "optimizer.learning_rate": "tag(log, interval(1e-4, 1e-2))",
+    "model.units": "choice(16, 32, 64)",
+    "data.step": "int(interval(2, 6))",
+    "data.lookback": "range(120, 241, 60)",
+}
 
 
 def test_sweep_syntax_becomes_optuna_distributions():
@@ -40,7 +44,9 @@ def test_sweep_syntax_becomes_optuna_distributions():
     }
     assert parse({"model.units": "choice([8],[16,8])"})["model.units"].choices == ("[8]", "[16,8]")
     assert grid(parse({"model.units": "choice(8, 16)", "data.step": "range(3, 7, 3)"})) == {
-        "model.units": [8, 16], "data.step": [3, 6]}
+        "model.units": [8, 16],
+        "data.step": [3, 6],
+    }
     with pytest.raises(SeqexpError, match=r"params.model.dropout=0.3 is not a search space"):
         parse({"model.dropout": "0.3"})
     with pytest.raises(SeqexpError, match="sampler=grid needs finitely many values"):
@@ -89,14 +95,29 @@ def test_train_refuses_a_search_and_search_needs_one(capsys):
 
 
 def search_args(jena_csv: Path, root: Path, *settings: str) -> list[str]:
-    return ["search", "hparams_search=recurrent_tpe", "model=lstm_dropout", f"data.path={jena_csv}",
-            *TINY_JENA, *QUIET, f"hydra.sweep.dir={root}", *settings]
+    return [
+        "search",
+        "hparams_search=recurrent_tpe",
+        "model=lstm_dropout",
+        f"data.path={jena_csv}",
+        *TINY_JENA,
+        *QUIET,
+        f"hydra.sweep.dir={root}",
+        *settings,
+    ]
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.Popen([str(SEQEXP), *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [str(SEQEXP), *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def finish(process: subprocess.Popen, timeout=600) -> tuple[int, str]:
@@ -108,8 +129,7 @@ def load(root: Path) -> optuna.Study:
     from seqexp.search.config import open_storage
 
     state = yaml.safe_load((root / "search.yaml").read_text())
-    return optuna.load_study(study_name=state["search"]["study_name"],
-                             storage=open_storage(state["storage"]))
+    return optuna.load_study(study_name=state["search"]["study_name"], storage=open_storage(state["storage"]))
 
 
 def metrics(run: Path) -> dict:
@@ -126,16 +146,27 @@ def wait_for(condition, timeout=300):
 @pytest.mark.slow
 def test_pruned_search_killed_and_resumed_ends_with_exactly_its_trials(jena_csv, tmp_path):
     root = tmp_path / "search"
-    args = search_args(jena_csv, root, "trainer.epochs=3", "callbacks.early_stopping.enabled=false",
-                       "hparams_search.pruner=hyperband", "hparams_search.n_trials=16")
+    args = search_args(
+        jena_csv,
+        root,
+        "trainer.epochs=3",
+        "callbacks.early_stopping.enabled=false",
+        "hparams_search.pruner=hyperband",
+        "hparams_search.n_trials=16",
+    )
     search = start(*args, cwd=tmp_path)
 
     def a_trial_has_a_backup():  # after >= 3 trials, one mid-training with an epoch backed up
-        ended = [r for r in root.glob("*_jena_lstm_dropout") if (r / "metrics.json").exists()
-                 and metrics(r)["status"] != "running"]
+        ended = [
+            r
+            for r in root.glob("*_jena_lstm_dropout")
+            if (r / "metrics.json").exists() and metrics(r)["status"] != "running"
+        ]
         return len(ended) >= 3 and any(
             metrics(r)["status"] == "running" and (r / "backup" / "training_metadata.json").exists()
-            for r in root.glob("*_jena_lstm_dropout") if (r / "metrics.json").exists())
+            for r in root.glob("*_jena_lstm_dropout")
+            if (r / "metrics.json").exists()
+        )
 
     wait_for(a_trial_has_a_backup)
     os.killpg(search.pid, signal.SIGKILL)  # the whole search, no chance to record anything
@@ -145,8 +176,11 @@ def test_pruned_search_killed_and_resumed_ends_with_exactly_its_trials(jena_csv,
     assert len(killed) == 1 and len(before) < 16
     killed_run = root / killed[0].user_attrs["run_dir"]
     ended_before = {t.number: t.state for t in before if t.state.is_finished()}
-    mtimes = {t.number: (root / t.user_attrs["run_dir"] / "metrics.json").stat().st_mtime_ns
-              for t in before if t.state.is_finished()}
+    mtimes = {
+        t.number: (root / t.user_attrs["run_dir"] / "metrics.json").stat().st_mtime_ns
+        for t in before
+        if t.state.is_finished()
+    }
 
     code, err = finish(start("resume", str(root), cwd=tmp_path))
     assert code == 0, err[-3000:]
@@ -181,8 +215,13 @@ def test_pruned_search_killed_and_resumed_ends_with_exactly_its_trials(jena_csv,
     best = yaml.safe_load((root / "optimization_results.yaml").read_text())
     assert best["best_run"] == rows[0]["job"] and best["trials"]["complete"] + best["trials"]["pruned"] == 16
     assert f"run {root / best['best_run']}" in err
-    for name in ("comparison", "optimization_history", "intermediate_values", "param_importances",
-                 "parallel_coordinate"):
+    for name in (
+        "comparison",
+        "optimization_history",
+        "intermediate_values",
+        "param_importances",
+        "parallel_coordinate",
+    ):
         assert_png(root / f"{name}.png")
 
     # extend the finished search: 2 more trials, nothing trained again
@@ -219,16 +258,27 @@ def test_two_workers_on_one_study_run_each_trial_once(jena_csv, tmp_path):
 @pytest.mark.slow
 def test_slurm_workers_through_submitit_local(jena_csv, tmp_path):
     root = tmp_path / "slurm"
-    args = search_args(jena_csv, root, "hparams_search.n_trials=3", "hparams_search.n_jobs=2",
-                       "hparams_search.launcher=submitit_local", "hparams_search.slurm.cpus_per_task=1",
-                       "hparams_search.slurm.timeout_min=10")
+    args = search_args(
+        jena_csv,
+        root,
+        "hparams_search.n_trials=3",
+        "hparams_search.n_jobs=2",
+        "hparams_search.launcher=submitit_local",
+        "hparams_search.slurm.cpus_per_task=1",
+        "hparams_search.slurm.timeout_min=10",
+    )
     code, err = finish(start(*args, cwd=tmp_path))
     assert code == 0, err[-3000:]
     assert "submitted 2 worker(s) (local)" in err
     trials = load(root).trials
     assert [t.state.name for t in trials] == ["COMPLETE"] * 3
     assert len(list((root / ".submitit").glob("*/*_result.pkl"))) == 2  # submitit's own records
+    firsts = {}
     for trial in trials:  # cpus_per_task sizes each worker's thread pools
-        log = (root / trial.user_attrs["run_dir"] / "train.log").read_text()
-        assert "TensorFlow thread pools: 1 intra-op, 1 inter-op threads" in log
+        run = root / trial.user_attrs["run_dir"]
+        assert yaml.safe_load((run / ".hydra" / "config.yaml").read_text())["trainer"]["threads"] == 1
+        firsts.setdefault(trial.user_attrs["worker"], run)
+    assert len(firsts) == 2
+    for run in firsts.values():  # pools are set once per process: by each worker's first trial
+        assert "TensorFlow thread pools: 1 intra-op, 1 inter-op threads" in (run / "train.log").read_text()
     assert len(summary_rows(root)) == 3

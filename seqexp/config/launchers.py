@@ -22,9 +22,16 @@ from dataclasses import replace
 
 PRESETS = {  # name: (plugin module, its dataclass, seqexp's values)
     "joblib": ("hydra_plugins.hydra_joblib_launcher.config", "JobLibLauncherConf", {"n_jobs": 2}),
-    "ray": ("hydra_plugins.hydra_ray_launcher._config", "RayLauncherConf",
-            {"ray": {"init": {"address": None, "num_cpus": None, "include_dashboard": False},
-                     "remote": {"num_cpus": 1, "num_gpus": 0}}}),
+    "ray": (
+        "hydra_plugins.hydra_ray_launcher._config",
+        "RayLauncherConf",
+        {
+            "ray": {
+                "init": {"address": None, "num_cpus": None, "include_dashboard": False},
+                "remote": {"num_cpus": 1, "num_gpus": 0},
+            }
+        },
+    ),
 }
 
 
@@ -43,5 +50,4 @@ def register() -> None:
         if "ray" in values:
             node = replace(node, ray=replace(node.ray, **values["ray"]))
             values = {}
-        store.store(group="hydra/launcher", name=name, node=replace(node, **values),
-                    provider="seqexp")
+        store.store(group="hydra/launcher", name=name, node=replace(node, **values), provider="seqexp")

@@ -53,26 +53,41 @@ class Search:
         problems = [f"hparams_search.{k} is not a search setting" for k in node if k not in known]
         slurm = dict(node.get("slurm") or {})
         slurm_known = {f.name for f in fields(Slurm)}
-        problems += [f"hparams_search.slurm.{k} is not a submitit setting" for k in slurm
-                     if k not in slurm_known]
+        problems += [
+            f"hparams_search.slurm.{k} is not a submitit setting" for k in slurm if k not in slurm_known
+        ]
         values = {k: v for k, v in node.items() if k in known and k != "slurm"}
-        search = cls(**{"study_name": "search", "params": {}, **values},
-                     slurm=Slurm(**{k: v for k, v in slurm.items() if k in slurm_known}))
+        search = cls(
+            **{"study_name": "search", "params": {}, **values},
+            slurm=Slurm(**{k: v for k, v in slurm.items() if k in slurm_known}),
+        )
         problems += search.problems()
         if problems:
-            raise SeqexpError("Bad search settings: " + "; ".join(problems) + ". See "
-                              "conf/hparams_search/recurrent_tpe.yaml for every key.")
+            raise SeqexpError(
+                "Bad search settings: " + "; ".join(problems) + ". See "
+                "conf/hparams_search/recurrent_tpe.yaml for every key."
+            )
         return search
 
     def problems(self) -> list[str]:
         found = []
-        for name, allowed in (("sampler", SAMPLERS), ("pruner", PRUNERS), ("launcher", LAUNCHERS),
-                              ("direction", DIRECTIONS)):
+        for name, allowed in (
+            ("sampler", SAMPLERS),
+            ("pruner", PRUNERS),
+            ("launcher", LAUNCHERS),
+            ("direction", DIRECTIONS),
+        ):
             if getattr(self, name) not in allowed:
-                found.append(f"hparams_search.{name}={getattr(self, name)} is not one of "
-                             f"{', '.join(allowed)}")
-        for name, low in (("n_trials", 1), ("n_jobs", 1), ("startup_trials", 0),
-                          ("warmup_epochs", 0), ("reduction_factor", 2)):
+                found.append(
+                    f"hparams_search.{name}={getattr(self, name)} is not one of {', '.join(allowed)}"
+                )
+        for name, low in (
+            ("n_trials", 1),
+            ("n_jobs", 1),
+            ("startup_trials", 0),
+            ("warmup_epochs", 0),
+            ("reduction_factor", 2),
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 found.append(f"hparams_search.{name}={value} must be an integer >= {low}")
@@ -128,12 +143,15 @@ def make_pruner(search: Search):
     import optuna
 
     if search.pruner == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=search.startup_trials,
-                                           n_warmup_steps=search.warmup_epochs)
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=search.startup_trials, n_warmup_steps=search.warmup_epochs
+        )
     if search.pruner == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=max(1, search.warmup_epochs),
-                                              reduction_factor=search.reduction_factor)
+        return optuna.pruners.HyperbandPruner(
+            min_resource=max(1, search.warmup_epochs), reduction_factor=search.reduction_factor
+        )
     if search.pruner == "successive_halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=max(1, search.warmup_epochs),
-                                                      reduction_factor=search.reduction_factor)
+        return optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=max(1, search.warmup_epochs), reduction_factor=search.reduction_factor
+        )
     return optuna.pruners.NopPruner()

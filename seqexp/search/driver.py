@@ -38,7 +38,7 @@ def search_overrides(args: list[str]) -> tuple[list[str], dict]:
     settings = {}
     for arg in args:
         if arg.startswith(f"{GROUP}.") and "=" in arg:
-            key, value = arg[len(GROUP) + 1:].split("=", 1)
+            key, value = arg[len(GROUP) + 1 :].split("=", 1)
             settings[key] = yaml.safe_load(value)
     trial = [a for a in task_overrides(args) if not a.startswith((f"{GROUP}=", f"{GROUP}."))]
     return trial, settings
@@ -53,12 +53,15 @@ def compose_search(args: list[str]):
 
     if not any(a.startswith(f"{GROUP}=") for a in args):
         options = sorted(p.stem for p in (CONF_DIR / GROUP).glob("*.yaml"))
-        raise SeqexpError(f"seqexp search needs {GROUP}=<name>, the search to run; the options "
-                          f"are {', '.join(options)} (conf/{GROUP}/).")
+        raise SeqexpError(
+            f"seqexp search needs {GROUP}=<name>, the search to run; the options "
+            f"are {', '.join(options)} (conf/{GROUP}/)."
+        )
     flags = [a for a in args if a.startswith("-")]
     if flags:
-        raise SeqexpError(f"seqexp search takes config overrides only, not {' '.join(flags)} "
-                          "(see `seqexp search --help`).")
+        raise SeqexpError(
+            f"seqexp search takes config overrides only, not {' '.join(flags)} (see `seqexp search --help`)."
+        )
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             return compose("train", overrides=args, return_hydra_config=True)
@@ -79,8 +82,10 @@ def start(args: list[str]) -> int:
     search = Search.from_node(OmegaConf.to_container(cfg[GROUP], resolve=True))
     space = parse(search.params)
     if search.sampler == "grid" and search.n_trials > grid_size(space):
-        raise SeqexpError(f"hparams_search.n_trials={search.n_trials} is more than the "
-                          f"{grid_size(space)} combinations of the grid; set it to at most that.")
+        raise SeqexpError(
+            f"hparams_search.n_trials={search.n_trials} is more than the "
+            f"{grid_size(space)} combinations of the grid; set it to at most that."
+        )
     if search.direction == "auto":
         mode = best_mode(cfg.trainer.monitor, cfg.trainer.mode)
         search.direction = "minimize" if mode == "min" else "maximize"
@@ -89,28 +94,39 @@ def start(args: list[str]) -> int:
         del cfg[GROUP]
     check(cfg)  # the values every trial shares, before any worker starts
     if (root / STATE).exists():
-        raise SeqexpError(f"{root} already holds a search (search.yaml); continue it with "
-                          f"`seqexp resume {root}`, or choose another hydra.sweep.dir.")
+        raise SeqexpError(
+            f"{root} already holds a search (search.yaml); continue it with "
+            f"`seqexp resume {root}`, or choose another hydra.sweep.dir."
+        )
     import optuna
 
     from seqexp.search.config import make_pruner, make_sampler
 
     trial_overrides, _ = search_overrides(args)
     root.mkdir(parents=True, exist_ok=True)
-    state = {"overrides": trial_overrides, "search": search.as_dict(),
-             "storage": search.storage_url(root)}
+    state = {"overrides": trial_overrides, "search": search.as_dict(), "storage": search.storage_url(root)}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name=search.study_name, storage=open_storage(state["storage"]),
-                                sampler=make_sampler(search, space), pruner=make_pruner(search),
-                                direction=search.direction, load_if_exists=True)
+    study = optuna.create_study(
+        study_name=search.study_name,
+        storage=open_storage(state["storage"]),
+        sampler=make_sampler(search, space),
+        pruner=make_pruner(search),
+        direction=search.direction,
+        load_if_exists=True,
+    )
     if study.get_trials(deepcopy=False):
-        raise SeqexpError(f"The storage {state['storage']} already holds a study named "
-                          f"{search.study_name} with trials; give another hparams_search.study_name, "
-                          "or resume the search dir that used it.")
+        raise SeqexpError(
+            f"The storage {state['storage']} already holds a study named "
+            f"{search.study_name} with trials; give another hparams_search.study_name, "
+            "or resume the search dir that used it."
+        )
     write_text(root / STATE, yaml.safe_dump(state, sort_keys=False))
-    print(f"seqexp: search {search.study_name} in {root}: {search.n_trials} trials, sampler "
-          f"{search.sampler}, pruner {search.pruner}, {search.n_jobs} worker(s) ({search.launcher}); "
-          f"study in {state['storage']}", file=sys.stderr)
+    print(
+        f"seqexp: search {search.study_name} in {root}: {search.n_trials} trials, sampler "
+        f"{search.sampler}, pruner {search.pruner}, {search.n_jobs} worker(s) ({search.launcher}); "
+        f"study in {state['storage']}",
+        file=sys.stderr,
+    )
     return run_workers(root, state, [])
 
 
@@ -122,8 +138,10 @@ def updated(root: Path, args: list[str], allowed: tuple[str, ...]) -> dict:
     for arg in args:
         key, sep, value = arg.removeprefix(f"{GROUP}.").partition("=")
         if not sep or key not in allowed:
-            raise SeqexpError(f"{arg} cannot change here; give {' or '.join(f'{k}=N' for k in allowed)}"
-                              " (the rest of the search is fixed in search.yaml).")
+            raise SeqexpError(
+                f"{arg} cannot change here; give {' or '.join(f'{k}=N' for k in allowed)}"
+                " (the rest of the search is fixed in search.yaml)."
+            )
         state["search"][key] = yaml.safe_load(value)
     Search.from_node(state["search"])  # refuse a bad value before it is written
     return state
@@ -139,14 +157,19 @@ def resume(root: Path, args: list[str]) -> int:
     study, _, _ = open_study(state)
     trials = study.get_trials(deepcopy=False)
     if len(trials) > state["search"]["n_trials"]:
-        raise SeqexpError(f"n_trials={state['search']['n_trials']} is fewer than the "
-                          f"{len(trials)} trials the study already has; give at least that.")
+        raise SeqexpError(
+            f"n_trials={state['search']['n_trials']} is fewer than the "
+            f"{len(trials)} trials the study already has; give at least that."
+        )
     write_text(root / STATE, yaml.safe_dump(state, sort_keys=False))
     orphans = [t.number for t in trials if t.state == TrialState.RUNNING]
     ended = sum(t.state.is_finished() for t in trials)
-    print(f"seqexp: resuming the search in {root}: {ended} trial(s) ended and kept, "
-          f"{len(orphans)} to resume ({', '.join(map(str, orphans)) or 'none'}), "
-          f"{state['search']['n_trials'] - len(trials)} to start.", file=sys.stderr)
+    print(
+        f"seqexp: resuming the search in {root}: {ended} trial(s) ended and kept, "
+        f"{len(orphans)} to resume ({', '.join(map(str, orphans)) or 'none'}), "
+        f"{state['search']['n_trials'] - len(trials)} to start.",
+        file=sys.stderr,
+    )
     return run_workers(root, state, orphans)
 
 
@@ -181,9 +204,11 @@ def run_workers(root: Path, state: dict, orphans: list[int]) -> int:
             local_processes(root, threads, shares)
     except KeyboardInterrupt as err:
         stop = as_interrupted(err)
-        print(f"seqexp: search interrupted ({stop.reason}); trials that were training stay "
-              f"RUNNING with their backups. `seqexp resume {root}` continues the search.",
-              file=sys.stderr)
+        print(
+            f"seqexp: search interrupted ({stop.reason}); trials that were training stay "
+            f"RUNNING with their backups. `seqexp resume {root}` continues the search.",
+            file=sys.stderr,
+        )
         return stop.exit_code
     return finish(root, state)
 
@@ -201,8 +226,7 @@ def local_processes(root: Path, threads: int | None, shares: list[list[int]]) ->
     from seqexp.interrupt import stop_on_signals
 
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: TensorFlow is not fork-safe
-    workers = [context.Process(target=_process_main, args=(str(root), threads, share))
-               for share in shares]
+    workers = [context.Process(target=_process_main, args=(str(root), threads, share)) for share in shares]
     for worker in workers:
         worker.start()
     try:
@@ -218,8 +242,10 @@ def local_processes(root: Path, threads: int | None, shares: list[list[int]]) ->
         raise
     failed = [w.exitcode for w in workers if w.exitcode]
     if failed:
-        raise SeqexpError(f"{len(failed)} of {len(workers)} worker processes exited with codes "
-                          f"{failed}; see the trials' train.log files.")
+        raise SeqexpError(
+            f"{len(failed)} of {len(workers)} worker processes exited with codes "
+            f"{failed}; see the trials' train.log files."
+        )
 
 
 def submit(root: Path, search: dict, threads: int | None, shares: list[list[int]]) -> None:
@@ -229,14 +255,23 @@ def submit(root: Path, search: dict, threads: int | None, shares: list[list[int]
     slurm = search["slurm"]
     cluster = "local" if search["launcher"] == "submitit_local" else "slurm"
     executor = submitit.AutoExecutor(folder=root / ".submitit" / "%j", cluster=cluster)
-    executor.update_parameters(timeout_min=slurm["timeout_min"], cpus_per_task=slurm["cpus_per_task"],
-                               gpus_per_node=slurm["gpus_per_node"], mem_gb=slurm["mem_gb"],
-                               tasks_per_node=1, nodes=1, slurm_array_parallelism=len(shares),
-                               slurm_setup=list(slurm["setup"]),
-                               **({"slurm_partition": slurm["partition"]} if slurm["partition"] else {}))
+    executor.update_parameters(
+        timeout_min=slurm["timeout_min"],
+        cpus_per_task=slurm["cpus_per_task"],
+        gpus_per_node=slurm["gpus_per_node"],
+        mem_gb=slurm["mem_gb"],
+        tasks_per_node=1,
+        nodes=1,
+        slurm_array_parallelism=len(shares),
+        slurm_setup=list(slurm["setup"]),
+        **({"slurm_partition": slurm["partition"]} if slurm["partition"] else {}),
+    )
     jobs = executor.map_array(work, [root] * len(shares), [threads] * len(shares), shares)
-    print(f"seqexp: submitted {len(jobs)} worker(s) ({cluster}): job {jobs[0].job_id.split('_')[0]}; "
-          f"logs in {root / '.submitit'}", file=sys.stderr)
+    print(
+        f"seqexp: submitted {len(jobs)} worker(s) ({cluster}): job {jobs[0].job_id.split('_')[0]}; "
+        f"logs in {root / '.submitit'}",
+        file=sys.stderr,
+    )
     for job in jobs:
         job.result()
 
@@ -249,15 +284,24 @@ def finish(root: Path, state: dict) -> int:
     study, _, _ = open_study(state)
     summary, found = write_reports(study, root)
     counts = ", ".join(f"{n} {s}" for s, n in found["trials"].items())
-    print(f"seqexp: search {found['study_name']}: {counts}. Reports: "
-          f"{', '.join(p.name for p in summary.files)} in {root}", file=sys.stderr)
+    print(
+        f"seqexp: search {found['study_name']}: {counts}. Reports: "
+        f"{', '.join(p.name for p in summary.files)} in {root}",
+        file=sys.stderr,
+    )
     if "best_run" in found:
-        print(f"seqexp: best trial {found['best_trial']}: value {found['best_value']:.6g} "
-              f"({', '.join(f'{k}={v}' for k, v in found['best_params'].items())}), run "
-              f"{root / found['best_run']}", file=sys.stderr)
+        print(
+            f"seqexp: best trial {found['best_trial']}: value {found['best_value']:.6g} "
+            f"({', '.join(f'{k}={v}' for k, v in found['best_params'].items())}), run "
+            f"{root / found['best_run']}",
+            file=sys.stderr,
+        )
     failed = [job for job in summary.failed if job.status != "running"]
     if failed:
-        print(f"seqexp: {len(failed)} trial(s) failed: " + "; ".join(
-            f"{job.name} ({job.status_text})" for job in failed), file=sys.stderr)
+        print(
+            f"seqexp: {len(failed)} trial(s) failed: "
+            + "; ".join(f"{job.name} ({job.status_text})" for job in failed),
+            file=sys.stderr,
+        )
         return 1
     return 0

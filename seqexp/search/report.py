@@ -25,12 +25,20 @@ def results(study) -> dict:
     counts: dict[str, int] = {}
     for trial in study.get_trials(deepcopy=False):
         counts[trial.state.name.lower()] = counts.get(trial.state.name.lower(), 0) + 1
-    found = {"name": "optuna", "study_name": study.study_name,
-             "direction": study.direction.name.lower(), "trials": counts}
+    found = {
+        "name": "optuna",
+        "study_name": study.study_name,
+        "direction": study.direction.name.lower(),
+        "trials": counts,
+    }
     if study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         best = study.best_trial
-        found.update(best_trial=best.number, best_value=best.value, best_params=best.params,
-                     best_run=best.user_attrs.get("run_dir"))
+        found.update(
+            best_trial=best.number,
+            best_value=best.value,
+            best_params=best.params,
+            best_run=best.user_attrs.get("run_dir"),
+        )
     return found
 
 
@@ -49,7 +57,8 @@ def figures(study, root: Path) -> list[Path]:
         "intermediate_values": views.plot_intermediate_values,
         # PED-ANOVA needs no scikit-learn (fANOVA, Optuna's default, does)
         "param_importances": lambda s: views.plot_param_importances(
-            s, evaluator=PedAnovaImportanceEvaluator()),
+            s, evaluator=PedAnovaImportanceEvaluator()
+        ),
         "parallel_coordinate": views.plot_parallel_coordinate,
     }
     written = []

@@ -16,8 +16,10 @@ import itertools
 
 from seqexp.errors import SeqexpError
 
-SYNTAX = ("interval(low, high), int(interval(low, high)), range(start, stop[, step]), "
-          "choice(a, b, ...), each optionally inside tag(log, ...)")
+SYNTAX = (
+    "interval(low, high), int(interval(low, high)), range(start, stop[, step]), "
+    "choice(a, b, ...), each optionally inside tag(log, ...)"
+)
 
 
 def parse(params: dict) -> dict:
@@ -26,16 +28,19 @@ def parse(params: dict) -> dict:
     from hydra.errors import HydraException
 
     if not params:
-        raise SeqexpError(f"hparams_search.params is empty: give at least one parameter, e.g. "
-                          f"model.dropout: interval(0.0, 0.5) ({SYNTAX}).")
+        raise SeqexpError(
+            f"hparams_search.params is empty: give at least one parameter, e.g. "
+            f"model.dropout: interval(0.0, 0.5) ({SYNTAX})."
+        )
     parser = OverridesParser.create()
     space = {}
     for key, text in params.items():
         try:
             override = parser.parse_override(f"{key}={text}")
         except HydraException as err:
-            raise SeqexpError(f"hparams_search.params.{key}={text} cannot be parsed ({err}); "
-                              f"use {SYNTAX}.") from None
+            raise SeqexpError(
+                f"hparams_search.params.{key}={text} cannot be parsed ({err}); use {SYNTAX}."
+            ) from None
         space[key] = distribution(key, text, override)
     return space
 
@@ -55,12 +60,16 @@ def distribution(key: str, text: str, override):
         if all(isinstance(v, int) for v in (start, stop, step)) and step > 0 and stop > start:
             return IntDistribution(start, stop - 1 - (stop - 1 - start) % step, step=step)
     if isinstance(value, ChoiceSweep) and not log:
-        choices = tuple(v if isinstance(v, bool | int | float | str) else
-                        override._get_value_element_as_str(v) for v in value.list)
+        choices = tuple(
+            v if isinstance(v, bool | int | float | str) else override._get_value_element_as_str(v)
+            for v in value.list
+        )
         if choices:
             return CategoricalDistribution(choices)
-    raise SeqexpError(f"hparams_search.params.{key}={text} is not a search space; use {SYNTAX} "
-                      "(tag(log, ...) only around an interval).")
+    raise SeqexpError(
+        f"hparams_search.params.{key}={text} is not a search space; use {SYNTAX} "
+        "(tag(log, ...) only around an interval)."
+    )
 
 
 def grid(space: dict) -> dict[str, list]:
@@ -74,9 +83,11 @@ def grid(space: dict) -> dict[str, list]:
         elif isinstance(dist, IntDistribution) and not dist.log:
             values[key] = list(range(dist.low, dist.high + 1, dist.step))
         else:
-            raise SeqexpError(f"hparams_search.sampler=grid needs finitely many values per "
-                              f"parameter; hparams_search.params.{key} is continuous. Use "
-                              f"choice(...) or range(...) for it, or another sampler.")
+            raise SeqexpError(
+                f"hparams_search.sampler=grid needs finitely many values per "
+                f"parameter; hparams_search.params.{key} is continuous. Use "
+                f"choice(...) or range(...) for it, or another sampler."
+            )
     return values
 
 

@@ -44,9 +44,12 @@ class ReportToTrial(keras.callbacks.Callback):
         self.trial.report(float(value), step=epoch + 1)  # step = epochs trained (resume-safe)
         if self.trial.should_prune():
             self.model.stop_training = True
-            self.verdict = {"status": "pruned", "pruned_epoch": epoch + 1,
-                            "reason": f"pruned by Optuna's {self.pruner} pruner after epoch "
-                                      f"{epoch + 1} ({self.monitor} = {float(value):.4g})"}
+            self.verdict = {
+                "status": "pruned",
+                "pruned_epoch": epoch + 1,
+                "reason": f"pruned by Optuna's {self.pruner} pruner after epoch "
+                f"{epoch + 1} ({self.monitor} = {float(value):.4g})",
+            }
 
 
 def compose(overrides: list[str], number: int, root: Path):
@@ -60,8 +63,9 @@ def compose(overrides: list[str], number: int, root: Path):
     from seqexp.config import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = hydra_compose("train", overrides=[*overrides, f"hydra.job.num={number}"],
-                            return_hydra_config=True)
+        cfg = hydra_compose(
+            "train", overrides=[*overrides, f"hydra.job.num={number}"], return_hydra_config=True
+        )
     HydraConfig.instance().set_config(cfg)  # resolves ${hydra:runtime.choices.data} in the subdir
     run_dir = root / str(cfg.hydra.sweep.subdir)
     with read_write(cfg.hydra), open_dict(cfg.hydra):

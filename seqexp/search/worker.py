@@ -28,8 +28,10 @@ CLAIM_LOCK = "claim"  # <search dir>/claim.lock while a worker counts and asks
 def read_state(root: Path) -> dict:
     path = Path(root) / STATE
     if not path.exists():
-        raise SeqexpError(f"{root} is not a search dir: it has no {STATE}. Give the folder "
-                          "`seqexp search` printed (it holds search.yaml and the trials).")
+        raise SeqexpError(
+            f"{root} is not a search dir: it has no {STATE}. Give the folder "
+            "`seqexp search` printed (it holds search.yaml and the trials)."
+        )
     return yaml.safe_load(path.read_text())
 
 
@@ -46,8 +48,12 @@ def open_study(state: dict, worker_index: int = 0):
         search.seed += worker_index
     space = parse(search.params)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.load_study(study_name=search.study_name, storage=open_storage(state["storage"]),
-                              sampler=make_sampler(search, space), pruner=make_pruner(search))
+    study = optuna.load_study(
+        study_name=search.study_name,
+        storage=open_storage(state["storage"]),
+        sampler=make_sampler(search, space),
+        pruner=make_pruner(search),
+    )
     return study, search, space
 
 
