@@ -95,7 +95,7 @@ def run_trial(trial, overrides: list[str], root: Path, pruner: str, threads: int
     cfg, hydra_cfg, run_dir = compose(overrides, trial.number, root)
     trial.set_user_attr("run_dir", run_dir.name)
     done = read_metrics(run_dir) or {}
-    if done.get("status") in FINISHED:  # trained before its worker died: not trained again
+    if done.get("status") in (*FINISHED, "failed"):  # ended before its worker died: not run again
         log.info("Trial %d: %s already finished (%s)", trial.number, run_dir.name, done["status"])
         return finished_value(done)
     if threads is not None and cfg.trainer.threads == "auto":
@@ -127,7 +127,9 @@ def run_trial(trial, overrides: list[str], root: Path, pruner: str, threads: int
 
 
 def finished_value(metrics: dict) -> float:
-    """The value of a run that already finished (or Pruned, for a pruned one)."""
+    """The value of a run that already ended (Pruned for a pruned one, its error for a failed one)."""
+    if metrics["status"] == "failed":
+        raise SeqexpError(metrics.get("reason") or "failed")
     if metrics["status"] == "pruned":
         raise Pruned(metrics.get("reason") or "pruned")
     return float(metrics["best"][metrics["monitor"]])
