@@ -186,7 +186,7 @@ def composed(*overrides: str):
 # Every preset, the options no preset uses, and an Optuna trial's overrides (a scalar model.units)
 ALL = [*([f"experiment={name}"] for name in options("experiment")),
        ["optimizer=sgd"], ["optimizer=adagrad"],
-       ["hparams_search=recurrent_tpe", "model=lstm_dropout", "model.dropout=0.37",
+       ["model=lstm_dropout", "model.dropout=0.37",
         "model.recurrent_dropout=0.12", "model.units=64", "optimizer.learning_rate=0.00042"]]
 GROUPS = ("data", "model", "optimizer", "trainer", "callbacks")
 

@@ -23,13 +23,15 @@ commands:
 
 train and generate are Hydra apps: `seqexp <command> --help` lists its config groups and
 options; -m/--multirun, --cfg job, --info, hydra.run.dir=... and hydra/launcher=... all work.
-`seqexp resume <run dir>` continues an interrupted run; `seqexp summarize <dir>` rebuilds a
-sweep's summary; `seqexp runs` lists every run under outputs/ and `seqexp diff RUN_A RUN_B`
-compares two (each takes --help).
+`seqexp search hparams_search=<name>` runs an Optuna search; `seqexp resume <run or search dir>`
+continues an interrupted run or search; `seqexp summarize <dir>` rebuilds a sweep's summary;
+`seqexp runs` lists every run under outputs/ and `seqexp diff RUN_A RUN_B` compares two;
+`seqexp predict` and `seqexp export` use a trained model (each takes --help).
 examples:
   seqexp train experiment=smoke
   seqexp train model=lstm_dropout data=jena
   seqexp train -m model=lstm_dropout model.dropout=0.1,0.2,0.3 data.step=3,6
+  seqexp search hparams_search=recurrent_tpe model=lstm_dropout hparams_search.pruner=hyperband
   seqexp resume outputs/2026-01-31/12-00-00-000000_jena_gru
   seqexp runs --data jena --sort val_mae --limit 5
 """

@@ -29,6 +29,9 @@ class HydraApp:
     check: str | None = None  # "module:function" that refuses bad values before the job imports TF
 
     def run(self, args: list[str]) -> int:
+        from seqexp.config import launchers
+
+        launchers.register()  # seqexp's joblib and ray presets, under the plugins' own names
         sys.argv = ["seqexp", *args]  # Hydra parses sys.argv; its completion installs for argv[0]
         app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=self.config_name)
         app(job_runner(self.target, self.check))()

@@ -1,4 +1,5 @@
-"""`seqexp resume <run dir>`: continue an interrupted run with the overrides it started with."""
+"""`seqexp resume <run dir>`: continue an interrupted run with the overrides it started with;
+`seqexp resume <search dir> [n_trials=N]`: continue (or extend) a search (seqexp.search)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,19 @@ def run(args: list[str]) -> int:
         description="Continue an interrupted (Ctrl-C, SIGTERM, killed) run in its own directory "
                     "from its last finished epoch, with the config it started with; history.csv, "
                     "the curves and metrics.json continue where they stopped.")
-    parser.add_argument("run_dir", type=Path, help="the run directory (it holds .hydra/ and train.log)")
-    run_dir = parser.parse_args(args).run_dir
+    parser.add_argument("run_dir", type=Path, help="the run directory (it holds .hydra/ and train.log), "
+                        "or a search dir (it holds search.yaml)")
+    parser.add_argument("settings", nargs="*", help="search dir only: n_trials=N (raise the target), "
+                        "n_jobs=N (workers)")
+    given = parser.parse_args(args)
+    run_dir = given.run_dir
+    if (run_dir / "search.yaml").exists():
+        from seqexp.search.driver import resume
+
+        return resume(run_dir, given.settings)
+    if given.settings:
+        parser.error(f"{' '.join(given.settings)}: settings are for a search dir, and {run_dir} "
+                     "holds no search.yaml")
     overrides, status = check_resumable(run_dir)
     env = read_env(run_dir)
     changes = changes_since(env) if env is not None else []

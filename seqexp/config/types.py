@@ -1,6 +1,6 @@
 """Value types the loaders', builders' and trainer's signatures share, with their constraints.
 
-A parameter's type hint is its whole schema: `lookback: Rows` says "an integer of at least 1"
+A parameter's type hint is its whole schema: `lookback: PositiveInt` says "an integer of at least 1"
 once, and seqexp.config.checks derives the type check, the range check and the message from it.
 pydantic's `Field` carries the bounds (ge, gt, lt, min_length) and an optional description that
 the message repeats in brackets. TensorFlow-free: the CLI checks a config before importing it.

@@ -18,7 +18,8 @@ from seqexp.errors import SeqexpError
 
 METRICS = "metrics.json"
 HISTORY = "history.csv"
-FINISHED = ("completed", "stopped early")  # statuses of a run with nothing left to train
+FINISHED = ("completed", "stopped early", "pruned")  # statuses of a run with nothing left to train
+# ("pruned": stopped by a search's pruner, seqexp.search; it keeps its history and curves)
 
 
 # ---- metrics.json ---------------------------------------------------------------------------

@@ -48,13 +48,17 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def share_of_cores(n_jobs: int, cores: int) -> int:
+    """Threads per job when `n_jobs` jobs run at once on `cores` (joblib's -1 = one per core)."""
+    parallel = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
+    return max(1, cores // parallel)
+
+
 def launcher_threads(launcher, cores: int) -> int | None:
     """Threads one job of this launcher should use, or None when the launcher does not say."""
     target = str(launcher.get("_target_", ""))
     if "joblib" in target:
-        n_jobs = int(launcher.get("n_jobs") or -1)
-        parallel = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)  # joblib's -1 = all cores
-        return max(1, cores // parallel)
+        return share_of_cores(int(launcher.get("n_jobs") or -1), cores)
     if "submitit" in target:
         return launcher.get("cpus_per_task") or None
     if "ray" in target:

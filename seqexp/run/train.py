@@ -1,6 +1,7 @@
 """The one train entrypoint: config -> data -> model -> fit -> run-directory artifacts.
 
-`train(cfg)` returns the best value of the monitored metric, so a Hydra sweeper can optimise it.
+`train(cfg)` returns the best value of the monitored metric, so a sweeper or a search can optimise
+it; a search adds its own callbacks (`more_callbacks`, e.g. the pruner's reporter, seqexp.search).
 Every file of the run directory (DESIGN.md) is written here or by the callbacks it installs,
 each atomically (seqexp.atomic). metrics.json says "running" from the start and is rewritten when
 the run completes, is interrupted (Ctrl-C, SIGTERM) or fails, with the reason; so a killed
@@ -104,7 +105,10 @@ def build(cfg: DictConfig, data_name: str, model_name: str):
     return data, model
 
 
-def train(cfg: DictConfig) -> float:
+def train(cfg: DictConfig, more_callbacks=None) -> float:
+    """`more_callbacks(monitor) -> [keras callbacks]`: added to the configured ones. One that sets
+    `verdict` (a dict such as {"status": "pruned", "reason": ..., "pruned_epoch": 3}) when it
+    stops training says how the run ended, in metrics.json."""
     run_dir = Path(cfg.paths.run_dir)
     refuse_finished(run_dir)
     labels = run_labels(cfg)  # a bad tag or reference is refused before anything is written
@@ -114,7 +118,7 @@ def train(cfg: DictConfig) -> float:
         log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
         try:
             tracking.start()
-            return _train(cfg, run_dir, labels, tracking)
+            return _train(cfg, run_dir, labels, tracking, more_callbacks)
         except KeyboardInterrupt as err:
             stop = as_interrupted(err)
             settle_status(run_dir, "interrupted", stop.reason)
@@ -126,7 +130,7 @@ def train(cfg: DictConfig) -> float:
             tracking.end()  # from metrics.json, however the run ended
 
 
-def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking) -> float:
+def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, more_callbacks=None) -> float:
     started = time.perf_counter()
     data_name, model_name = run_names(cfg)
     # tags, note and the book's figure (compared with ours once there is a value)
@@ -167,8 +171,8 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking) -> 
         return _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
 
     title = f"{data_name} / {model_name}"
-    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title, monitor,
-                                   tracking.callback())
+    extra = [tracking.callback(), *(more_callbacks(monitor) if more_callbacks else [])]
+    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title, monitor, extra)
     history = reporter.history
     if report["status"] == "interrupted" and not history:
         write_metrics(run_dir, {**report, "epochs_run": 0})
@@ -203,10 +207,11 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking) -> 
 
 
 def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor,
-         tracker):
+         extra: list = ()):
     """model.fit with the run's callbacks, resuming from a backup if one is there.
 
-    `tracker` is the Keras callback of the run's trackers (seqexp.run.tracking). Returns the
+    `extra`: more Keras callbacks (the run's trackers, seqexp.run.tracking; a search's pruner,
+    seqexp.search; one that sets `verdict` says how the run ended). Returns the
     reporter (the per-epoch history, old epochs included), the early-stopping callback (or None)
     and the Interrupted signal that stopped training (or None); `report` gets the status and,
     when resumed, `resumed_after_epoch`.
@@ -239,7 +244,7 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
     stop = None
     try:
         model.fit(train_ds, validation_data=val, epochs=trainer.epochs, steps_per_epoch=steps,
-                  callbacks=[nan_guard, reporter, *switchable, tracker], verbose=trainer.verbose,
+                  callbacks=[nan_guard, reporter, *switchable, *extra], verbose=trainer.verbose,
                   shuffle=False)  # the loader shuffles the training data itself
     except KeyboardInterrupt as err:
         stop = as_interrupted(err)
@@ -254,6 +259,9 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
     stopper = find(switchable, keras.callbacks.EarlyStopping)
     if report["status"] == "completed" and stopper is not None and stopper.stopped_epoch > 0:
         report["status"] = "stopped early"
+    verdict = next((c.verdict for c in extra if getattr(c, "verdict", None)), None)
+    if verdict and report["status"] in ("completed", "stopped early"):
+        report.update(verdict)  # e.g. pruned by a search, after epoch N
     return reporter, stopper, stop
 
 

@@ -1,0 +1,307 @@
+"""Start, resume and join a search, and the workers each of them runs.
+
+start   compose the train config with hparams_search=<name>, check it, create the study in
+        the search dir (hydra.sweep.dir), write search.yaml, run the workers, write the reports.
+resume  the trials RUNNING when the search stopped (Ctrl-C, SIGTERM, SIGKILL, a lost node) are
+        adopted and continue from their run directory's backup; missing trials run; finished
+        ones are kept. `n_trials=` raises the target of a finished search.
+join    one more set of workers on a running search (another machine sharing the search dir).
+
+Workers: n_jobs=1 runs in this process; launcher=local starts n_jobs processes here, each with
+its share of the cores (seqexp.run.runtime.share_of_cores, as the joblib launcher's jobs get);
+launcher=slurm submits n_jobs workers as one SLURM job array through submitit (submitit_local:
+the same code path on this machine).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import sys
+from pathlib import Path
+
+import yaml
+
+from seqexp.atomic import write_text
+from seqexp.errors import SeqexpError
+from seqexp.search.worker import STATE, read_state, work
+
+log = logging.getLogger(__name__)
+
+GROUP = "hparams_search"
+
+
+def search_overrides(args: list[str]) -> tuple[list[str], dict]:
+    """(the trials' train overrides, the hparams_search.* settings given on the command line)."""
+    from seqexp.run.rundir import task_overrides
+
+    settings = {}
+    for arg in args:
+        if arg.startswith(f"{GROUP}.") and "=" in arg:
+            key, value = arg[len(GROUP) + 1 :].split("=", 1)
+            settings[key] = yaml.safe_load(value)
+    trial = [a for a in task_overrides(args) if not a.startswith((f"{GROUP}=", f"{GROUP}."))]
+    return trial, settings
+
+
+def compose_search(args: list[str]):
+    """The composed train config (hydra node included) of `seqexp search <args>`."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+
+    from seqexp.config import CONF_DIR
+
+    if not any(a.startswith(f"{GROUP}=") for a in args):
+        options = sorted(p.stem for p in (CONF_DIR / GROUP).glob("*.yaml"))
+        raise SeqexpError(
+            f"seqexp search needs {GROUP}=<name>, the search to run; the options "
+            f"are {', '.join(options)} (conf/{GROUP}/)."
+        )
+    flags = [a for a in args if a.startswith("-")]
+    if flags:
+        raise SeqexpError(
+            f"seqexp search takes config overrides only, not {' '.join(flags)} (see `seqexp search --help`)."
+        )
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose("train", overrides=args, return_hydra_config=True)
+    except HydraException as err:
+        raise SeqexpError(f"Could not compose the search's config: {err}") from None
+
+
+def start(args: list[str]) -> int:
+    from omegaconf import OmegaConf, open_dict
+
+    from seqexp.config.checks import check
+    from seqexp.run.monitor import best_mode
+    from seqexp.search.config import Search, open_storage
+    from seqexp.search.space import grid_size, parse
+
+    cfg = compose_search(args)
+    root = Path(str(cfg.hydra.sweep.dir)).expanduser().resolve()
+    search = Search.from_node(OmegaConf.to_container(cfg[GROUP], resolve=True))
+    space = parse(search.params)
+    if search.sampler == "grid" and search.n_trials > grid_size(space):
+        raise SeqexpError(
+            f"hparams_search.n_trials={search.n_trials} is more than the "
+            f"{grid_size(space)} combinations of the grid; set it to at most that."
+        )
+    if search.direction == "auto":
+        mode = best_mode(cfg.trainer.monitor, cfg.trainer.mode)
+        search.direction = "minimize" if mode == "min" else "maximize"
+    with open_dict(cfg):
+        del cfg["hydra"]
+        del cfg[GROUP]
+    check(cfg)  # the values every trial shares, before any worker starts
+    if (root / STATE).exists():
+        raise SeqexpError(
+            f"{root} already holds a search (search.yaml); continue it with "
+            f"`seqexp resume {root}`, or choose another hydra.sweep.dir."
+        )
+    import optuna
+
+    from seqexp.search.config import make_pruner, make_sampler
+
+    trial_overrides, _ = search_overrides(args)
+    root.mkdir(parents=True, exist_ok=True)
+    state = {"overrides": trial_overrides, "search": search.as_dict(), "storage": search.storage_url(root)}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=search.study_name,
+        storage=open_storage(state["storage"]),
+        sampler=make_sampler(search, space),
+        pruner=make_pruner(search),
+        direction=search.direction,
+        load_if_exists=True,
+    )
+    if study.get_trials(deepcopy=False):
+        raise SeqexpError(
+            f"The storage {state['storage']} already holds a study named "
+            f"{search.study_name} with trials; give another hparams_search.study_name, "
+            "or resume the search dir that used it."
+        )
+    write_text(root / STATE, yaml.safe_dump(state, sort_keys=False))
+    print(
+        f"seqexp: search {search.study_name} in {root}: {search.n_trials} trials, sampler "
+        f"{search.sampler}, pruner {search.pruner}, {search.n_jobs} worker(s) ({search.launcher}); "
+        f"study in {state['storage']}",
+        file=sys.stderr,
+    )
+    return run_workers(root, state, [])
+
+
+def updated(root: Path, args: list[str], allowed: tuple[str, ...]) -> dict:
+    """search.yaml with the settings given (`n_trials=30` or `hparams_search.n_trials=30`)."""
+    from seqexp.search.config import Search
+
+    state = read_state(root)
+    for arg in args:
+        key, sep, value = arg.removeprefix(f"{GROUP}.").partition("=")
+        if not sep or key not in allowed:
+            raise SeqexpError(
+                f"{arg} cannot change here; give {' or '.join(f'{k}=N' for k in allowed)}"
+                " (the rest of the search is fixed in search.yaml)."
+            )
+        state["search"][key] = yaml.safe_load(value)
+    Search.from_node(state["search"])  # refuse a bad value before it is written
+    return state
+
+
+def resume(root: Path, args: list[str]) -> int:
+    from optuna.trial import TrialState
+
+    from seqexp.search.worker import open_study
+
+    root = Path(root).resolve()
+    state = updated(root, args, ("n_trials", "n_jobs"))
+    study, _, _ = open_study(state)
+    trials = study.get_trials(deepcopy=False)
+    if len(trials) > state["search"]["n_trials"]:
+        raise SeqexpError(
+            f"n_trials={state['search']['n_trials']} is fewer than the "
+            f"{len(trials)} trials the study already has; give at least that."
+        )
+    write_text(root / STATE, yaml.safe_dump(state, sort_keys=False))
+    orphans = [t.number for t in trials if t.state == TrialState.RUNNING]
+    ended = sum(t.state.is_finished() for t in trials)
+    print(
+        f"seqexp: resuming the search in {root}: {ended} trial(s) ended and kept, "
+        f"{len(orphans)} to resume ({', '.join(map(str, orphans)) or 'none'}), "
+        f"{state['search']['n_trials'] - len(trials)} to start.",
+        file=sys.stderr,
+    )
+    return run_workers(root, state, orphans)
+
+
+def join(root: Path, args: list[str]) -> int:
+    root = Path(root).resolve()
+    state = updated(root, args, ("n_jobs",))  # not written back: n_jobs is this command's own
+    return run_workers(root, state, [])
+
+
+def worker_threads(search: dict, n_jobs: int) -> int | None:
+    """Each worker's TensorFlow thread pools (trainer.threads=auto); None: TF's default."""
+    from seqexp.run.runtime import available_cores, share_of_cores
+
+    if search["launcher"] != "local":
+        return search["slurm"]["cpus_per_task"]
+    return share_of_cores(n_jobs, available_cores()) if n_jobs > 1 else None
+
+
+def run_workers(root: Path, state: dict, orphans: list[int]) -> int:
+    from seqexp.interrupt import as_interrupted
+
+    search = state["search"]
+    n_jobs = search["n_jobs"]
+    threads = worker_threads(search, n_jobs)
+    shares = [orphans[k::n_jobs] for k in range(n_jobs)]  # the orphans, spread over the workers
+    try:
+        if search["launcher"] != "local":
+            submit(root, search, threads, shares)
+        elif n_jobs == 1:
+            work(root, threads, shares[0])
+        else:
+            local_processes(root, threads, shares)
+    except KeyboardInterrupt as err:
+        stop = as_interrupted(err)
+        print(
+            f"seqexp: search interrupted ({stop.reason}); trials that were training stay "
+            f"RUNNING with their backups. `seqexp resume {root}` continues the search.",
+            file=sys.stderr,
+        )
+        return stop.exit_code
+    return finish(root, state)
+
+
+def _process_main(root: str, threads: int | None, adopt: list[int]) -> None:
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] %(message)s")
+    try:
+        work(Path(root), threads, adopt)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def local_processes(root: Path, threads: int | None, shares: list[list[int]]) -> None:
+    """n_jobs worker processes here; a signal to this process is passed on to each of them."""
+    from seqexp.interrupt import stop_on_signals
+
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: TensorFlow is not fork-safe
+    workers = [context.Process(target=_process_main, args=(str(root), threads, share)) for share in shares]
+    for worker in workers:
+        worker.start()
+    try:
+        with stop_on_signals():
+            for worker in workers:
+                worker.join()
+    except KeyboardInterrupt:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()  # SIGTERM: the worker's run records "interrupted"
+        for worker in workers:
+            worker.join()
+        raise
+    failed = [w.exitcode for w in workers if w.exitcode]
+    if failed:
+        raise SeqexpError(
+            f"{len(failed)} of {len(workers)} worker processes exited with codes "
+            f"{failed}; see the trials' train.log files."
+        )
+
+
+def submit(root: Path, search: dict, threads: int | None, shares: list[list[int]]) -> None:
+    """n_jobs workers as one SLURM job array (submitit), waiting for them to end."""
+    import submitit
+
+    slurm = search["slurm"]
+    cluster = "local" if search["launcher"] == "submitit_local" else "slurm"
+    executor = submitit.AutoExecutor(folder=root / ".submitit" / "%j", cluster=cluster)
+    executor.update_parameters(
+        timeout_min=slurm["timeout_min"],
+        cpus_per_task=slurm["cpus_per_task"],
+        gpus_per_node=slurm["gpus_per_node"],
+        mem_gb=slurm["mem_gb"],
+        tasks_per_node=1,
+        nodes=1,
+        slurm_array_parallelism=len(shares),
+        slurm_setup=list(slurm["setup"]),
+        **({"slurm_partition": slurm["partition"]} if slurm["partition"] else {}),
+    )
+    jobs = executor.map_array(work, [root] * len(shares), [threads] * len(shares), shares)
+    print(
+        f"seqexp: submitted {len(jobs)} worker(s) ({cluster}): job {jobs[0].job_id.split('_')[0]}; "
+        f"logs in {root / '.submitit'}",
+        file=sys.stderr,
+    )
+    for job in jobs:
+        job.result()
+
+
+def finish(root: Path, state: dict) -> int:
+    """The reports; exit code 1 when some trial failed (they are listed), as a sweep does."""
+    from seqexp.search.report import write_reports
+    from seqexp.search.worker import open_study
+
+    study, _, _ = open_study(state)
+    summary, found = write_reports(study, root)
+    counts = ", ".join(f"{n} {s}" for s, n in found["trials"].items())
+    print(
+        f"seqexp: search {found['study_name']}: {counts}. Reports: "
+        f"{', '.join(p.name for p in summary.files)} in {root}",
+        file=sys.stderr,
+    )
+    if "best_run" in found:
+        print(
+            f"seqexp: best trial {found['best_trial']}: value {found['best_value']:.6g} "
+            f"({', '.join(f'{k}={v}' for k, v in found['best_params'].items())}), run "
+            f"{root / found['best_run']}",
+            file=sys.stderr,
+        )
+    failed = [job for job in summary.failed if job.status != "running"]
+    if failed:
+        print(
+            f"seqexp: {len(failed)} trial(s) failed: "
+            + "; ".join(f"{job.name} ({job.status_text})" for job in failed),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
