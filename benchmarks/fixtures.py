@@ -20,9 +20,23 @@ FASHION_FILES = {
     "train_images": "train-images-idx3-ubyte.gz", "train_labels": "train-labels-idx1-ubyte.gz",
     "test_images": "t10k-images-idx3-ubyte.gz", "test_labels": "t10k-labels-idx1-ubyte.gz",
 }  # fmt: skip
-ARTICLE_COLUMNS = ["articleID", "articleWordCount", "byline", "documentType", "headline",
-                   "keywords", "multimedia", "newDesk", "printPage", "pubDate", "sectionName",
-                   "snippet", "source", "typeOfMaterial", "webURL"]
+ARTICLE_COLUMNS = [
+    "articleID",
+    "articleWordCount",
+    "byline",
+    "documentType",
+    "headline",
+    "keywords",
+    "multimedia",
+    "newDesk",
+    "printPage",
+    "pubDate",
+    "sectionName",
+    "snippet",
+    "source",
+    "typeOfMaterial",
+    "webURL",
+]
 
 
 def jena_csv(folder: Path, rows: int) -> Path:
@@ -67,10 +81,12 @@ def fashion_folder(folder: Path, n_train: int, n_test: int) -> Path:
         return out
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    arrays = {"train_images": rng.integers(0, 256, (n_train, 28, 28)),
-              "train_labels": rng.integers(0, 10, n_train),
-              "test_images": rng.integers(0, 256, (n_test, 28, 28)),
-              "test_labels": rng.integers(0, 10, n_test)}
+    arrays = {
+        "train_images": rng.integers(0, 256, (n_train, 28, 28)),
+        "train_labels": rng.integers(0, 10, n_train),
+        "test_images": rng.integers(0, 256, (n_test, 28, 28)),
+        "test_labels": rng.integers(0, 10, n_test),
+    }
     for role, array in arrays.items():
         header = struct.pack(">I", 0x0800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
         payload = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()

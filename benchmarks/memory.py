@@ -34,10 +34,20 @@ def run(size: str, folder: Path) -> dict:
     full = size == "full"
     jena = fixtures.jena_csv(folder, JENA_ROWS if full else 4000)
     steps = 20 if full else 2
-    cmd = [*seqexp_command(), "train", "data=jena", "model=lstm", f"data.path={jena}",
-           *([] if full else TINY_JENA), "trainer.epochs=1", f"trainer.steps_per_epoch={steps}",
-           f"trainer.validation_steps={steps}", f"trainer.test_steps={steps}", "trainer.verbose=0",
-           f"hydra.run.dir={folder / 'memory' / 'jena_run'}"]
+    cmd = [
+        *seqexp_command(),
+        "train",
+        "data=jena",
+        "model=lstm",
+        f"data.path={jena}",
+        *([] if full else TINY_JENA),
+        "trainer.epochs=1",
+        f"trainer.steps_per_epoch={steps}",
+        f"trainer.validation_steps={steps}",
+        f"trainer.test_steps={steps}",
+        "trainer.verbose=0",
+        f"hydra.run.dir={folder / 'memory' / 'jena_run'}",
+    ]
     shutil.rmtree(folder / "memory", ignore_errors=True)
     jena_run = run_measured(cmd)
     if jena_run["returncode"] != 0:
@@ -51,11 +61,20 @@ def run(size: str, folder: Path) -> dict:
         raise RuntimeError(f"the imdb-raw tokenisation failed: {tok['stderr']}")
     result = json.loads(line.removeprefix("RESULT="))
     return {
-        "jena_run": {"rows": JENA_ROWS if full else 4000, "lookback": 1440 if full else 240,
-                     "model": "lstm", "steps": steps,
-                     "validation_steps": steps, "test_steps": steps,
-                     "peak_rss_gb": jena_run["peak_rss_bytes"] / 1e9, "wall_s": jena_run["wall_s"]},
-        "imdb_raw_tokenisation": {"reviews": result["reviews"], "maxlen": 500,
-                                  "seconds": result["seconds"],
-                                  "peak_rss_gb": tok["peak_rss_bytes"] / 1e9},
+        "jena_run": {
+            "rows": JENA_ROWS if full else 4000,
+            "lookback": 1440 if full else 240,
+            "model": "lstm",
+            "steps": steps,
+            "validation_steps": steps,
+            "test_steps": steps,
+            "peak_rss_gb": jena_run["peak_rss_bytes"] / 1e9,
+            "wall_s": jena_run["wall_s"],
+        },
+        "imdb_raw_tokenisation": {
+            "reviews": result["reviews"],
+            "maxlen": 500,
+            "seconds": result["seconds"],
+            "peak_rss_gb": tok["peak_rss_bytes"] / 1e9,
+        },
     }

@@ -36,14 +36,22 @@ def pipelines(data: np.ndarray, rows: int, train_end: int, lookback: int):
 
     anchors = window_anchors(0, train_end, lookback, DELAY, rows)
     return {
-        "dlwp_generator": lambda: dlwp_generator(data.astype(np.float64), lookback, DELAY, 0,
-                                                 train_end, shuffle=True, batch_size=BATCH, step=STEP),
+        "dlwp_generator": lambda: dlwp_generator(
+            data.astype(np.float64), lookback, DELAY, 0, train_end, shuffle=True, batch_size=BATCH, step=STEP
+        ),
         "keras_timeseries_dataset": lambda: keras.utils.timeseries_dataset_from_array(
-            data[:-DELAY], data[lookback + DELAY:, 1], sequence_length=lookback // STEP,
-            sampling_rate=STEP, batch_size=BATCH, shuffle=True, seed=0, end_index=train_end,
+            data[:-DELAY],
+            data[lookback + DELAY :, 1],
+            sequence_length=lookback // STEP,
+            sampling_rate=STEP,
+            batch_size=BATCH,
+            shuffle=True,
+            seed=0,
+            end_index=train_end,
         ).repeat(),
-        "seqexp": lambda: make_windows(data, data[:, 1], anchors, lookback, STEP, DELAY, BATCH,
-                                       shuffle=True).repeat(),
+        "seqexp": lambda: make_windows(
+            data, data[:, 1], anchors, lookback, STEP, DELAY, BATCH, shuffle=True
+        ).repeat(),
     }
 
 
@@ -59,13 +67,19 @@ def run(size: str) -> dict:
     rates = {name: [] for name in makers}
     for rep in range(reps):
         names = list(makers)
-        for name in names[rep % 3:] + names[: rep % 3]:
+        for name in names[rep % 3 :] + names[: rep % 3]:
             rates[name].append(rate(makers[name](), n))
     base = rates["dlwp_generator"]
     return {
-        "rows": rows, "lookback": lookback, "step": STEP, "delay": DELAY, "batch_size": BATCH,
-        "batches_per_rep": n, "repetitions": reps,
+        "rows": rows,
+        "lookback": lookback,
+        "step": STEP,
+        "delay": DELAY,
+        "batch_size": BATCH,
+        "batches_per_rep": n,
+        "repetitions": reps,
         "batches_per_s": {name: summary(v) for name, v in rates.items()},
-        "ratios": {f"{name}/dlwp_generator": ratio(v, base) for name, v in rates.items()
-                   if name != "dlwp_generator"},
+        "ratios": {
+            f"{name}/dlwp_generator": ratio(v, base) for name, v in rates.items() if name != "dlwp_generator"
+        },
     }

@@ -41,9 +41,12 @@ def machine() -> str:
         cores = os.cpu_count()
     memory = ""
     try:
-        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines()
-                      if x.startswith("MemTotal")).split()[1])
-        memory = f", {kb / 1024 ** 2:.0f} GB RAM"
+        kb = int(
+            next(
+                x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")
+            ).split()[1]
+        )
+        memory = f", {kb / 1024**2:.0f} GB RAM"
     except (OSError, StopIteration):
         pass
     return f"{cpu}, {cores} CPU cores{memory}, no GPU used, {platform.system()}"
@@ -53,11 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=("tiny", "full"), default="full")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    parser.add_argument("--work", type=Path, default=None,
-                        help="scratch folder for the synthetic data and the runs "
-                             "(default: $XDG_CACHE_HOME or ~/.cache, then seqexp-bench)")
-    parser.add_argument("--only", default=",".join(PARTS),
-                        help=f"comma-separated parts to run (default: all of {','.join(PARTS)})")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="scratch folder for the synthetic data and the runs "
+        "(default: $XDG_CACHE_HOME or ~/.cache, then seqexp-bench)",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run (default: all of {','.join(PARTS)})",
+    )
     args = parser.parse_args(argv)
     parts = [p for p in args.only.split(",") if p]
     unknown = set(parts) - set(PARTS)
@@ -88,12 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     data = (args.work or cache / "seqexp-bench").expanduser().resolve() / args.size
     data.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results = {"meta": {
-        "size": args.size, "machine": machine(), "python": platform.python_version(),
-        "tensorflow": tf.__version__, "keras": keras.__version__,
-        "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "load_average_at_start": list(os.getloadavg()),
-    }}
+    results = {
+        "meta": {
+            "size": args.size,
+            "machine": machine(),
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "load_average_at_start": list(os.getloadavg()),
+        }
+    }
     for part in PARTS:
         if part not in parts:
             continue

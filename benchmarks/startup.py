@@ -24,15 +24,25 @@ finally:
 
 
 def one_step(run_dir: Path) -> list[str]:
-    return [*seqexp_command(), "train", "experiment=smoke", "trainer.epochs=1",
-            "trainer.steps_per_epoch=1", "trainer.validation_steps=1", "trainer.test_steps=1",
-            "trainer.verbose=0", f"hydra.run.dir={run_dir}"]
+    return [
+        *seqexp_command(),
+        "train",
+        "experiment=smoke",
+        "trainer.epochs=1",
+        "trainer.steps_per_epoch=1",
+        "trainer.validation_steps=1",
+        "trainer.test_steps=1",
+        "trainer.verbose=0",
+        f"hydra.run.dir={run_dir}",
+    ]
 
 
 def run(size: str, folder: Path) -> dict:
     reps = 5 if size == "full" else 1
-    commands = {"help": [*seqexp_command(), "--help"],
-                "cfg_job": [*seqexp_command(), "train", "--cfg", "job"]}
+    commands = {
+        "help": [*seqexp_command(), "--help"],
+        "cfg_job": [*seqexp_command(), "train", "--cfg", "job"],
+    }
     times = {name: [] for name in [*commands, "one_step_run"]}
     for _ in range(reps):
         for name, cmd in commands.items():
@@ -50,9 +60,11 @@ def run(size: str, folder: Path) -> dict:
     if line is None:
         raise RuntimeError(f"the import probe failed: {probe['stderr']}")
     imported = json.loads(line.removeprefix("IMPORTED="))
-    return {"wall_s": {name: summary(v) for name, v in times.items()},
-            "cfg_job_imports_tensorflow": imported["tensorflow"],
-            "cfg_job_imports_keras": imported["keras"],
-            "one_step_command": "seqexp train experiment=smoke trainer.epochs=1 "
-                                "trainer.steps_per_epoch=1 trainer.validation_steps=1 "
-                                "trainer.test_steps=1"}
+    return {
+        "wall_s": {name: summary(v) for name, v in times.items()},
+        "cfg_job_imports_tensorflow": imported["tensorflow"],
+        "cfg_job_imports_keras": imported["keras"],
+        "one_step_command": "seqexp train experiment=smoke trainer.epochs=1 "
+        "trainer.steps_per_epoch=1 trainer.validation_steps=1 "
+        "trainer.test_steps=1",
+    }

@@ -17,8 +17,14 @@ def summary(values) -> dict:
     """Median, interquartile range, min, max and count of repeated measurements."""
     v = np.asarray(list(values), dtype=float)
     q25, median, q75 = np.percentile(v, [25, 50, 75])
-    return {"median": float(median), "q25": float(q25), "q75": float(q75),
-            "min": float(v.min()), "max": float(v.max()), "n": int(v.size)}
+    return {
+        "median": float(median),
+        "q25": float(q25),
+        "q75": float(q75),
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "n": int(v.size),
+    }
 
 
 def ratio(numerators, denominators) -> dict:
@@ -26,8 +32,7 @@ def ratio(numerators, denominators) -> dict:
     repetitions are interleaved, so a pair shares the machine's load)."""
     a, b = np.asarray(numerators, dtype=float), np.asarray(denominators, dtype=float)
     pairs = a / b
-    return {"value": float(np.median(a) / np.median(b)),
-            "min": float(pairs.min()), "max": float(pairs.max())}
+    return {"value": float(np.median(a) / np.median(b)), "min": float(pairs.min()), "max": float(pairs.max())}
 
 
 def seqexp_command() -> list[str]:
@@ -67,8 +72,14 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> dict:
         report = Path(tmp) / "report.json"
         out, err = Path(tmp) / "out", Path(tmp) / "err"
         with open(out, "w") as stdout, open(err, "w") as stderr:
-            subprocess.run([sys.executable, "-c", HELPER, str(report), *cmd], cwd=cwd,
-                           env=quiet_env(), stdout=stdout, stderr=stderr, check=False)
+            subprocess.run(
+                [sys.executable, "-c", HELPER, str(report), *cmd],
+                cwd=cwd,
+                env=quiet_env(),
+                stdout=stdout,
+                stderr=stderr,
+                check=False,
+            )
         if not report.exists():
             raise RuntimeError(f"could not run {cmd}: {err.read_text()[-3000:]}")
         result = json.loads(report.read_text())

@@ -47,8 +47,14 @@ REFERENCE_WAY = {
     "fashion": "float64 NumPy images / 255, fit(x, y) (HG 8-2)",
     "headlines": "pad_sequences in NumPy, one-hot targets, categorical cross-entropy (WD 11-2)",
 }
-TINY_JENA = ["data.split.train=[0,2500]", "data.split.val=[2500,3200]",
-             "data.split.test=[3200,null]", "data.lookback=240", "data.step=3", "data.delay=12"]
+TINY_JENA = [
+    "data.split.train=[0,2500]",
+    "data.split.val=[2500,3200]",
+    "data.split.test=[3200,null]",
+    "data.lookback=240",
+    "data.step=3",
+    "data.delay=12",
+]
 
 
 def data_overrides(kind: str, size: str, folder: Path) -> list[str]:
@@ -74,8 +80,9 @@ def compose(run_dir: Path, overrides: list[str]):
     from seqexp.config import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = hydra_compose("train", overrides=[f"paths.run_dir={run_dir}", *overrides],
-                            return_hydra_config=True)
+        cfg = hydra_compose(
+            "train", overrides=[f"paths.run_dir={run_dir}", *overrides], return_hydra_config=True
+        )
     HydraConfig.instance().set_config(cfg)
     with open_dict(cfg):
         del cfg["hydra"]
@@ -186,12 +193,16 @@ def run_floor(cfg, data, steps: int, epochs: int):
     trainer = cfg.trainer
     model = same_model(cfg, data.spec)
     _, default_loss, default_metrics = TASK_HEADS[data.spec.task]
-    model.compile(optimizer=instantiate(cfg.optimizer), loss=trainer.loss or default_loss,
-                  metrics=resolve(list(trainer.metrics or default_metrics)),
-                  jit_compile=trainer.get("jit_compile", False))
+    model.compile(
+        optimizer=instantiate(cfg.optimizer),
+        loss=trainer.loss or default_loss,
+        metrics=resolve(list(trainer.metrics or default_metrics)),
+        jit_compile=trainer.get("jit_compile", False),
+    )
     timer = epoch_timer()
-    model.fit(floor_batches(data.train, steps, trainer.batch_size), epochs=epochs, verbose=0,
-              callbacks=[timer])
+    model.fit(
+        floor_batches(data.train, steps, trainer.batch_size), epochs=epochs, verbose=0, callbacks=[timer]
+    )
     return timer
 
 
@@ -204,8 +215,7 @@ def floor_batches(dataset, steps: int, batch: int):
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache().prefetch(tf.data.AUTOTUNE)
 
 
-def dlwp_generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_size=128,
-                   step=6):
+def dlwp_generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_size=128, step=6):
     """DLwP 1st ed. 6.3.2's generator, as the book writes it."""
     if max_index is None:
         max_index = len(data) - delay - 1
@@ -241,8 +251,16 @@ def reference_inputs(kind: str, cfg, data, steps: int):
         start, end = split_rows(dict(cfg.data.split), len(float_data))["train"]
         mean, std = float_data[start:end].mean(axis=0), float_data[start:end].std(axis=0)
         float_data = (float_data - mean) / std
-        gen = dlwp_generator(float_data, cfg.data.lookback, cfg.data.delay, start, end - 1,
-                             shuffle=True, batch_size=batch, step=cfg.data.step)
+        gen = dlwp_generator(
+            float_data,
+            cfg.data.lookback,
+            cfg.data.delay,
+            start,
+            end - 1,
+            shuffle=True,
+            batch_size=batch,
+            step=cfg.data.step,
+        )
         return (gen,), {"steps_per_epoch": steps}, "mae", None
     if kind == "imdb":
         from seqexp.data.imdb import encode, read_npz
@@ -281,10 +299,16 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
 
     overrides, kind, full_steps = CASES[name]
     steps = full_steps if size == "full" else 2
-    common = [*overrides, *data_overrides(kind, size, folder), f"trainer.epochs={epochs}",
-              f"trainer.steps_per_epoch={steps}", "trainer.validation_steps=2",
-              "trainer.test_steps=2", "trainer.verbose=0",
-              "callbacks.early_stopping.enabled=false"]
+    common = [
+        *overrides,
+        *data_overrides(kind, size, folder),
+        f"trainer.epochs={epochs}",
+        f"trainer.steps_per_epoch={steps}",
+        "trainer.validation_steps=2",
+        "trainer.test_steps=2",
+        "trainer.verbose=0",
+        "callbacks.early_stopping.enabled=false",
+    ]
     runs = folder / "runs" / name
     shutil.rmtree(runs, ignore_errors=True)  # train() refuses to overwrite a finished run
     cfg = compose(runs / "floor", common)
@@ -295,7 +319,7 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
     per_rep = {way: [] for way in ways}  # median of each run's timed epochs
     cpu_rep = {way: [] for way in ways}  # CPU ms per step (all threads), median of each run
     for rep in range(reps):
-        for way in ways[rep % 3:] + ways[: rep % 3]:  # rotate the order
+        for way in ways[rep % 3 :] + ways[: rep % 3]:  # rotate the order
             started = time.perf_counter()
             if way == "seqexp":
                 timer = run_seqexp(compose(runs / f"seqexp_{rep}", common))
@@ -307,19 +331,33 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
             per_step[way] += timed
             per_rep[way].append(float(np.median(timed)))
             cpu_rep[way].append(float(np.median([s / steps * 1000 for s in timer.cpu_seconds[1:]])))
-            log.info("%s %s rep %d: %s ms/step, CPU %.1f ms/step (run %.1f s)", name, way, rep,
-                     [round(t, 2) for t in timed], cpu_rep[way][-1], time.perf_counter() - started)
+            log.info(
+                "%s %s rep %d: %s ms/step, CPU %.1f ms/step (run %.1f s)",
+                name,
+                way,
+                rep,
+                [round(t, 2) for t in timed],
+                cpu_rep[way][-1],
+                time.perf_counter() - started,
+            )
     return {
-        "batch_size": cfg.trainer.batch_size, "steps_per_epoch": steps, "epochs": epochs,
-        "timed_epochs_per_run": epochs - 1, "repetitions": reps,
+        "batch_size": cfg.trainer.batch_size,
+        "steps_per_epoch": steps,
+        "epochs": epochs,
+        "timed_epochs_per_run": epochs - 1,
+        "repetitions": reps,
         "reference_way": REFERENCE_WAY[kind],
         "ms_per_step": {way: summary(v) for way, v in per_step.items()},
         "ms_per_step_per_rep": per_rep,
         "cpu_ms_per_step": {way: summary(v) for way, v in cpu_rep.items()},
-        "ratios": {"seqexp/floor": ratio(per_rep["seqexp"], per_rep["floor"]),
-                   "seqexp/reference": ratio(per_rep["seqexp"], per_rep["reference"])},
-        "cpu_ratios": {"seqexp/floor": ratio(cpu_rep["seqexp"], cpu_rep["floor"]),
-                       "seqexp/reference": ratio(cpu_rep["seqexp"], cpu_rep["reference"])},
+        "ratios": {
+            "seqexp/floor": ratio(per_rep["seqexp"], per_rep["floor"]),
+            "seqexp/reference": ratio(per_rep["seqexp"], per_rep["reference"]),
+        },
+        "cpu_ratios": {
+            "seqexp/floor": ratio(cpu_rep["seqexp"], cpu_rep["floor"]),
+            "seqexp/reference": ratio(cpu_rep["seqexp"], cpu_rep["reference"]),
+        },
     }
 
 

@@ -31,8 +31,9 @@ def compose_train(run_dir: Path, *overrides: str):
     so runs know the chosen option names (data=jena, model=gru).
     """
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[f"paths.run_dir={run_dir}", *QUIET, *overrides],
-                      return_hydra_config=True)
+        cfg = compose(
+            "train", overrides=[f"paths.run_dir={run_dir}", *QUIET, *overrides], return_hydra_config=True
+        )
     HydraConfig.instance().set_config(cfg)
     with open_dict(cfg):
         del cfg["hydra"]

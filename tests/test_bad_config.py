@@ -35,12 +35,18 @@ CASES = [
     (["trainer.epochs=abc"], USER, ["trainer.epochs=abc", "must be an integer of at least 1"]),
     (["trainer.mixed_precision=maybe"], USER, ["trainer.mixed_precision=maybe", "true or false"]),
     (["optimizer.learning_rate=fast"], USER, ["optimizer.learning_rate=fast", "a number above 0"]),
-    (["callbacks.early_stopping.patience=1.5"], USER,
-     ["callbacks.early_stopping.patience=1.5", "an integer of at least 0"]),
+    (
+        ["callbacks.early_stopping.patience=1.5"],
+        USER,
+        ["callbacks.early_stopping.patience=1.5", "an integer of at least 0"],
+    ),
     (["data.split.train=5"], USER, ["data.split.train=5", "a list of 2", "[start, end]"]),
     (["+data.lokback=144"], USER, ["data.lokback=144 is not a key of data", "lookback"]),
-    (["+model.embedding.dimm=8"], USER, ["model.embedding.dimm=8 is not a key of model.embedding",
-                                         "dim, trainable"]),
+    (
+        ["+model.embedding.dimm=8"],
+        USER,
+        ["model.embedding.dimm=8 is not a key of model.embedding", "dim, trainable"],
+    ),
     (["model=cnn", "+model.units=[32]"], USER, ["model.units=[32] is not a key of model", "filters"]),
     (["+model.foo=1"], USER, ["model.foo=1 is not a key of model", "recurrent_dropout"]),
     (["~model.cell"], USER, ["model.cell", "is missing", "one of gru, lstm, simple_rnn"]),
@@ -50,23 +56,31 @@ CASES = [
     (["trainer.steps_per_epoch=0"], USER, ["trainer.steps_per_epoch=0", "at least 1, or null"]),
     (["trainer.mode=up"], USER, ["trainer.mode=up", "min, max, auto"]),
     (["callbacks.checkpoint.mode=best"], USER, ["callbacks.checkpoint.mode=best", "min, max, auto"]),
-    (["callbacks.early_stopping.patience=-1"], USER,
-     ["callbacks.early_stopping.patience=-1", "at least 0"]),
+    (["callbacks.early_stopping.patience=-1"], USER, ["callbacks.early_stopping.patience=-1", "at least 0"]),
     (["optimizer.learning_rate=0"], USER, ["optimizer.learning_rate=0", "above 0"]),
-    (["optimizer.clipnorm=1.0", "optimizer.clipvalue=0.5"], USER,
-     ["optimizer.clipvalue=0.5", "together with optimizer.clipnorm"]),
+    (
+        ["optimizer.clipnorm=1.0", "optimizer.clipvalue=0.5"],
+        USER,
+        ["optimizer.clipvalue=0.5", "together with optimizer.clipnorm"],
+    ),
     (["optimizer.weight_decay=-0.1"], USER, ["optimizer.weight_decay=-0.1", "at least 0"]),
     (["model.dropout=1.5"], USER, ["model.dropout=1.5", "[0, 1)"]),
     (["model.recurrent_dropout=-0.1"], USER, ["model.recurrent_dropout=-0.1", "[0, 1)"]),
-    (["model=gru_stacked", "model.dropout=[0.1,0.2,0.3]"], USER,
-     ["model.dropout=[0.1, 0.2, 0.3]", "3 values for 2 layers"]),
+    (
+        ["model=gru_stacked", "model.dropout=[0.1,0.2,0.3]"],
+        USER,
+        ["model.dropout=[0.1, 0.2, 0.3]", "3 values for 2 layers"],
+    ),
     (["model.units=[0]"], USER, ["model.units=[0]", "integers of at least 1"]),
     (["model.cell=transformer"], USER, ["model.cell=transformer", "gru, lstm, simple_rnn"]),
     (["model=conv1d", "model.kernel_size=0"], USER, ["model.kernel_size=0", "at least 1"]),
     (["model=conv1d_gru", "model.rnn.dropout=2"], USER, ["model.rnn.dropout=2", "[0, 1)"]),
     (["data=fashion-mnist", "model=cnn", "model.filters=[]"], USER, ["model.filters=[]", "non-empty"]),
-    (["model.embedding.one_hot=true", "model.embedding.pretrained=glove.6B.100d"], USER,
-     ["model.embedding.one_hot=true", "excludes model.embedding.pretrained"]),
+    (
+        ["model.embedding.one_hot=true", "model.embedding.pretrained=glove.6B.100d"],
+        USER,
+        ["model.embedding.one_hot=true", "excludes model.embedding.pretrained"],
+    ),
     (["data.lookback=100", "data.step=200"], USER, ["data.step=200", "data.lookback=100"]),
     (["data.delay=-1"], USER, ["data.delay=-1", "at least 0"]),
     (["data.split.val=[100,300000]"], USER, ["data.split.val=[100, 300000]", "in order"]),
@@ -75,26 +89,52 @@ CASES = [
     (["data.split.val=[200001,200100]"], USER, ["data.split.val", "99 rows", "data.lookback=1440"]),
     (["data=imdb", "data.maxlen=0"], USER, ["data.maxlen=0", "at least 1"]),
     (["data=imdb", "data.num_words=0"], USER, ["data.num_words=0", "keeps no word"]),
-    (["data=imdb", "data.validation_split=1.0"], USER,
-     ["data.validation_split=1.0", "strictly between 0 and 1"]),
-    (["data=imdb-raw", "data.vocabulary_from=everything"], USER,
-     ["data.vocabulary_from=everything", "training_split, train_folder"]),
-    (["data=headlines", "data.val_fraction=1.5", "data.max_length=1"], USER,
-     ["2 bad config values", "data.val_fraction=1.5", "data.max_length=1"]),
-    (["trainer.epochs=0", "model.dropout=1.5", "data.delay=-1", "optimizer.learning_rate=-1"], USER,
-     ["4 bad config values", "trainer.epochs=0", "model.dropout=1.5", "data.delay=-1",
-      "optimizer.learning_rate=-1"]),
+    (
+        ["data=imdb", "data.validation_split=1.0"],
+        USER,
+        ["data.validation_split=1.0", "strictly between 0 and 1"],
+    ),
+    (
+        ["data=imdb-raw", "data.vocabulary_from=everything"],
+        USER,
+        ["data.vocabulary_from=everything", "training_split, train_folder"],
+    ),
+    (
+        ["data=headlines", "data.val_fraction=1.5", "data.max_length=1"],
+        USER,
+        ["2 bad config values", "data.val_fraction=1.5", "data.max_length=1"],
+    ),
+    (
+        ["trainer.epochs=0", "model.dropout=1.5", "data.delay=-1", "optimizer.learning_rate=-1"],
+        USER,
+        [
+            "4 bad config values",
+            "trainer.epochs=0",
+            "model.dropout=1.5",
+            "data.delay=-1",
+            "optimizer.learning_rate=-1",
+        ],
+    ),
 ]
 
 # A model that cannot read the data: refused before the data is read (data.path never opened).
 INCOMPATIBLE = [
-    (["data=jena", "model=cnn"], ["model=cnn cannot take the timeseries input of data=jena",
-                                  "it takes image", "gru_dropout", "naive"]),
-    (["data=imdb", "model=naive"], ["model=naive cannot take the tokens input of data=imdb",
-                                    "it takes timeseries", "conv1d", "lstm"]),
-    (["data=fashion-mnist", "model=conv1d_gru"],
-     ["model=conv1d_gru cannot take the image input of data=fashion-mnist",
-      "timeseries or tokens", "model=cnn, dense"]),
+    (
+        ["data=jena", "model=cnn"],
+        ["model=cnn cannot take the timeseries input of data=jena", "it takes image", "gru_dropout", "naive"],
+    ),
+    (
+        ["data=imdb", "model=naive"],
+        ["model=naive cannot take the tokens input of data=imdb", "it takes timeseries", "conv1d", "lstm"],
+    ),
+    (
+        ["data=fashion-mnist", "model=conv1d_gru"],
+        [
+            "model=conv1d_gru cannot take the image input of data=fashion-mnist",
+            "timeseries or tokens",
+            "model=cnn, dense",
+        ],
+    ),
 ]
 
 
@@ -121,8 +161,7 @@ def test_bad_config_is_refused_by_name(tmp_path, capsys, overrides, code, words)
 def test_incompatible_model_and_data_are_refused_before_loading(tmp_path, capsys, overrides, words):
     never_read = tmp_path / "never-read"
     run = tmp_path / "run"
-    exit_code, err = run_cli(["train", *overrides, f"data.path={never_read}",
-                              f"hydra.run.dir={run}"], capsys)
+    exit_code, err = run_cli(["train", *overrides, f"data.path={never_read}", f"hydra.run.dir={run}"], capsys)
     assert exit_code == USER, err
     (line,) = [line for line in err.splitlines() if line.startswith("seqexp: error:")]
     for word in words:
@@ -134,13 +173,27 @@ def test_incompatible_model_and_data_are_refused_before_loading(tmp_path, capsys
 def test_bad_values_are_refused_without_importing_tensorflow(tmp_path):
     """In a fresh interpreter: `--help` lists no schema as an option, and bad values are refused
     before TensorFlow is imported."""
-    probe = ("import sys\nfrom seqexp.cli import main\n"
-             "for argv in (['train', '--help'], sys.argv[1:]):\n"
-             "    try:\n        main(argv)\n    except SystemExit as e:\n        print('EXIT', e.code)\n"
-             "print('TF' if 'tensorflow' in sys.modules or 'keras' in sys.modules else 'NO-TF')\n")
-    out = subprocess.run([sys.executable, "-c", probe, "train", "trainer.epochs=0", "model.units=[-3]",
-                          f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=60)
+    probe = (
+        "import sys\nfrom seqexp.cli import main\n"
+        "for argv in (['train', '--help'], sys.argv[1:]):\n"
+        "    try:\n        main(argv)\n    except SystemExit as e:\n        print('EXIT', e.code)\n"
+        "print('TF' if 'tensorflow' in sys.modules or 'keras' in sys.modules else 'NO-TF')\n"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            probe,
+            "train",
+            "trainer.epochs=0",
+            "model.units=[-3]",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.stdout.split()[-3:] == ["EXIT", "2", "NO-TF"], out.stdout + out.stderr
     assert "2 bad config values: trainer.epochs=0" in out.stderr and "model.units=[-3]" in out.stderr
     assert "model: bidirectional_gru" in out.stdout and "model/embedding: learned" in out.stdout
@@ -148,8 +201,10 @@ def test_bad_values_are_refused_without_importing_tensorflow(tmp_path):
 
 def test_a_bad_job_in_a_sweep_is_recorded_and_the_others_run(tmp_path, capsys):
     sweep = tmp_path / "sweep"
-    exit_code, err = run_cli(["train", "-m", "model=naive", "trainer.epochs=0", "data.delay=0,-5",
-                              f"hydra.sweep.dir={sweep}"], capsys)
+    exit_code, err = run_cli(
+        ["train", "-m", "model=naive", "trainer.epochs=0", "data.delay=0,-5", f"hydra.sweep.dir={sweep}"],
+        capsys,
+    )
     assert exit_code == 1 and "2 of 2 jobs failed" in err
     for job in sorted(p for p in sweep.iterdir() if p.is_dir()):
         metrics = json.loads((job / "metrics.json").read_text())
@@ -160,6 +215,7 @@ def test_a_bad_job_in_a_sweep_is_recorded_and_the_others_run(tmp_path, capsys):
 
 # ---- every option of the tree passes its own checks ---------------------------------------------
 
+
 def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
@@ -169,8 +225,9 @@ def composed_all(selections: list[list[str]], conf_dir=CONF_DIR) -> list:
     configs = []
     with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
         for overrides in selections:
-            cfg = compose("train", overrides=["paths.run_dir=/tmp/unused", *overrides],
-                          return_hydra_config=True)
+            cfg = compose(
+                "train", overrides=["paths.run_dir=/tmp/unused", *overrides], return_hydra_config=True
+            )
             HydraConfig.instance().set_config(cfg)  # ${hydra:...} resolves as in a job
             choices = dict(cfg.hydra.runtime.choices)
             with open_dict(cfg):
@@ -184,10 +241,18 @@ def composed(*overrides: str):
 
 
 # Every preset, the options no preset uses, and an Optuna trial's overrides (a scalar model.units)
-ALL = [*([f"experiment={name}"] for name in options("experiment")),
-       ["optimizer=sgd"], ["optimizer=adagrad"],
-       ["model=lstm_dropout", "model.dropout=0.37",
-        "model.recurrent_dropout=0.12", "model.units=64", "optimizer.learning_rate=0.00042"]]
+ALL = [
+    *([f"experiment={name}"] for name in options("experiment")),
+    ["optimizer=sgd"],
+    ["optimizer=adagrad"],
+    [
+        "model=lstm_dropout",
+        "model.dropout=0.37",
+        "model.recurrent_dropout=0.12",
+        "model.units=64",
+        "optimizer.learning_rate=0.00042",
+    ],
+]
 GROUPS = ("data", "model", "optimizer", "trainer", "callbacks")
 
 
@@ -211,7 +276,7 @@ def test_a_bad_yaml_edit_is_caught_by_the_same_check(tmp_path):
     shutil.copytree(CONF_DIR, tree)
     preset = tree / "experiment" / "jena_gru.yaml"
     preset.write_text(preset.read_text() + "\nmodel:\n  unitz: [64]\n")
-    (cfg, _), = composed_all([["experiment=jena_gru"]], conf_dir=tree)
+    ((cfg, _),) = composed_all([["experiment=jena_gru"]], conf_dir=tree)
     with pytest.raises(SeqexpError, match="model.unitz=\\[64\\] is not a key of model"):
         check(cfg)
 

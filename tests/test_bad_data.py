@@ -37,11 +37,16 @@ from tests.data.test_headlines import write_articles
 OFFLINE = "http://127.0.0.1:9"  # nothing listens on port 9: a download fails at once
 JENA_ZIP = "jena_climate_2009_2016.csv.zip"
 TINY_IMDB = ["data=imdb", "data.maxlen=20", "trainer.epochs=1", "trainer.steps_per_epoch=1"]
-TINY_RAW = ["data=imdb-raw", "data.training_samples=8", "data.validation_samples=null",
-            "data.maxlen=10", "trainer.epochs=1", "trainer.steps_per_epoch=1"]
+TINY_RAW = [
+    "data=imdb-raw",
+    "data.training_samples=8",
+    "data.validation_samples=null",
+    "data.maxlen=10",
+    "trainer.epochs=1",
+    "trainer.steps_per_epoch=1",
+]
 TINY_FASHION = ["data=fashion-mnist", "model=cnn", "trainer.epochs=1", "trainer.steps_per_epoch=1"]
-TINY_HEADLINES = ["data=headlines", "model=text_lstm", "trainer.epochs=1",
-                  "trainer.steps_per_epoch=1"]
+TINY_HEADLINES = ["data=headlines", "model=text_lstm", "trainer.epochs=1", "trainer.steps_per_epoch=1"]
 
 
 @dataclass
@@ -79,7 +84,7 @@ def jena(edit: Callable[[Path], Path], *extra: str):
 
 def set_field(number: int, column: int, value: str):
     def edit(path):
-        return edit_line(path, number, lambda f: [*f[:column], value, *f[column + 1:]])
+        return edit_line(path, number, lambda f: [*f[:column], value, *f[column + 1 :]])
 
     return edit
 
@@ -113,8 +118,12 @@ def jena_truncated_zip(tmp_path):
 def imdb(arrays: Callable[[], dict], *extra: str):
     def make(tmp_path):
         x_train, y_train = [[5, 6, 7], [8, 9], [10, 11, 12], [13]], [0, 1, 0, 1]
-        good = {"x_train": ragged(x_train), "y_train": np.array(y_train),
-                "x_test": ragged([[5, 6], [7]]), "y_test": np.array([1, 0])}
+        good = {
+            "x_train": ragged(x_train),
+            "y_train": np.array(y_train),
+            "x_test": ragged([[5, 6], [7]]),
+            "y_test": np.array([1, 0]),
+        }
         path = tmp_path / "imdb.npz"
         np.savez(path, **{**good, **arrays()})
         return [*TINY_IMDB, f"data.path={path}", *extra], {"file": path}
@@ -196,7 +205,7 @@ def swapped_images(folder):  # the labels file under the images' name
 
 def truncated_images(folder):
     path = folder / FILES["test_images"]
-    write_gz(path, gzip.decompress(path.read_bytes())[:-28 * 28 * 3])
+    write_gz(path, gzip.decompress(path.read_bytes())[: -28 * 28 * 3])
     return path
 
 
@@ -259,9 +268,14 @@ def glove(lines: str, *extra: str):
         root = write_toy_aclimdb(tmp_path, n=6, n_test=2)
         path = tmp_path / "glove.test.3d.txt"
         path.write_text(lines, encoding="utf-8")
-        return [*TINY_RAW, f"data.path={root}", "model=embedding_flatten",
-                f"model.embedding.pretrained={path}", "model.embedding.dim=null", *extra], \
-            {"file": path}
+        return [
+            *TINY_RAW,
+            f"data.path={root}",
+            "model=embedding_flatten",
+            f"model.embedding.pretrained={path}",
+            "model.embedding.dim=null",
+            *extra,
+        ], {"file": path}
 
     return make
 
@@ -272,21 +286,29 @@ def glove_zip_cut(tmp_path):
     path = write_glove(tmp_path / "glove.zip", lines, as_zip_member="glove.test.3d.txt")
     data = path.read_bytes()
     cut = data.index(b"PK\x01\x02")  # keep the central directory, damage the compressed data
-    path.write_bytes(data[:200] + bytes(x ^ 0xFF for x in data[200:cut - 200]) + data[cut - 200:])
-    return [*TINY_RAW, f"data.path={root}", "model=embedding_flatten",
-            f"model.embedding.pretrained={path}", "model.embedding.dim=null"], {"file": path}
+    path.write_bytes(data[:200] + bytes(x ^ 0xFF for x in data[200 : cut - 200]) + data[cut - 200 :])
+    return [
+        *TINY_RAW,
+        f"data.path={root}",
+        "model=embedding_flatten",
+        f"model.embedding.pretrained={path}",
+        "model.embedding.dim=null",
+    ], {"file": path}
 
 
 def offline_jena(tmp_path):
     cache = tmp_path / "cache"
-    return [*TINY_JENA, f"data.cache_dir={cache}", f"data.url={OFFLINE}/{JENA_ZIP}"], \
-        {"cache": cache / JENA_ZIP, "url": f"{OFFLINE}/{JENA_ZIP}"}
+    return [*TINY_JENA, f"data.cache_dir={cache}", f"data.url={OFFLINE}/{JENA_ZIP}"], {
+        "cache": cache / JENA_ZIP,
+        "url": f"{OFFLINE}/{JENA_ZIP}",
+    }
 
 
 def offline_fashion(tmp_path):
     cache = tmp_path / "cache"
-    return [*TINY_FASHION, f"data.cache_dir={cache}", f"data.base_url={OFFLINE}"], \
-        {"cache": cache / "fashion-mnist" / FILES["train_images"]}
+    return [*TINY_FASHION, f"data.cache_dir={cache}", f"data.base_url={OFFLINE}"], {
+        "cache": cache / "fashion-mnist" / FILES["train_images"]
+    }
 
 
 CASES = [
@@ -421,16 +443,28 @@ def test_corrupt_cache_offline_is_moved_aside_and_explained(tmp_path, capsys):
     cache, _, sha256, damaged = corrupt_cache(tmp_path)
     run_dir = tmp_path / "run"
     code, stderr = run_cli(
-        ["train", *TINY_JENA, f"data.cache_dir={cache}", f"data.url={OFFLINE}/{JENA_ZIP}",
-         f"data.sha256={sha256}", "data.size=null", f"hydra.run.dir={run_dir}"], capsys)
+        [
+            "train",
+            *TINY_JENA,
+            f"data.cache_dir={cache}",
+            f"data.url={OFFLINE}/{JENA_ZIP}",
+            f"data.sha256={sha256}",
+            "data.size=null",
+            f"hydra.run.dir={run_dir}",
+        ],
+        capsys,
+    )
     assert code == 2 and "Traceback" not in stderr
     aside = cache / (JENA_ZIP + ".corrupt")
     assert not (cache / JENA_ZIP).exists() and aside.read_bytes() == damaged  # kept, not used
-    for words in (f"The cached copy at {cache / JENA_ZIP} was damaged (its sha256 is ",
-                  f"expected {sha256})", f"moved to {aside} and not used",
-                  f"Could not download {JENA_ZIP} from {OFFLINE}/{JENA_ZIP}",
-                  f"copy an intact {JENA_ZIP} to {cache / JENA_ZIP}",
-                  f"data.path=/path/to/{JENA_ZIP}"):
+    for words in (
+        f"The cached copy at {cache / JENA_ZIP} was damaged (its sha256 is ",
+        f"expected {sha256})",
+        f"moved to {aside} and not used",
+        f"Could not download {JENA_ZIP} from {OFFLINE}/{JENA_ZIP}",
+        f"copy an intact {JENA_ZIP} to {cache / JENA_ZIP}",
+        f"data.path=/path/to/{JENA_ZIP}",
+    ):
         assert words in stderr, (words, stderr)
     assert_no_success(run_dir)
     assert f"moved to {aside}" in (run_dir / "train.log").read_text()  # the warning is logged
@@ -438,8 +472,17 @@ def test_corrupt_cache_offline_is_moved_aside_and_explained(tmp_path, capsys):
     # A second damaged copy does not overwrite the first one set aside.
     (cache / JENA_ZIP).write_bytes(b"x" * 10)
     code, stderr = run_cli(
-        ["train", *TINY_JENA, f"data.cache_dir={cache}", f"data.url={OFFLINE}/{JENA_ZIP}",
-         f"data.sha256={sha256}", "data.size=null", f"hydra.run.dir={tmp_path / 'run2'}"], capsys)
+        [
+            "train",
+            *TINY_JENA,
+            f"data.cache_dir={cache}",
+            f"data.url={OFFLINE}/{JENA_ZIP}",
+            f"data.sha256={sha256}",
+            "data.size=null",
+            f"hydra.run.dir={tmp_path / 'run2'}",
+        ],
+        capsys,
+    )
     assert code == 2 and f"moved to {aside}.1" in stderr
     assert aside.read_bytes() == damaged and Path(f"{aside}.1").read_bytes() == b"x" * 10
 
@@ -448,8 +491,17 @@ def test_corrupt_cache_online_is_fetched_again_and_used(tmp_path, capsys):
     cache, source, sha256, damaged = corrupt_cache(tmp_path)
     run_dir = tmp_path / "run"
     code, stderr = run_cli(
-        ["train", *TINY_JENA, f"data.cache_dir={cache}", f"data.url={source.as_uri()}",
-         f"data.sha256={sha256}", "data.size=null", f"hydra.run.dir={run_dir}"], capsys)
+        [
+            "train",
+            *TINY_JENA,
+            f"data.cache_dir={cache}",
+            f"data.url={source.as_uri()}",
+            f"data.sha256={sha256}",
+            "data.size=null",
+            f"hydra.run.dir={run_dir}",
+        ],
+        capsys,
+    )
     assert code == 0, stderr
     assert (cache / JENA_ZIP).read_bytes() == source.read_bytes()
     assert (cache / (JENA_ZIP + ".corrupt")).read_bytes() == damaged
@@ -461,15 +513,28 @@ def test_corrupt_cache_online_is_fetched_again_and_used(tmp_path, capsys):
 
 def seqexp(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return subprocess.run([sys.executable, "-m", "seqexp.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "seqexp.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_real_command_names_the_bad_cell(tmp_path):
     """The same error from the real entry point, in a fresh interpreter."""
     path = set_field(9, 3, "abc")(jena_file(tmp_path))
-    result = seqexp("train", f"data.path={path}", *TINY_JENA, f"hydra.run.dir={tmp_path / 'run'}",
-                    "trainer.verbose=0", "callbacks.tensorboard.enabled=false", cwd=tmp_path)
+    result = seqexp(
+        "train",
+        f"data.path={path}",
+        *TINY_JENA,
+        f"hydra.run.dir={tmp_path / 'run'}",
+        "trainer.verbose=0",
+        "callbacks.tensorboard.enabled=false",
+        cwd=tmp_path,
+    )
     assert result.returncode == 2, result.stderr
     assert f"seqexp: error: {path} line 9, column 'Tpot (K)': 'abc' is not a number" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

@@ -38,10 +38,18 @@ def stats_ok(s: dict) -> bool:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    cmd = [sys.executable, "-m", "benchmarks.run", "--size", "tiny", "--out", str(out / "results"),
-           "--work", str(out / "work")]
-    proc = subprocess.run(cmd,
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.run",
+        "--size",
+        "tiny",
+        "--out",
+        str(out / "results"),
+        "--work",
+        str(out / "work"),
+    ]
+    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = out / "results"
     return json.loads((results / "results.json").read_text()), (results / "results.md").read_text(), proc
@@ -87,8 +95,14 @@ def test_every_ratio_is_a_positive_finite_number(results):
 @pytest.mark.slow
 def test_markdown_has_a_table_per_measurement_and_the_targets(results):
     data, md, proc = results
-    for heading in ["## Training step time", "## Jena input pipeline", "## Start-up",
-                    "## Memory", "## Sweep throughput", "## Targets"]:
+    for heading in [
+        "## Training step time",
+        "## Jena input pipeline",
+        "## Start-up",
+        "## Memory",
+        "## Sweep throughput",
+        "## Targets",
+    ]:
         assert heading in md, heading
     for model in MODELS:
         row = next(line for line in md.splitlines() if line.startswith(f"| {model} |"))

@@ -30,8 +30,9 @@ def imports_tensorflow(*args: str, cwd: Path) -> tuple[bool, str]:
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
         "print('TF-IMPORTED' if 'tensorflow' in sys.modules or 'keras' in sys.modules else 'NO-TF')\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *args], cwd=cwd, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
     return "TF-IMPORTED" in out.stdout, out.stdout
 
 
@@ -79,8 +80,17 @@ def test_smoke_experiment_end_to_end(tmp_path):
 
 
 def test_two_job_sweep_gives_two_complete_run_dirs(tmp_path, jena_csv):
-    result = seqexp("train", "-m", "model=dense,gru", f"data.path={jena_csv}", *TINY_JENA, *FAST,
-                    "hydra.sweep.dir=sweep", cwd=tmp_path, timeout=600)
+    result = seqexp(
+        "train",
+        "-m",
+        "model=dense,gru",
+        f"data.path={jena_csv}",
+        *TINY_JENA,
+        *FAST,
+        "hydra.sweep.dir=sweep",
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     runs = sorted(p for p in (tmp_path / "sweep").iterdir() if p.is_dir() and p.name[0].isdigit())
     assert [r.name for r in runs] == ["0_jena_dense", "1_jena_gru"]
@@ -107,8 +117,14 @@ def test_info_flag_goes_through(tmp_path):
 def test_shell_completion_goes_through_the_command(tmp_path):
     def query(line: str) -> str:
         env = {**os.environ, "COMP_LINE": line, "COMP_POINT": str(len(line))}
-        out = subprocess.run([sys.executable, "-m", "seqexp.cli", "-sc", "query=bash"], cwd=tmp_path,
-                             env=env, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "seqexp.cli", "-sc", "query=bash"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         return out.stdout.split()
 
     assert query("seqexp tr") == ["train"]
@@ -121,11 +137,20 @@ def test_ctrl_c_keeps_the_run_directory_and_the_same_command_resumes(tmp_path):
     import signal
     import time
 
-    command = [sys.executable, "-m", "seqexp.cli", "train", "experiment=smoke", "trainer.epochs=8",
-               "hydra.run.dir=run", *FAST]
+    command = [
+        sys.executable,
+        "-m",
+        "seqexp.cli",
+        "train",
+        "experiment=smoke",
+        "trainer.epochs=8",
+        "hydra.run.dir=run",
+        *FAST,
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     history = tmp_path / "run" / "history.csv"
     deadline = time.time() + 120
     while time.time() < deadline and (not history.exists() or len(history.read_text().splitlines()) < 3):

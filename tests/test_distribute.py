@@ -58,9 +58,14 @@ print("REPORT" + json.dumps(report))
 
 @pytest.mark.slow
 def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path):
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True,
-                            text=True, timeout=300, cwd=PROJECT_ROOT,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.split("REPORT", 1)[1])
     assert report["cpus"] == 2 and report["replicas"] == 2
@@ -84,8 +89,9 @@ def test_unknown_strategy_is_refused():
 
 def test_multi_worker_across_workers_is_refused_before_training(monkeypatch):
     workers = ["127.0.0.1:12345", "127.0.0.1:12346"]
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": workers},
-                                                "task": {"type": "worker", "index": 0}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": 0}})
+    )
     with pytest.raises(SeqexpError, match=r"multi_worker over 2 workers.*keras-team/keras#20585"):
         make_strategy("multi_worker")
 

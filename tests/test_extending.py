@@ -31,8 +31,12 @@ def extended(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("extended")
     shutil.copytree(PROJECT_ROOT / "seqexp", root / "seqexp", ignore=shutil.ignore_patterns("__pycache__"))
     files = page_files()
-    assert sorted(files) == ["conf/data/sine.yaml", "conf/model/linear.yaml", "seqexp/data/sine.py",
-                             "seqexp/models/linear.py"]
+    assert sorted(files) == [
+        "conf/data/sine.yaml",
+        "conf/model/linear.yaml",
+        "seqexp/data/sine.py",
+        "seqexp/models/linear.py",
+    ]
     for path, text in files.items():
         target = root / "seqexp" / path if path.startswith("conf/") else root / path
         assert not target.exists(), f"{path} exists already: the page must add, never edit"
@@ -42,15 +46,30 @@ def extended(tmp_path_factory) -> Path:
 
 def seqexp(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return subprocess.run([sys.executable, "-m", "seqexp.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "seqexp.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_new_dataset_and_model_train_one_epoch(extended, tmp_path):
     run = tmp_path / "run"
-    result = seqexp(extended, "train", "data=sine", "model=linear", "trainer.epochs=1",
-                    "trainer.batch_size=16", "trainer.verbose=0", "callbacks.tensorboard.enabled=false",
-                    f"hydra.run.dir={run}", cwd=tmp_path)
+    result = seqexp(
+        extended,
+        "train",
+        "data=sine",
+        "model=linear",
+        "trainer.epochs=1",
+        "trainer.batch_size=16",
+        "trainer.verbose=0",
+        "callbacks.tensorboard.enabled=false",
+        f"hydra.run.dir={run}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["status"] == "completed" and metrics["data"] == "sine" and metrics["model"] == "linear"
@@ -61,29 +80,53 @@ def test_the_new_dataset_and_model_train_one_epoch(extended, tmp_path):
     assert "data: fashion-mnist, headlines, imdb, imdb-raw, jena, sine" in help_text
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    (["data.noise=-1"], "data.noise=-1 must be a number of at least 0."),
-    (["data.rows=30"], "data.rows=30 must be at least 3 x (data.lookback + 1) = 63."),
-    (["model.l2=fast"], "model.l2=fast must be a number of at least 0."),
-    (["+data.nois=0.2"], "data.nois=0.2 is not a key of data; its keys are rows, period, noise, lookback"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["data.noise=-1"], "data.noise=-1 must be a number of at least 0."),
+        (["data.rows=30"], "data.rows=30 must be at least 3 x (data.lookback + 1) = 63."),
+        (["model.l2=fast"], "model.l2=fast must be a number of at least 0."),
+        (
+            ["+data.nois=0.2"],
+            "data.nois=0.2 is not a key of data; its keys are rows, period, noise, lookback",
+        ),
+    ],
+)
 def test_bad_values_of_the_new_options_are_refused_before_tensorflow(extended, tmp_path, overrides, message):
-    probe = ("import sys\nfrom seqexp.cli import main\n"
-             "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    print('EXIT', e.code)\n"
-             "print('TF' if 'tensorflow' in sys.modules else 'NO-TF')\n")
+    probe = (
+        "import sys\nfrom seqexp.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    print('EXIT', e.code)\n"
+        "print('TF' if 'tensorflow' in sys.modules else 'NO-TF')\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(extended)}
-    out = subprocess.run([sys.executable, "-c", probe, "train", "data=sine", "model=linear", *overrides,
-                          f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=60)
-    assert out.stdout.split()[-2:] == ["2", "NO-TF"] or out.stdout.split()[-3:] == ["EXIT", "2", "NO-TF"], \
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            probe,
+            "train",
+            "data=sine",
+            "model=linear",
+            *overrides,
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stdout.split()[-2:] == ["2", "NO-TF"] or out.stdout.split()[-3:] == ["EXIT", "2", "NO-TF"], (
         out.stdout + out.stderr
+    )
     assert f"seqexp: error: {message}" in out.stderr
     assert not (tmp_path / "run" / "metrics.json").exists()
 
 
 def test_a_model_that_cannot_read_the_new_data_is_named(extended, tmp_path):
-    result = seqexp(extended, "train", "data=sine", "model=cnn", f"hydra.run.dir={tmp_path / 'run'}",
-                    cwd=tmp_path)
+    result = seqexp(
+        extended, "train", "data=sine", "model=cnn", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path
+    )
     assert result.returncode == 2
     assert "model=cnn cannot take the timeseries input of data=sine" in result.stderr
     assert "linear" in result.stderr  # the new builder is offered among the models that can

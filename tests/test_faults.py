@@ -27,8 +27,14 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def start(cwd: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "seqexp.cli", *args], cwd=cwd, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "seqexp.cli", *args],
+        cwd=cwd,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_epochs(run_dir: Path, epochs: int, timeout: float = 120) -> None:
@@ -81,8 +87,14 @@ def test_sigkill_mid_epoch_leaves_parseable_files_and_the_run_resumes(tmp_path):
     assert metrics["status"] == "running"  # a killed run never claims success
     assert (run / "checkpoints" / "best.keras").exists()
 
-    resumed = subprocess.run([sys.executable, "-m", "seqexp.cli", "resume", str(run)], cwd=tmp_path,
-                             env=ENV, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "seqexp.cli", "resume", str(run)],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming" in resumed.stderr and "experiment=smoke" in resumed.stderr
     metrics = json.loads((run / "metrics.json").read_text())
@@ -109,13 +121,19 @@ def test_sigterm_stops_the_run_with_status_interrupted(tmp_path):
 
 @pytest.fixture
 def tiny(jena_csv):
-    return [f"data.path={jena_csv}", *TINY_JENA, "trainer.steps_per_epoch=null",
-            "callbacks.early_stopping.enabled=false", "trainer.epochs=4"]
+    return [
+        f"data.path={jena_csv}",
+        *TINY_JENA,
+        "trainer.steps_per_epoch=null",
+        "callbacks.early_stopping.enabled=false",
+        "trainer.epochs=4",
+    ]
 
 
 def test_nan_loss_stops_training_and_says_failed(tmp_path, tiny):
-    cfg = compose_train(tmp_path / "run", *tiny, "trainer.loss=mse", "optimizer=sgd",
-                      "optimizer.learning_rate=1e20")
+    cfg = compose_train(
+        tmp_path / "run", *tiny, "trainer.loss=mse", "optimizer=sgd", "optimizer.learning_rate=1e20"
+    )
     with pytest.raises(SeqexpError, match="nan loss") as err:
         train(cfg)
     assert "learning_rate" in str(err.value)
@@ -161,16 +179,36 @@ def test_a_finished_run_directory_is_never_trained_over(tmp_path, jena_csv):
     run.mkdir()
     finished = {"status": "completed", "best": {"val_loss": 0.1}}
     (run / "metrics.json").write_text(json.dumps(finished))
-    result = subprocess.run([sys.executable, "-m", "seqexp.cli", "train", f"data.path={jena_csv}",
-                             *TINY_JENA, f"hydra.run.dir={run}", *FAST], cwd=tmp_path, env=ENV,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seqexp.cli",
+            "train",
+            f"data.path={jena_csv}",
+            *TINY_JENA,
+            f"hydra.run.dir={run}",
+            *FAST,
+        ],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "already holds a run that ended with status 'completed'" in result.stderr
     assert json.loads((run / "metrics.json").read_text()) == finished
     assert sorted(p.name for p in run.iterdir()) == ["metrics.json"]  # not even .hydra/ was written
 
-    resumed = subprocess.run([sys.executable, "-m", "seqexp.cli", "resume", str(run)], cwd=tmp_path,
-                             env=ENV, capture_output=True, text=True, timeout=60)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "seqexp.cli", "resume", str(run)],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert resumed.returncode == 2 and "no .hydra/overrides.yaml" in resumed.stderr
 
 

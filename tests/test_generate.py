@@ -28,8 +28,7 @@ def compose_generate(*overrides: str):
 
 
 def seqexp(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SEQEXP), *args], capture_output=True, text=True, timeout=120,
-                          cwd=PROJECT_ROOT)
+    return subprocess.run([str(SEQEXP), *args], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +39,24 @@ def korean_run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("korean")
     data = write_articles(root / "ArticlesKo.csv", KOREAN)
     run = root / "run"
-    train(compose_train(
-        run, "data=headlines", f"data.path={data}", "data.fold_ascii=false",
-        "data.sample_prompts=['경마장에','그의']", "data.sample_words=4",
-        "model=simple_rnn", "model.embedding.dim=10", "optimizer=adam",
-        "optimizer.learning_rate=0.01", "trainer.batch_size=11", "trainer.epochs=4",
-        "trainer.steps_per_epoch=50", "callbacks.early_stopping.enabled=false",
-    ))
+    train(
+        compose_train(
+            run,
+            "data=headlines",
+            f"data.path={data}",
+            "data.fold_ascii=false",
+            "data.sample_prompts=['경마장에','그의']",
+            "data.sample_words=4",
+            "model=simple_rnn",
+            "model.embedding.dim=10",
+            "optimizer=adam",
+            "optimizer.learning_rate=0.01",
+            "trainer.batch_size=11",
+            "trainer.epochs=4",
+            "trainer.steps_per_epoch=50",
+            "callbacks.early_stopping.enabled=false",
+        )
+    )
     return run
 
 
@@ -64,24 +74,26 @@ def test_korean_memorisation_through_seqexp_generate(korean_run):
     report = json.loads((korean_run / "metrics.json").read_text())
     assert report["extras"]["samples"]["경마장에"] == "경마장에 있는 말이 뛰고 있다"
     assert report["best"]["perplexity"] < 1.1 and report["data_info"]["vocab_size"] == 12
-    assert ("no validation split: checkpoint and early stopping monitor loss instead of "
-            "val_loss") in (korean_run / "train.log").read_text(encoding="utf-8")
+    assert ("no validation split: checkpoint and early stopping monitor loss instead of val_loss") in (
+        korean_run / "train.log"
+    ).read_text(encoding="utf-8")
 
 
 def test_several_prompts_and_unknown_words_are_reported(korean_run, capsys):
-    results = generate(compose_generate(f"run={korean_run}", "prompt=['그의 망아지', '경마장에']",
-                                        "words=2"))
+    results = generate(compose_generate(f"run={korean_run}", "prompt=['그의 망아지', '경마장에']", "words=2"))
     out = capsys.readouterr().out.splitlines()
     assert [r.text for r in results] == ["그의 말이 법이다", "경마장에 있는 말이"]
     assert results[0].unknown == ["망아지"]
-    assert out == ["# prompt '그의 망아지': not in the vocabulary: 망아지 (continued from '그의')",
-                   "그의 말이 법이다", "경마장에 있는 말이"]
+    assert out == [
+        "# prompt '그의 망아지': not in the vocabulary: 망아지 (continued from '그의')",
+        "그의 말이 법이다",
+        "경마장에 있는 말이",
+    ]
 
 
 def test_sampling_is_seeded_and_top_k_1_is_greedy(korean_run, capsys):
     def text(*overrides):
-        return generate(compose_generate(f"run={korean_run}", "prompt='가는'", "words=5",
-                                         *overrides))[0].text
+        return generate(compose_generate(f"run={korean_run}", "prompt='가는'", "words=5", *overrides))[0].text
 
     greedy = text()
     assert greedy == "가는 말이 고와야 오는 말이 곱다"
@@ -103,20 +115,24 @@ def test_a_run_without_a_text_model_fails_clearly_through_the_cli(tmp_path):
     run = tmp_path / "jena_run"
     (run / "checkpoints").mkdir(parents=True)
     (run / "checkpoints" / "best.keras").write_bytes(b"")
-    (run / "metrics.json").write_text(json.dumps({"data": "jena", "model": "gru",
-                                                  "task": "regression"}))
+    (run / "metrics.json").write_text(json.dumps({"data": "jena", "model": "gru", "task": "regression"}))
     result = seqexp("generate", f"run={run}", "prompt=how")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert (f"seqexp: error: run={run} holds no text model (a data=jena / model=gru run (task "
-            "regression)): it has no vocabulary.json") in result.stderr
+    assert (
+        f"seqexp: error: run={run} holds no text model (a data=jena / model=gru run (task "
+        "regression)): it has no vocabulary.json"
+    ) in result.stderr
 
 
 def test_a_missing_checkpoint_fails_clearly(korean_run, tmp_path):
     run = tmp_path / "interrupted"
     run.mkdir()
     shutil.copy(korean_run / "vocabulary.json", run)
-    with pytest.raises(SeqexpError, match=r"has no checkpoint at .*checkpoints/best.keras.*"
-                                          r"callbacks.checkpoint.enabled=false"):
+    with pytest.raises(
+        SeqexpError,
+        match=r"has no checkpoint at .*checkpoints/best.keras.*"
+        r"callbacks.checkpoint.enabled=false",
+    ):
         generate(compose_generate(f"run={run}", "prompt=x"))
 
 
@@ -130,15 +146,18 @@ def test_a_checkpoint_of_another_vocabulary_is_refused(korean_run, tmp_path):
         generate(compose_generate(f"run={run}", "prompt='경마장에'"))
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ([], r"needs run=\.\.\."),
-    (["run=nowhere/run"], r"run=nowhere/run is not a directory"),
-    (["run=RUN", "prompt=null"], r"needs prompt=\.\.\."),
-    (["run=RUN", "words=0"], r"words=0 must be a whole number >= 1"),
-    (["run=RUN", "temperature=-1"], r"temperature=-1 must be 0"),
-    (["run=RUN", "top_k=0"], r"top_k=0 must be null"),
-    (["run=RUN", "prompt='how'"], r"No word of prompt\(s\) \['how'\] is in the vocabulary"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ([], r"needs run=\.\.\."),
+        (["run=nowhere/run"], r"run=nowhere/run is not a directory"),
+        (["run=RUN", "prompt=null"], r"needs prompt=\.\.\."),
+        (["run=RUN", "words=0"], r"words=0 must be a whole number >= 1"),
+        (["run=RUN", "temperature=-1"], r"temperature=-1 must be 0"),
+        (["run=RUN", "top_k=0"], r"top_k=0 must be null"),
+        (["run=RUN", "prompt='how'"], r"No word of prompt\(s\) \['how'\] is in the vocabulary"),
+    ],
+)
 def test_option_mistakes_are_named(korean_run, overrides, message):
     defaults = {"prompt": "prompt='경마장에'"}
     overrides = [o.replace("RUN", str(korean_run)) for o in overrides]

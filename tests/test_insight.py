@@ -26,8 +26,13 @@ def png(path):
 
 
 def bundle_of(images, labels, names=NAMES, batch_size=4):
-    spec = DataSpec(task="multiclass", input_kind="image", input_shape=images.shape[1:],
-                    num_classes=len(names), class_names=names)
+    spec = DataSpec(
+        task="multiclass",
+        input_kind="image",
+        input_shape=images.shape[1:],
+        num_classes=len(names),
+        class_names=names,
+    )
     test = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
     return DataBundle(train=test, val=None, test=test, spec=spec)
 

@@ -35,8 +35,11 @@ def assert_two_job_sweep(sweep_dir, result) -> list:
 
 
 def thread_lines(run) -> list[str]:
-    return [line.split("][")[-1] for line in (run / "train.log").read_text().splitlines()
-            if "TensorFlow thread pools" in line]
+    return [
+        line.split("][")[-1]
+        for line in (run / "train.log").read_text().splitlines()
+        if "TensorFlow thread pools" in line
+    ]
 
 
 @pytest.mark.slow
@@ -47,15 +50,21 @@ def test_joblib_runs_two_jobs_in_parallel_with_their_share_of_threads(tmp_path):
     assert "Joblib.Parallel(n_jobs=2" in result.stdout + result.stderr
     share = max(1, available_cores() // 2)
     for run in runs:  # trainer.threads=auto: cores / n_jobs for each job
-        assert thread_lines(run) == [f"INFO] TensorFlow thread pools: {share} intra-op, "
-                                     f"{share} inter-op threads"]
+        assert thread_lines(run) == [
+            f"INFO] TensorFlow thread pools: {share} intra-op, {share} inter-op threads"
+        ]
 
 
 @pytest.mark.slow
 def test_submitit_local_runs_the_slurm_launcher_code_path(tmp_path):
     sweep_dir = tmp_path / "submitit"
-    result = sweep(sweep_dir, GRID, "hydra/launcher=submitit_local",
-                   "hydra.launcher.cpus_per_task=1", "hydra.launcher.timeout_min=10")
+    result = sweep(
+        sweep_dir,
+        GRID,
+        "hydra/launcher=submitit_local",
+        "hydra.launcher.cpus_per_task=1",
+        "hydra.launcher.timeout_min=10",
+    )
     runs = assert_two_job_sweep(sweep_dir, result)
     assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 2  # submitit's own
     for run in runs:
@@ -73,24 +82,40 @@ def test_ray_runs_two_jobs_on_a_local_instance(tmp_path):
 
 
 def test_launcher_presets_compose_without_hydra_deprecation_warnings(tmp_path):
-    for name, key, value in (("joblib", "n_jobs", 2), ("ray", "ray", {
-            "init": {"address": None, "num_cpus": None, "include_dashboard": False},
-            "remote": {"num_cpus": 1, "num_gpus": 0}})):
-        result = seqexp("train", "--cfg", "hydra", "--package", "hydra.launcher",
-                        f"hydra/launcher={name}", cwd=tmp_path)
+    for name, key, value in (
+        ("joblib", "n_jobs", 2),
+        (
+            "ray",
+            "ray",
+            {
+                "init": {"address": None, "num_cpus": None, "include_dashboard": False},
+                "remote": {"num_cpus": 1, "num_gpus": 0},
+            },
+        ),
+    ):
+        result = seqexp(
+            "train", "--cfg", "hydra", "--package", "hydra.launcher", f"hydra/launcher={name}", cwd=tmp_path
+        )
         assert result.returncode == 0, result.stderr
         assert "deprecated" not in result.stderr, result.stderr  # no same-name schema matching
         assert yaml.safe_load(result.stdout)[key] == value  # seqexp's preset, not the plugin's
 
 
 def test_slurm_preset_composes_for_submitit_slurm(tmp_path):
-    result = seqexp("train", "--cfg", "hydra", "--package", "hydra.launcher",
-                    "hydra/launcher=slurm", "hydra.launcher.partition=gpu", cwd=tmp_path)
+    result = seqexp(
+        "train",
+        "--cfg",
+        "hydra",
+        "--package",
+        "hydra.launcher",
+        "hydra/launcher=slurm",
+        "hydra.launcher.partition=gpu",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     launcher = yaml.safe_load(result.stdout)  # the hydra.launcher node
     assert launcher["_target_"].endswith("submitit_launcher.SlurmLauncher")
-    assert (launcher["partition"], launcher["gpus_per_node"], launcher["cpus_per_task"]) == (
-        "gpu", 1, 8)
+    assert (launcher["partition"], launcher["gpus_per_node"], launcher["cpus_per_task"]) == ("gpu", 1, 8)
     assert launcher["submitit_folder"] == "${hydra.sweep.dir}/.submitit/%j"
     assert launcher_threads(launcher, cores=64) == 8
 
@@ -100,8 +125,10 @@ def test_launcher_threads_share_the_cores():
     assert launcher_threads({**joblib, "n_jobs": 2}, cores=8) == 4
     assert launcher_threads({**joblib, "n_jobs": 3}, cores=2) == 1
     assert launcher_threads({**joblib, "n_jobs": -1}, cores=8) == 1  # one job per core
-    ray = {"_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher",
-           "ray": {"remote": {"num_cpus": 3}}}
+    ray = {
+        "_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher",
+        "ray": {"remote": {"num_cpus": 3}},
+    }
     assert launcher_threads(ray, cores=8) == 3
     basic = {"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}
     assert launcher_threads(basic, cores=8) is None

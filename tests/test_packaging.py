@@ -10,8 +10,23 @@ from tests.conftest import PROJECT_ROOT
 
 
 def test_wheel_ships_config_tree_and_sample(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(PROJECT_ROOT)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(PROJECT_ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = tmp_path.glob("seqexp-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     configs = {p.relative_to(PROJECT_ROOT).as_posix() for p in (PROJECT_ROOT / "conf").rglob("*.yaml")}

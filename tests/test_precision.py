@@ -28,8 +28,7 @@ def float32_after():
 
 
 def test_mixed_precision_trains_in_float16_with_a_float32_head(make_cfg, jena_csv, tmp_path):
-    best = train(make_cfg("model=lstm", f"data.path={jena_csv}", *TINY_JENA,
-                          "trainer.mixed_precision=true"))
+    best = train(make_cfg("model=lstm", f"data.path={jena_csv}", *TINY_JENA, "trainer.mixed_precision=true"))
     assert math.isfinite(best)
     finite_run(tmp_path / "run")
     assert keras.mixed_precision.global_policy().name == "mixed_float16"
@@ -47,8 +46,7 @@ def test_mixed_precision_trains_in_float16_with_a_float32_head(make_cfg, jena_cs
 
 @pytest.mark.parametrize("model", ["conv1d", "gru"])
 @pytest.mark.parametrize("jit", [True, False])
-def test_jit_compile_option_reaches_compile_and_trains(make_cfg, jena_csv, tmp_path, monkeypatch,
-                                                       model, jit):
+def test_jit_compile_option_reaches_compile_and_trains(make_cfg, jena_csv, tmp_path, monkeypatch, model, jit):
     """What Keras will actually do when fit starts: XLA on or off, as asked (Keras switches XLA
     off while TF's op determinism is on, so jit_compile=true must turn determinism off)."""
     seen = {}
@@ -59,8 +57,11 @@ def test_jit_compile_option_reaches_compile_and_trains(make_cfg, jena_csv, tmp_p
         return fit(self, *args, **kwargs)
 
     monkeypatch.setattr(keras.Model, "fit", spy)
-    best = train(make_cfg(f"model={model}", f"data.path={jena_csv}", *TINY_JENA,
-                          f"trainer.jit_compile={str(jit).lower()}"))
+    best = train(
+        make_cfg(
+            f"model={model}", f"data.path={jena_csv}", *TINY_JENA, f"trainer.jit_compile={str(jit).lower()}"
+        )
+    )
     assert seen["jit_compile"] is jit
     assert math.isfinite(best)
     finite_run(tmp_path / "run")

@@ -55,10 +55,13 @@ def test_grid_sweep_writes_summary_matching_each_job(tmp_path):
     for name in ("summary.csv", "summary.md", "comparison.png"):
         (sweep_dir / name).unlink()
     (runs[3] / "metrics.json").unlink()
-    code = ("import sys; from seqexp.cli import main; rc = main(['summarize', sys.argv[1]]); "
-            "assert 'tensorflow' not in sys.modules, 'imported TF'; sys.exit(rc)")
-    rebuilt = subprocess.run([sys.executable, "-c", code, str(sweep_dir)], capture_output=True,
-                             text=True, timeout=60)
+    code = (
+        "import sys; from seqexp.cli import main; rc = main(['summarize', sys.argv[1]]); "
+        "assert 'tensorflow' not in sys.modules, 'imported TF'; sys.exit(rc)"
+    )
+    rebuilt = subprocess.run(
+        [sys.executable, "-c", code, str(sweep_dir)], capture_output=True, text=True, timeout=60
+    )
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "summary.md" in rebuilt.stdout
     rows = summary_rows(sweep_dir)
@@ -76,8 +79,10 @@ def test_failed_job_does_not_stop_the_sweep(tmp_path):
     result = sweep(sweep_dir, "model.units=[8],[-3],[16]")
     # every job ran; the sweep reports the failure and exits 1 after writing the summary
     assert result.returncode == 1, result.stderr[-3000:]
-    assert ("1 of 3 jobs failed: 1_jena_gru (failed: model.units=[-3] must be a non-empty list of integers"
-            in result.stderr)
+    assert (
+        "1 of 3 jobs failed: 1_jena_gru (failed: model.units=[-3] must be a non-empty list of integers"
+        in result.stderr
+    )
     runs = run_dirs(sweep_dir)
     assert [r.name for r in runs] == ["0_jena_gru", "1_jena_gru", "2_jena_gru"]
     assert_complete(runs[0])
@@ -97,8 +102,16 @@ def test_failed_job_does_not_stop_the_sweep(tmp_path):
 
 # ---- summarize on hand-made run directories (no TensorFlow, milliseconds) -------------------
 
-def make_run(root: Path, name: str, overrides: list[str], metrics: dict | None,
-             monitor="val_accuracy", mode="auto", history: str | None = None) -> Path:
+
+def make_run(
+    root: Path,
+    name: str,
+    overrides: list[str],
+    metrics: dict | None,
+    monitor="val_accuracy",
+    mode="auto",
+    history: str | None = None,
+) -> Path:
     run = root / name
     (run / ".hydra").mkdir(parents=True)
     (run / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
@@ -111,9 +124,15 @@ def make_run(root: Path, name: str, overrides: list[str], metrics: dict | None,
 
 
 def done(best: float, test: float, epoch=2) -> dict:
-    return {"status": "completed", "reason": None, "best_epoch": epoch, "epochs_run": 3,
-            "best": {"val_accuracy": best, "val_loss": 1 - best},
-            "test": {"accuracy": test, "loss": 1 - test}, "wall_time_s": 1.5}
+    return {
+        "status": "completed",
+        "reason": None,
+        "best_epoch": epoch,
+        "epochs_run": 3,
+        "best": {"val_accuracy": best, "val_loss": 1 - best},
+        "test": {"accuracy": test, "loss": 1 - test},
+        "wall_time_s": 1.5,
+    }
 
 
 HISTORY = "epoch,accuracy,loss,val_accuracy,val_loss\n0,0.5,0.7,0.55,0.69\n1,0.6,0.6,0.62,0.66\n"
@@ -122,22 +141,31 @@ HISTORY = "epoch,accuracy,loss,val_accuracy,val_loss\n0,0.5,0.7,0.55,0.69\n1,0.6
 def test_summarize_ranks_accuracy_descending_and_lists_failures(tmp_path):
     make_run(tmp_path, "0_imdb_dense", ["data=imdb", "model.units=8"], done(0.81, 0.80), history=HISTORY)
     make_run(tmp_path, "1_imdb_dense", ["data=imdb", "model.units=16"], done(0.86, 0.84), history=HISTORY)
-    make_run(tmp_path, "2_imdb_dense", ["data=imdb", "model.units=32"],
-             {"status": "failed", "reason": "trainer.monitor=val_x is not logged by this run"})
+    make_run(
+        tmp_path,
+        "2_imdb_dense",
+        ["data=imdb", "model.units=32"],
+        {"status": "failed", "reason": "trainer.monitor=val_x is not logged by this run"},
+    )
     make_run(tmp_path, "3_imdb_dense", ["data=imdb", "model.units=64"], None)
 
     summary = summarize(tmp_path)
 
-    assert [j.name for j in summary.jobs] == ["1_imdb_dense", "0_imdb_dense", "2_imdb_dense",
-                                             "3_imdb_dense"]  # accuracy is maximised
+    assert [j.name for j in summary.jobs] == [
+        "1_imdb_dense",
+        "0_imdb_dense",
+        "2_imdb_dense",
+        "3_imdb_dense",
+    ]  # accuracy is maximised
     assert summary.swept_keys == ["model.units"]
     assert [j.label for j in summary.jobs][:2] == ["model.units=16", "model.units=8"]
     assert [j.name for j in summary.failed] == ["2_imdb_dense", "3_imdb_dense"]
     md = (tmp_path / "summary.md").read_text()
     assert "4 jobs: 2 completed, 1 failed, 1 unknown." in md
     assert "val_accuracy = 0.86 at epoch 2, test accuracy = 0.84" in md
-    assert ("- `2_imdb_dense` (model.units=32): failed: trainer.monitor=val_x is not logged "
-            "by this run") in md
+    assert (
+        "- `2_imdb_dense` (model.units=32): failed: trainer.monitor=val_x is not logged by this run"
+    ) in md
     assert f"- `3_imdb_dense` (model.units=64): unknown: {NO_METRICS}" in md
     assert_png(tmp_path / "comparison.png")
 
@@ -146,7 +174,8 @@ def test_summarize_reports_the_best_optuna_trial(tmp_path):
     make_run(tmp_path, "0_jena_gru", ["model.dropout=0.123456789"], done(0.7, 0.6), monitor="val_accuracy")
     make_run(tmp_path, "1_jena_gru", ["model.dropout=0.3"], done(0.9, 0.8), monitor="val_accuracy")
     (tmp_path / "optimization_results.yaml").write_text(
-        "name: optuna\nbest_params:\n  model.dropout: 0.3\nbest_value: 0.9\n")
+        "name: optuna\nbest_params:\n  model.dropout: 0.3\nbest_value: 0.9\n"
+    )
     summary = summarize(tmp_path, out_dir=tmp_path / "out")
     md = (tmp_path / "out" / "summary.md").read_text()
     assert "**Best Optuna trial:** model.dropout=0.3 (value 0.9, run `1_jena_gru`)." in md
@@ -165,10 +194,13 @@ def test_summarize_refuses_a_folder_without_runs(tmp_path, capsys):
 def test_record_failure_keeps_a_reason_train_already_wrote(tmp_path):
     record_failure(tmp_path / "a", SeqexpError("trainer.monitor=x is not logged"))
     assert json.loads((tmp_path / "a" / "metrics.json").read_text()) == {
-        "status": "failed", "reason": "trainer.monitor=x is not logged"}
+        "status": "failed",
+        "reason": "trainer.monitor=x is not logged",
+    }
     (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "metrics.json").write_text(json.dumps(
-        {"status": "failed", "reason": "ValueError: during fit", "epochs_run": 1}))
+    (tmp_path / "b" / "metrics.json").write_text(
+        json.dumps({"status": "failed", "reason": "ValueError: during fit", "epochs_run": 1})
+    )
     record_failure(tmp_path / "b", RuntimeError("re-raised"))
     assert json.loads((tmp_path / "b" / "metrics.json").read_text())["reason"] == "ValueError: during fit"
     (tmp_path / "c").mkdir()
@@ -184,7 +216,12 @@ def test_runs_rank_by_the_training_rule_for_mode():
     from seqexp.summary.sweep import Job
 
     assert [best_mode(m) for m in ("val_loss", "val_mae", "val_accuracy", "auc", "val_precision")] == [
-        "min", "min", "max", "max", "max"]
+        "min",
+        "min",
+        "max",
+        "max",
+        "max",
+    ]
     assert best_mode("val_accuracy", "min") == "min" and best_mode("val_loss", "max") == "max"
     job = Job(Path("."), "x", [], {"monitor": "val_accuracy"}, {"trainer": {"mode": "auto"}})
     assert job.mode == "max"

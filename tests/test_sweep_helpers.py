@@ -15,24 +15,47 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SEQEXP = Path(sys.executable).with_name("seqexp")
 
 # The fast smoke run: bundled sample, 1 epoch of 2 steps, no progress bars, no TensorBoard.
-FAST = ["experiment=smoke", "trainer.epochs=1", "trainer.steps_per_epoch=2",
-        "trainer.validation_steps=2", "trainer.test_steps=2", "trainer.verbose=0",
-        "callbacks.tensorboard.enabled=false"]
+FAST = [
+    "experiment=smoke",
+    "trainer.epochs=1",
+    "trainer.steps_per_epoch=2",
+    "trainer.validation_steps=2",
+    "trainer.test_steps=2",
+    "trainer.verbose=0",
+    "callbacks.tensorboard.enabled=false",
+]
 
-RUN_FILES = [".hydra/config.yaml", ".hydra/overrides.yaml", "train.log", "model_summary.txt",
-             "history.csv", "metrics.json", "env.json", "checkpoints/best.keras", "loss.png"]
+RUN_FILES = [
+    ".hydra/config.yaml",
+    ".hydra/overrides.yaml",
+    "train.log",
+    "model_summary.txt",
+    "history.csv",
+    "metrics.json",
+    "env.json",
+    "checkpoints/best.keras",
+    "loss.png",
+]
 
 
 def seqexp(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RAY_USAGE_STATS_ENABLED": "0"}
-    return subprocess.run([str(SEQEXP), *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [str(SEQEXP), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def sweep(sweep_dir: Path, *overrides: str, timeout: int = 300) -> subprocess.CompletedProcess:
     """`seqexp train -m <fast smoke settings> <overrides>` writing into sweep_dir."""
-    return seqexp("train", "-m", *FAST, *overrides, f"hydra.sweep.dir={sweep_dir}",
-                  cwd=sweep_dir.parent, timeout=timeout)
+    return seqexp(
+        "train",
+        "-m",
+        *FAST,
+        *overrides,
+        f"hydra.sweep.dir={sweep_dir}",
+        cwd=sweep_dir.parent,
+        timeout=timeout,
+    )
 
 
 def run_dirs(sweep_dir: Path) -> list[Path]:

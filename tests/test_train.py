@@ -23,7 +23,7 @@ def leading_weather(rows: int, lead: int, seed: int = 0) -> np.ndarray:
         signal[i] = 0.9 * signal[i - 1] + rng.normal()
     values = synthetic_weather(rows, seed=seed)
     values[:, 0] = 1000 + signal[lead:]  # p (mbar) leads ...
-    values[:, 1] = signal[:rows]         # ... T (degC) by `lead` rows
+    values[:, 1] = signal[:rows]  # ... T (degC) by `lead` rows
     return values
 
 
@@ -31,12 +31,28 @@ def leading_weather(rows: int, lead: int, seed: int = 0) -> np.ndarray:
 def test_recurrent_model_beats_naive_baseline_on_predictable_series(make_cfg, tmp_path):
     lookback, step, delay = 48, 6, 24
     path = write_jena_csv(tmp_path / "lead.csv", leading_weather(3000, lead=delay + step))
-    common = [f"data.path={path}", "data.split.train=[0,2000]", "data.split.val=[2000,2500]",
-              "data.split.test=[2500,null]", f"data.lookback={lookback}", f"data.step={step}",
-              f"data.delay={delay}", "trainer.batch_size=32"]
+    common = [
+        f"data.path={path}",
+        "data.split.train=[0,2000]",
+        "data.split.val=[2000,2500]",
+        "data.split.test=[2500,null]",
+        f"data.lookback={lookback}",
+        f"data.step={step}",
+        f"data.delay={delay}",
+        "trainer.batch_size=32",
+    ]
     naive = train(make_cfg("model=naive", *common, run_dir=tmp_path / "naive"))
-    gru = train(make_cfg("model=gru", "model.units=[16]", "trainer.epochs=6", "optimizer=adam",
-                         "optimizer.learning_rate=0.01", *common, run_dir=tmp_path / "gru"))
+    gru = train(
+        make_cfg(
+            "model=gru",
+            "model.units=[16]",
+            "trainer.epochs=6",
+            "optimizer=adam",
+            "optimizer.learning_rate=0.01",
+            *common,
+            run_dir=tmp_path / "gru",
+        )
+    )
     assert naive > 0.5  # the baseline is poor here ...
     assert gru < 0.5 * naive  # ... and the GRU learned what the past tells about the future
     test_mae = json.loads((tmp_path / "gru" / "metrics.json").read_text())["test"]["mae"]
@@ -46,14 +62,29 @@ def test_recurrent_model_beats_naive_baseline_on_predictable_series(make_cfg, tm
 def test_same_seed_gives_identical_history(make_cfg, jena_csv, tmp_path):
     runs = []
     for name in ("first", "second"):
-        train(make_cfg("model=lstm_dropout", f"data.path={jena_csv}", *TINY_JENA,
-                       "trainer.epochs=2", run_dir=tmp_path / name))
+        train(
+            make_cfg(
+                "model=lstm_dropout",
+                f"data.path={jena_csv}",
+                *TINY_JENA,
+                "trainer.epochs=2",
+                run_dir=tmp_path / name,
+            )
+        )
         runs.append((tmp_path / name / "history.csv").read_text())
     assert runs[0] == runs[1] and len(runs[0].splitlines()) == 3
     metrics = json.loads((tmp_path / "first" / "metrics.json").read_text())
     assert metrics["epochs_run"] == 2 and metrics["samples_per_second"] > 0  # 2 x 2 steps of 16
-    train(make_cfg("model=lstm_dropout", f"data.path={jena_csv}", *TINY_JENA, "trainer.epochs=2",
-                   "trainer.seed=1", run_dir=tmp_path / "other"))
+    train(
+        make_cfg(
+            "model=lstm_dropout",
+            f"data.path={jena_csv}",
+            *TINY_JENA,
+            "trainer.epochs=2",
+            "trainer.seed=1",
+            run_dir=tmp_path / "other",
+        )
+    )
     assert (tmp_path / "other" / "history.csv").read_text() != runs[0]
 
 
@@ -64,15 +95,30 @@ def test_downloads_through_the_config_into_the_cache(make_cfg, jena_csv, tmp_pat
     with zipfile.ZipFile(zip_path, "w") as archive:
         archive.write(jena_csv, "jena_climate_2009_2016.csv")
     cache = tmp_path / "cache"
-    train(make_cfg("model=dense", f"data.url={zip_path.as_uri()}", f"data.cache_dir={cache}",
-                   f"data.size={zip_path.stat().st_size}", *TINY_JENA))
+    train(
+        make_cfg(
+            "model=dense",
+            f"data.url={zip_path.as_uri()}",
+            f"data.cache_dir={cache}",
+            f"data.size={zip_path.stat().st_size}",
+            *TINY_JENA,
+        )
+    )
     assert (cache / "jena_climate_2009_2016.csv.zip").read_bytes() == zip_path.read_bytes()
     assert (tmp_path / "run" / "metrics.json").exists()
 
 
 def test_early_stopping_is_reported(make_cfg, jena_csv, tmp_path):
-    train(make_cfg("model=dense", f"data.path={jena_csv}", *TINY_JENA, "trainer.epochs=30",
-                   "callbacks.early_stopping.patience=1", "optimizer.learning_rate=0.5"))
+    train(
+        make_cfg(
+            "model=dense",
+            f"data.path={jena_csv}",
+            *TINY_JENA,
+            "trainer.epochs=30",
+            "callbacks.early_stopping.patience=1",
+            "optimizer.learning_rate=0.5",
+        )
+    )
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "stopped early" and metrics["epochs_run"] < 30
     assert metrics["best_epoch"] <= metrics["epochs_run"] - 1
@@ -80,8 +126,7 @@ def test_early_stopping_is_reported(make_cfg, jena_csv, tmp_path):
 
 def test_monitor_must_be_logged(make_cfg, jena_csv):
     with pytest.raises(SeqexpError, match=r"trainer.monitor=val_accuracy is not logged.*val_mae"):
-        train(make_cfg("model=dense", f"data.path={jena_csv}", *TINY_JENA,
-                       "trainer.monitor=val_accuracy"))
+        train(make_cfg("model=dense", f"data.path={jena_csv}", *TINY_JENA, "trainer.monitor=val_accuracy"))
 
 
 def test_bad_model_parameter_is_a_clear_error(make_cfg, jena_csv):

@@ -78,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     module = command(name)
     if module is None:
-        print(f"seqexp: error: unknown command {name!r}; choose one of {sorted(commands())}.\n",
-              file=sys.stderr)
+        print(
+            f"seqexp: error: unknown command {name!r}; choose one of {sorted(commands())}.\n", file=sys.stderr
+        )
         print(usage(), file=sys.stderr)
         return 2
     try:

@@ -60,9 +60,12 @@ def job_runner(target: str, check: str | None = None):
             from seqexp.interrupt import as_interrupted
 
             stop = as_interrupted(err)
-            print(f"seqexp: interrupted ({stop.reason}); the run directory keeps its history, "
-                  "curves, best checkpoint and a metrics.json with status 'interrupted'. "
-                  "`seqexp resume <run dir>` continues it.", file=sys.stderr)
+            print(
+                f"seqexp: interrupted ({stop.reason}); the run directory keeps its history, "
+                "curves, best checkpoint and a metrics.json with status 'interrupted'. "
+                "`seqexp resume <run dir>` continues it.",
+                file=sys.stderr,
+            )
             raise SystemExit(stop.exit_code) from None
         except Exception as err:
             if not multirun:
@@ -88,7 +91,10 @@ def sweep_exit_code() -> int:
     summary = getattr(sys.modules.get("seqexp.summary.sweep"), "LAST_SUMMARY", None)
     if summary is None or not summary.failed:
         return 0
-    print(f"seqexp: {len(summary.failed)} of {len(summary.jobs)} jobs failed: "
-          + "; ".join(f"{job.name} ({job.status_text})" for job in summary.failed)
-          + f". See {summary.root / 'summary.md'}.", file=sys.stderr)
+    print(
+        f"seqexp: {len(summary.failed)} of {len(summary.jobs)} jobs failed: "
+        + "; ".join(f"{job.name} ({job.status_text})" for job in summary.failed)
+        + f". See {summary.root / 'summary.md'}.",
+        file=sys.stderr,
+    )
     return 1

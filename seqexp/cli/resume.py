@@ -19,12 +19,17 @@ def run(args: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="seqexp resume",
         description="Continue an interrupted (Ctrl-C, SIGTERM, killed) run in its own directory "
-                    "from its last finished epoch, with the config it started with; history.csv, "
-                    "the curves and metrics.json continue where they stopped.")
-    parser.add_argument("run_dir", type=Path, help="the run directory (it holds .hydra/ and train.log), "
-                        "or a search dir (it holds search.yaml)")
-    parser.add_argument("settings", nargs="*", help="search dir only: n_trials=N (raise the target), "
-                        "n_jobs=N (workers)")
+        "from its last finished epoch, with the config it started with; history.csv, "
+        "the curves and metrics.json continue where they stopped.",
+    )
+    parser.add_argument(
+        "run_dir",
+        type=Path,
+        help="the run directory (it holds .hydra/ and train.log), or a search dir (it holds search.yaml)",
+    )
+    parser.add_argument(
+        "settings", nargs="*", help="search dir only: n_trials=N (raise the target), n_jobs=N (workers)"
+    )
     given = parser.parse_args(args)
     run_dir = given.run_dir
     if (run_dir / "search.yaml").exists():
@@ -32,15 +37,22 @@ def run(args: list[str]) -> int:
 
         return resume(run_dir, given.settings)
     if given.settings:
-        parser.error(f"{' '.join(given.settings)}: settings are for a search dir, and {run_dir} "
-                     "holds no search.yaml")
+        parser.error(
+            f"{' '.join(given.settings)}: settings are for a search dir, and {run_dir} holds no search.yaml"
+        )
     overrides, status = check_resumable(run_dir)
     env = read_env(run_dir)
     changes = changes_since(env) if env is not None else []
     if changes:  # the run goes on, but its epochs will not all come from one environment
-        print(f"seqexp: warning: {run_dir} started under other versions than these: "
-              f"{'; '.join(changes)}. Its remaining epochs train under the new ones (env.json keeps "
-              f"the old environment under 'previous').", file=sys.stderr)
-    print(f"seqexp: resuming {run_dir} (status {status or 'unknown'}) with: "
-          f"{' '.join(overrides) or 'the defaults'}", file=sys.stderr)
+        print(
+            f"seqexp: warning: {run_dir} started under other versions than these: "
+            f"{'; '.join(changes)}. Its remaining epochs train under the new ones (env.json keeps "
+            f"the old environment under 'previous').",
+            file=sys.stderr,
+        )
+    print(
+        f"seqexp: resuming {run_dir} (status {status or 'unknown'}) with: "
+        f"{' '.join(overrides) or 'the defaults'}",
+        file=sys.stderr,
+    )
     return APP.run([*overrides, f"hydra.run.dir={run_dir}"])

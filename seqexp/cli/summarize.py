@@ -15,10 +15,12 @@ def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="seqexp summarize",
         description="Rebuild summary.csv, summary.md and comparison.png for a sweep directory or "
-                    "any folder of run directories (also after an interrupted sweep).")
+        "any folder of run directories (also after an interrupted sweep).",
+    )
     parser.add_argument("dir", type=Path, help="sweep directory or folder of run directories")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="where to write the summary (default: the directory itself)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="where to write the summary (default: the directory itself)"
+    )
     args = parser.parse_args(argv)
     summary = summarize(args.dir, args.out)
     print((summary.files[1]).read_text())

@@ -14,7 +14,9 @@ APP = HydraApp("seqexp.run.train:train", "train", check="seqexp.config.checks:ch
 def run(args: list[str]) -> int:
     search = [a for a in args if a.startswith("hparams_search=") and a != "hparams_search=null"]
     if search:
-        raise SeqexpError(f"{search[0]} is a search: run it with `seqexp search {' '.join(args)}` "
-                          "(Optuna, with pruning, resume and parallel workers; docs/sweeps.md).")
+        raise SeqexpError(
+            f"{search[0]} is a search: run it with `seqexp search {' '.join(args)}` "
+            "(Optuna, with pruning, resume and parallel workers; docs/sweeps.md)."
+        )
     check_run_dir(args)  # before Hydra writes .hydra/ into the folder
     return APP.run(args)

@@ -71,8 +71,13 @@ def key_of(prefix: str, name: str) -> str:
 
 # ---- what a parameter's type hint allows, in words ---------------------------------------------
 
-_NOUNS = {int: ("an integer", "integers"), float: ("a number", "numbers"), str: ("a string", "strings"),
-          bool: ("true or false", "true or false"), dict: ("a mapping", "mappings")}
+_NOUNS = {
+    int: ("an integer", "integers"),
+    float: ("a number", "numbers"),
+    str: ("a string", "strings"),
+    bool: ("true or false", "true or false"),
+    dict: ("a mapping", "mappings"),
+}
 
 
 def _bounds(meta) -> dict:
@@ -181,8 +186,9 @@ def check_value(key: str, value, annotation, problems: Problems) -> None:
     if nested is None:
         if not _fits(annotation, value):
             description = _description(annotation)
-            problems.add(key, value, f"must be {describe(annotation)}"
-                         + (f" ({description})" if description else ""))
+            problems.add(
+                key, value, f"must be {describe(annotation)}" + (f" ({description})" if description else "")
+            )
         return
     how, what, nullable = nested
     if value is None and nullable:
@@ -197,8 +203,9 @@ def check_value(key: str, value, annotation, problems: Problems) -> None:
         _check_fields(fields, value, key, problems, what=f"{key}")
 
 
-def _check_fields(fields: dict, values: dict, prefix: str, problems: Problems, what: str,
-                  own: set | None = None) -> None:
+def _check_fields(
+    fields: dict, values: dict, prefix: str, problems: Problems, what: str, own: set | None = None
+) -> None:
     for key in values:
         if key.startswith("_") or key == SWITCH:
             continue  # Hydra's _target_/_partial_, and the on/off switch
@@ -208,8 +215,9 @@ def _check_fields(fields: dict, values: dict, prefix: str, problems: Problems, w
     for name, (annotation, optional) in fields.items():
         if name not in values:
             if not optional:
-                problems.add(key_of(prefix, name), "", f"is missing: {what} needs it "
-                             f"({describe(annotation)})")
+                problems.add(
+                    key_of(prefix, name), "", f"is missing: {what} needs it ({describe(annotation)})"
+                )
             continue
         if own is None or name in own:  # an interpolated value is checked where it is set
             check_value(key_of(prefix, name), values[name], annotation, problems)
@@ -223,13 +231,16 @@ def parameters(function: Callable) -> dict[str, tuple[Any, bool]]:
     config."""
     function = inspect.unwrap(function)
     hints = typing.get_type_hints(function, include_extras=True)
-    return {name: (hints.get(name, Any), p.default is not inspect.Parameter.empty)
-            for name, p in inspect.signature(function).parameters.items()
-            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    return {
+        name: (hints.get(name, Any), p.default is not inspect.Parameter.empty)
+        for name, p in inspect.signature(function).parameters.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
 
 
-def check_arguments(function: Callable, values: dict, prefix: str, problems: Problems,
-                    own: set | None = None) -> None:
+def check_arguments(
+    function: Callable, values: dict, prefix: str, problems: Problems, own: set | None = None
+) -> None:
     """Check `values` as the keyword arguments of `function`: keys, types, bounds, then its rules."""
     before = len(problems.items)
     what = prefix or function.__name__
@@ -306,8 +317,9 @@ def check(cfg: DictConfig) -> None:
         own = {k for k in trainer if not OmegaConf.is_interpolation(trainer, k)}
         hints = typing.get_type_hints(Trainer, include_extras=True)
         fields = {name: (hint, name not in Trainer.__required_keys__) for name, hint in hints.items()}
-        _check_fields(fields, OmegaConf.to_container(trainer, resolve=True), "trainer", problems,
-                      "trainer", own)
+        _check_fields(
+            fields, OmegaConf.to_container(trainer, resolve=True), "trainer", problems, "trainer", own
+        )
     for group in ("data", "model", "optimizer"):
         if isinstance(cfg.get(group), DictConfig) and "_target_" in cfg[group]:
             check_node(cfg[group], group, problems)

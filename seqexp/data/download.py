@@ -87,8 +87,9 @@ def fetch(
         if problem is None:
             return target
         damaged = (problem, move_aside(target))
-        log.warning("Cached %s is damaged (%s): moved to %s and downloading it again.",
-                    target, problem, damaged[1])
+        log.warning(
+            "Cached %s is damaged (%s): moved to %s and downloading it again.", target, problem, damaged[1]
+        )
 
     root.mkdir(parents=True, exist_ok=True)
     part = root / (fname + ".part")
@@ -102,25 +103,29 @@ def fetch(
         if damaged is None:
             found = f"No copy was found in the cache at {target}."
         else:
-            found = (f"The cached copy at {target} was damaged ({damaged[0]}); it was moved to "
-                     f"{damaged[1]} and not used.")
+            found = (
+                f"The cached copy at {target} was damaged ({damaged[0]}); it was moved to "
+                f"{damaged[1]} and not used."
+            )
         where = f"{subdir}/{fname}" if subdir else fname
         raise SeqexpError(
             f"Could not download {fname} from {url} ({err}). {found} Connect to the internet and "
             f"run again, copy an intact {fname} to {target} (or set {CACHE_ENV} / data.cache_dir "
-            f"to a folder that holds {where})"
-            + (f", or {how_to_provide}" if how_to_provide else "")
-            + "."
+            f"to a folder that holds {where})" + (f", or {how_to_provide}" if how_to_provide else "") + "."
         ) from None
 
     problem = _problem(part, sha256, size, record)
     if problem is not None:
         part.unlink(missing_ok=True)
-        accept = (f" If the file at {url} was changed on purpose, delete {record} to accept it."
-                  if sha256 is None and record.exists() else "")
+        accept = (
+            f" If the file at {url} was changed on purpose, delete {record} to accept it."
+            if sha256 is None and record.exists()
+            else ""
+        )
         raise SeqexpError(
             f"The download of {fname} from {url} is not the expected file: {problem}. It was not "
-            f"kept" + (f"; the damaged cached copy was moved to {damaged[1]}" if damaged else "")
+            f"kept"
+            + (f"; the damaged cached copy was moved to {damaged[1]}" if damaged else "")
             + f".{accept}"
         )
     if sha256 is None:

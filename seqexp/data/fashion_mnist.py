@@ -70,8 +70,8 @@ def read_idx(path: str | Path, ndim: int) -> np.ndarray:
             f"{path} is not an IDX {kind} file: it holds only {len(raw)} bytes, less than its "
             f"{4 + 4 * ndim}-byte header."
         )
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    body = raw[4 + 4 * ndim:]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    body = raw[4 + 4 * ndim :]
     expected = math.prod(shape)
     if len(body) != expected:
         raise SeqexpError(
@@ -124,9 +124,13 @@ def locate(path: str | Path | None, base_url: str, files: Mapping, cache_dir: st
 
     return {
         role: fetch(
-            base_url.rstrip("/") + "/" + files[role]["name"], files[role]["name"],
-            sha256=files[role].get("sha256"), size=files[role].get("size"), cache_dir=cache_dir,
-            subdir=CACHE_SUBDIR, how_to_provide="pass data.path=/folder/with/the/four/idx/files",
+            base_url.rstrip("/") + "/" + files[role]["name"],
+            files[role]["name"],
+            sha256=files[role].get("sha256"),
+            size=files[role].get("size"),
+            cache_dir=cache_dir,
+            subdir=CACHE_SUBDIR,
+            how_to_provide="pass data.path=/folder/with/the/four/idx/files",
         )
         for role in ROLES
     }
@@ -200,8 +204,7 @@ def load_fashion_mnist(
             f"must be more than 0."
         )
     counts = {"train": len(train_idx), "val": len(val_idx), "test": len(x_test)}
-    log.info("Fashion-MNIST %s images of %s from %s", counts, x_full.shape[1:],
-             paths["train_images"].parent)
+    log.info("Fashion-MNIST %s images of %s from %s", counts, x_full.shape[1:], paths["train_images"].parent)
 
     spec = DataSpec(
         task="multiclass",
@@ -209,16 +212,19 @@ def load_fashion_mnist(
         input_shape=(*x_full.shape[1:], 1),
         num_classes=len(class_names),
         class_names=class_names,
-        info={"images": counts, "split_seed": split_seed,
-              "files": {role: str(p) for role, p in paths.items()}},
-        reports=[Report("seqexp.reports.insight.class_report"),
-                 Report("seqexp.reports.insight.conv_report"),
-                 Report("seqexp.serve.preprocessing.save_preprocessing",
-                        {"kind": "fashion_mnist", "scale": 255})],
+        info={
+            "images": counts,
+            "split_seed": split_seed,
+            "files": {role: str(p) for role, p in paths.items()},
+        },
+        reports=[
+            Report("seqexp.reports.insight.class_report"),
+            Report("seqexp.reports.insight.conv_report"),
+            Report("seqexp.serve.preprocessing.save_preprocessing", {"kind": "fashion_mnist", "scale": 255}),
+        ],
     )
     return DataBundle(
-        train=image_dataset(x_full[train_idx], y_full[train_idx], batch_size, shuffle=True,
-                            seed=seed),
+        train=image_dataset(x_full[train_idx], y_full[train_idx], batch_size, shuffle=True, seed=seed),
         val=image_dataset(x_full[val_idx], y_full[val_idx], batch_size),
         test=image_dataset(x_test, y_test, batch_size),
         spec=spec,

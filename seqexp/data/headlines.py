@@ -50,8 +50,7 @@ def article_files(path: str | Path | None) -> list[Path]:
         files = sorted(path.glob(PATTERN))
         if not files:
             raise SeqexpError(
-                f"data.path={path} is a folder without any {PATTERN} file; the files come from "
-                f"{SOURCE}."
+                f"data.path={path} is a folder without any {PATTERN} file; the files come from {SOURCE}."
             )
         return files
     if not path.is_file():
@@ -140,8 +139,7 @@ def load_headlines(
     raw = read_column(files, column)
     dropped_values = {str(d) for d in (drop or ())}
     kept = [text for text in raw if text not in dropped_values]
-    preprocessing = {"fold_ascii": fold_ascii, "strip_punctuation": strip_punctuation,
-                     "lowercase": lowercase}
+    preprocessing = {"fold_ascii": fold_ascii, "strip_punctuation": strip_punctuation, "lowercase": lowercase}
     tokenised = [clean(text, **preprocessing).split() for text in kept]
 
     if not any(len(words) >= 2 for words in tokenised):
@@ -207,9 +205,15 @@ def load_headlines(
     log.info(
         "Headlines: %s headlines in %d file(s), %s kept after dropping %s; vocabulary %s (with "
         "padding); longest %d tokens; %s samples (%s); test metrics on the %s samples",
-        f"{len(raw):,}", len(files), f"{len(kept):,}", sorted(dropped_values),
-        f"{len(vocabulary):,}", longest, f"{info['samples']:,}",
-        ", ".join(f"{k} {v:,}" for k, v in counts.items()), test_split,
+        f"{len(raw):,}",
+        len(files),
+        f"{len(kept):,}",
+        sorted(dropped_values),
+        f"{len(vocabulary):,}",
+        longest,
+        f"{info['samples']:,}",
+        ", ".join(f"{k} {v:,}" for k, v in counts.items()),
+        test_split,
     )
     spec = DataSpec(
         task="next_token",
@@ -220,8 +224,17 @@ def load_headlines(
         target_name=column,
         vocabulary=vocabulary,
         info=info,
-        reports=[Report("seqexp.reports.samples.samples",
-                        {"prompts": [str(p) for p in sample_prompts], "words": sample_words,
-                         "preprocessing": preprocessing})] if sample_prompts else [],
+        reports=[
+            Report(
+                "seqexp.reports.samples.samples",
+                {
+                    "prompts": [str(p) for p in sample_prompts],
+                    "words": sample_words,
+                    "preprocessing": preprocessing,
+                },
+            )
+        ]
+        if sample_prompts
+        else [],
     )
     return DataBundle(datasets["train"], datasets.get("val"), datasets["test"], spec)

@@ -46,22 +46,21 @@ def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
         raise SeqexpError(f"data.path={path} does not exist; give an imdb.npz file (Keras layout).")
     if path.is_dir():
         raise SeqexpError(f"data.path={path} is a folder; give an imdb.npz file (Keras layout).")
-    expected = (f"expected a NumPy .npz archive holding {list(KEYS)} like the imdb.npz that "
-                f"keras.datasets.imdb downloads")
+    expected = (
+        f"expected a NumPy .npz archive holding {list(KEYS)} like the imdb.npz that "
+        f"keras.datasets.imdb downloads"
+    )
     try:
         loaded = np.load(path, allow_pickle=True)
     except (OSError, ValueError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
         raise SeqexpError(f"{path} is not a readable imdb.npz file ({err}); {expected}.") from None
     if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise SeqexpError(
-            f"{path} holds a single {type(loaded).__name__}, not an .npz archive; {expected}."
-        )
+        raise SeqexpError(f"{path} holds a single {type(loaded).__name__}, not an .npz archive; {expected}.")
     with loaded as f:
         missing = [k for k in KEYS if k not in f.files]
         if missing:
             raise SeqexpError(
-                f"{path} is not an imdb.npz: it lacks {missing} (its keys are "
-                f"{sorted(f.files)}); {expected}."
+                f"{path} is not an imdb.npz: it lacks {missing} (its keys are {sorted(f.files)}); {expected}."
             )
         arrays = {}
         for key in KEYS:
@@ -98,8 +97,7 @@ def check_reviews(path: Path, x_key: str, x: np.ndarray, y_key: str, y: np.ndarr
             )
         if ids.size and ids.min() < 0:
             raise SeqexpError(
-                f"{path}: {x_key}[{i}] holds the negative word index {int(ids.min())}; "
-                f"indices are 0 or more."
+                f"{path}: {x_key}[{i}] holds the negative word index {int(ids.min())}; indices are 0 or more."
             )
     if y.ndim != 1 or len(y) != len(x):
         raise SeqexpError(
@@ -171,9 +169,7 @@ def pad(sequences, maxlen=None, padding="pre", truncating="pre") -> np.ndarray:
     )
 
 
-def validation_indices(
-    n: int, fraction: float, mode: str, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+def validation_indices(n: int, fraction: float, mode: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(train, validation) indices of n training reviews.
 
     last: the last `fraction`, as Keras `fit(validation_split=...)` takes it (DLwP);
@@ -192,9 +188,7 @@ def read_word_index(path: Path) -> dict[str, int]:
         with open(path, encoding="utf-8") as f:
             index = json.load(f)
     except (OSError, ValueError) as err:
-        raise SeqexpError(
-            f"data.word_index={path} is not a readable word-index json ({err})."
-        ) from None
+        raise SeqexpError(f"data.word_index={path} is not a readable word-index json ({err}).") from None
     if not isinstance(index, dict) or not all(isinstance(v, int) for v in index.values()):
         raise SeqexpError(
             f"data.word_index={path} must map words to integer ranks, like imdb_word_index.json."
@@ -230,9 +224,7 @@ def _locate_word_index(word_index, path, url, cache_dir, size) -> Path | None:
     if word_index != "auto":
         found = Path(str(word_index)).expanduser()
         if not found.exists():
-            raise SeqexpError(
-                f"data.word_index={found} does not exist; give imdb_word_index.json or null."
-            )
+            raise SeqexpError(f"data.word_index={found} does not exist; give imdb_word_index.json or null.")
         return found
     if path is not None:
         beside = Path(path).expanduser().with_name(WORD_INDEX_FNAME)
@@ -251,8 +243,12 @@ def num_words_rules(values: dict):
     num_words = values["num_words"]
     floor = max(values["index_from"], values["skip_top"], 1)
     if num_words is not None and num_words <= floor:
-        yield ("num_words", num_words, f"keeps no word; it must be above data.index_from and "
-               f"data.skip_top (here {floor}), e.g. 10000, or null for every word")
+        yield (
+            "num_words",
+            num_words,
+            f"keeps no word; it must be above data.index_from and "
+            f"data.skip_top (here {floor}), e.g. 10000, or null for every word",
+        )
 
 
 @provides("tokens")
@@ -277,7 +273,9 @@ def load_imdb(
     maxlen: Annotated[int, Field(ge=1, description="tokens per sample")] | None,
     padding: PadSide,
     truncating: PadSide,
-    validation_split: Annotated[float, Field(gt=0, lt=1, description="the training reviews held out, e.g. 0.2")],
+    validation_split: Annotated[
+        float, Field(gt=0, lt=1, description="the training reviews held out, e.g. 0.2")
+    ],
     validation_mode: Literal["last", "random"],
     validation_seed: int,
     batch_size: BatchSize,
@@ -293,9 +291,7 @@ def load_imdb(
             cache_dir=cache_dir,
             how_to_provide=f"pass data.path=/path/to/{FNAME}",
         )
-    word_index_path = _locate_word_index(
-        word_index, local, word_index_url, cache_dir, word_index_size
-    )
+    word_index_path = _locate_word_index(word_index, local, word_index_url, cache_dir, word_index_size)
     x_train, y_train, x_test, y_test = read_npz(path)
     log.info("Read %d training and %d test reviews from %s", len(x_train), len(x_test), path)
 
@@ -313,8 +309,7 @@ def load_imdb(
         log.info(
             "%s holds %s",
             path,
-            "start-marked, already offset sequences (encoded as by "
-            "load_data): only filtering to num_words"
+            "start-marked, already offset sequences (encoded as by load_data): only filtering to num_words"
             if indexed
             else "bare word ranks",
         )
@@ -327,13 +322,10 @@ def load_imdb(
     x_train, x_test = x_all[: len(x_train)], x_all[len(x_train) :]
     y_train, y_test = np.asarray(y_train, dtype=np.int64), np.asarray(y_test, dtype=np.int64)
 
-    train_idx, val_idx = validation_indices(
-        len(x_train), validation_split, validation_mode, validation_seed
-    )
+    train_idx, val_idx = validation_indices(len(x_train), validation_split, validation_mode, validation_seed)
     if len(train_idx) == 0 or len(val_idx) == 0:
         raise SeqexpError(
-            f"data.validation_split={validation_split} leaves an empty split "
-            f"of {len(x_train)} reviews."
+            f"data.validation_split={validation_split} leaves an empty split of {len(x_train)} reviews."
         )
 
     vocabulary = None
@@ -365,10 +357,22 @@ def load_imdb(
             "word_index": str(word_index_path) if word_index_path else None,
         },
         # `seqexp predict` encodes new rank lists (or text, with a word index) the same way.
-        reports=[Report("seqexp.serve.preprocessing.save_preprocessing", {
-            "kind": "imdb", "num_words": vocab_size, "skip_top": skip_top, "start_char": start_char,
-            "oov_char": oov_char, "index_from": index_from, "maxlen": int(x_all.shape[1]),
-            "padding": padding, "truncating": truncating})],
+        reports=[
+            Report(
+                "seqexp.serve.preprocessing.save_preprocessing",
+                {
+                    "kind": "imdb",
+                    "num_words": vocab_size,
+                    "skip_top": skip_top,
+                    "start_char": start_char,
+                    "oov_char": oov_char,
+                    "index_from": index_from,
+                    "maxlen": int(x_all.shape[1]),
+                    "padding": padding,
+                    "truncating": truncating,
+                },
+            )
+        ],
     )
     log.info(
         "IMDB reviews %s, vocabulary %d, sequences of %d tokens (%s-padded, %.0f%% truncated)",

@@ -61,8 +61,7 @@ def extracted(archive: Path, cache_dir=None) -> Path:
         found = sorted(p.name for p in staging.iterdir())[:5]
         shutil.rmtree(staging, ignore_errors=True)
         raise SeqexpError(
-            f"{archive} has no aclImdb/ folder at its top (it holds {found}); it is not "
-            f"aclImdb_v1.tar.gz."
+            f"{archive} has no aclImdb/ folder at its top (it holds {found}); it is not aclImdb_v1.tar.gz."
         )
     os.replace(staging / "aclImdb", target)
     shutil.rmtree(staging, ignore_errors=True)
@@ -76,8 +75,10 @@ def read_reviews(folder: Path, need_both: bool = True) -> tuple[np.ndarray, np.n
     """
     import keras
 
-    layout = ("data.path must be an extracted aclImdb directory holding train/ and test/, each "
-              "with neg/ and pos/ review files (<id>_<stars>.txt)")
+    layout = (
+        "data.path must be an extracted aclImdb directory holding train/ and test/, each "
+        "with neg/ and pos/ review files (<id>_<stars>.txt)"
+    )
     missing = [name for name in CLASS_NAMES if not (folder / name).is_dir()]
     if missing:
         raise SeqexpError(f"{folder} has no {' or '.join(missing)} folder; {layout}.")
@@ -172,9 +173,7 @@ def load_imdb_raw(
     else:
         root = Path(path).expanduser()
         if not root.is_dir():
-            raise SeqexpError(
-                f"data.path={root} is not a folder; give the extracted aclImdb directory."
-            )
+            raise SeqexpError(f"data.path={root} is not a folder; give the extracted aclImdb directory.")
     texts, labels = read_reviews(root / "train")
     test_texts, test_labels = read_reviews(root / "test", need_both=False)
 
@@ -195,9 +194,7 @@ def load_imdb_raw(
     vectorizer = keras.layers.TextVectorization(
         max_tokens=max_tokens, standardize=standardize, output_mode="int", ragged=True
     )
-    vectorizer.adapt(
-        texts[train_idx] if vocabulary_from == "training_split" else texts, batch_size=1024
-    )
+    vectorizer.adapt(texts[train_idx] if vocabulary_from == "training_split" else texts, batch_size=1024)
     vocabulary = vectorizer.get_vocabulary()
 
     x = {
@@ -219,14 +216,22 @@ def load_imdb_raw(
             "vocab_size": len(vocabulary),
             "vocabulary_from": vocabulary_from,
             "sequence_length": maxlen,
-            "positive_fraction": {
-                name: float(v.mean()) if len(v) else 0.0 for name, v in y.items()
-            },
+            "positive_fraction": {name: float(v.mean()) if len(v) else 0.0 for name, v in y.items()},
         },
-        reports=[Report("seqexp.data.imdb_raw.save_vocabulary"),
-                 Report("seqexp.serve.preprocessing.save_preprocessing", {
-                     "kind": "imdb_raw", "vocabulary_file": VOCABULARY_FILE, "maxlen": maxlen,
-                     "padding": padding, "truncating": truncating, "standardize": standardize})],
+        reports=[
+            Report("seqexp.data.imdb_raw.save_vocabulary"),
+            Report(
+                "seqexp.serve.preprocessing.save_preprocessing",
+                {
+                    "kind": "imdb_raw",
+                    "vocabulary_file": VOCABULARY_FILE,
+                    "maxlen": maxlen,
+                    "padding": padding,
+                    "truncating": truncating,
+                    "standardize": standardize,
+                },
+            ),
+        ],
     )
     log.info(
         "IMDB raw reviews %s from %s; vocabulary of %d tokens fitted on the %s; %d tokens a review",
@@ -237,9 +242,7 @@ def load_imdb_raw(
         maxlen,
     )
     if not counts["val"]:
-        raise SeqexpError(
-            "The validation split is empty: raise data.validation_samples or use null."
-        )
+        raise SeqexpError("The validation split is empty: raise data.validation_samples or use null.")
     return DataBundle(
         batches((x["train"], float_labels(y["train"])), batch_size, shuffle=True, seed=seed),
         batches((x["val"], float_labels(y["val"])), batch_size),

@@ -103,19 +103,21 @@ def _parse(open_text, where: str) -> tuple[list[str], np.ndarray]:
             header = next(csv.reader([f.readline()]), [])
             if not header or header[0] != "Date Time" or len(header) < 2:
                 raise SeqexpError(
-                    f"{where} is not a Jena climate CSV: line 1 should be the header \"Date Time\" "
-                    f"followed by the value columns (\"p (mbar)\", \"T (degC)\", ...), found "
+                    f'{where} is not a Jena climate CSV: line 1 should be the header "Date Time" '
+                    f'followed by the value columns ("p (mbar)", "T (degC)", ...), found '
                     f"{header[:3]}."
                 )
             with warnings.catch_warnings():  # "input contained no data": said below, clearer
                 warnings.simplefilter("ignore", UserWarning)
-                values = np.loadtxt(f, delimiter=",", usecols=range(1, len(header)),
-                                    dtype=np.float64, ndmin=2)
+                values = np.loadtxt(
+                    f, delimiter=",", usecols=range(1, len(header)), dtype=np.float64, ndmin=2
+                )
     except UnicodeDecodeError:
         raise SeqexpError(_not_text(open_text, where)) from None
     except ValueError as err:
-        raise SeqexpError(_bad_line(open_text, where, header) or f"{where} has a malformed row: "
-                          f"{err}.") from None
+        raise SeqexpError(
+            _bad_line(open_text, where, header) or f"{where} has a malformed row: {err}."
+        ) from None
     if len(values) == 0:
         raise SeqexpError(f"{where} has a header but no data rows; the Jena file has 420,551.")
     bad = np.argwhere(~np.isfinite(values))
@@ -136,14 +138,18 @@ def _bad_line(open_text, where: str, header: list[str]) -> str | None:
             if number == 1 or not row:  # the header; blank lines are skipped as np.loadtxt does
                 continue
             if len(row) != len(header):
-                return (f"{where} line {number} has {len(row)} fields, expected {len(header)} "
-                        f"(\"Date Time\" and {len(header) - 1} values, as in the header).")
+                return (
+                    f"{where} line {number} has {len(row)} fields, expected {len(header)} "
+                    f'("Date Time" and {len(header) - 1} values, as in the header).'
+                )
             for name, cell in zip(header[1:], row[1:], strict=True):
                 try:
                     float(cell)
                 except ValueError:
-                    return (f"{where} line {number}, column {name!r}: {cell!r} is not a number; "
-                            f"every column but \"Date Time\" must hold numbers.")
+                    return (
+                        f"{where} line {number}, column {name!r}: {cell!r} is not a number; "
+                        f'every column but "Date Time" must hold numbers.'
+                    )
     return None
 
 
@@ -154,8 +160,9 @@ def _not_text(open_text, where: str) -> str:
     return f"{where} is not a text CSV: {bad_line or 'it is not UTF-8'}; give the Jena csv or its zip."
 
 
-def split_rows(split: dict, n_rows: int, source: str | Path | None = None,
-               windows: WindowRule = "dlwp1") -> dict[str, tuple[int, int]]:
+def split_rows(
+    split: dict, n_rows: int, source: str | Path | None = None, windows: WindowRule = "dlwp1"
+) -> dict[str, tuple[int, int]]:
     """[start, end) rows of each split; an int bound is a row index, a float a fraction of rows."""
     of_file = f"the {n_rows:,} rows of {source}" if source else f"the file's {n_rows} rows"
     fraction_row = fraction_rows(split, n_rows, windows)
@@ -195,8 +202,9 @@ def fraction_rows(split: dict, n_rows: int, windows: WindowRule = "dlwp1") -> di
     return rows
 
 
-def window_anchors(start: int, end: int, lookback: int, delay: int, n_rows: int,
-                   step: int = 1, windows: WindowRule = "dlwp1") -> np.ndarray:
+def window_anchors(
+    start: int, end: int, lookback: int, delay: int, n_rows: int, step: int = 1, windows: WindowRule = "dlwp1"
+) -> np.ndarray:
     """Every anchor row of a split [start, end) under the book's window rule (module docstring)."""
     if windows == "dlwp1":
         return np.arange(start + lookback, min(end, n_rows - delay), dtype=np.int64)
@@ -205,8 +213,9 @@ def window_anchors(start: int, end: int, lookback: int, delay: int, n_rows: int,
     return np.arange(start + lookback, min(end, n_rows - lookback - delay) + step, dtype=np.int64)
 
 
-def make_windows(features, target, anchors, lookback, step, delay, batch_size,
-                 shuffle=False, seed=0, reverse=False):
+def make_windows(
+    features, target, anchors, lookback, step, delay, batch_size, shuffle=False, seed=0, reverse=False
+):
     """Batched (window, target) pairs for `anchors`, gathered per batch from the arrays.
 
     The rows a split reads are laid out phase by phase (row i at [i % step, i // step]), so every
@@ -217,12 +226,11 @@ def make_windows(features, target, anchors, lookback, step, delay, batch_size,
 
     anchors = np.asarray(anchors, dtype=np.int64)
     first = int(anchors.min()) - lookback if len(anchors) else 0  # first row any window reads
-    rows_read = np.asarray(features)[first: int(anchors.max()) if len(anchors) else 0]
+    rows_read = np.asarray(features)[first : int(anchors.max()) if len(anchors) else 0]
     per_phase = -(-len(rows_read) // step)
     table = np.zeros((per_phase * step, rows_read.shape[1]), dtype=rows_read.dtype)
     table[: len(rows_read)] = rows_read
-    table = tf.constant(table.reshape(per_phase, step, -1).transpose(1, 0, 2)
-                        .reshape(per_phase * step, -1))
+    table = tf.constant(table.reshape(per_phase, step, -1).transpose(1, 0, 2).reshape(per_phase * step, -1))
     target = tf.constant(target)
     length = len(range(-lookback, 0, step))
     # Timesteps oldest first, or newest first for data.reverse (folded into the indices).
@@ -237,8 +245,17 @@ def make_windows(features, target, anchors, lookback, step, delay, batch_size,
 
 
 Bound = int | float | None  # a row index, a fraction of the rows, or null (the end of the file)
-Bounds = Annotated[list[Bound], Field(min_length=2, max_length=2, description=(
-    "[start, end]: row indices (ints) or fractions of the rows (floats), end null for the end of the file"))]
+Bounds = Annotated[
+    list[Bound],
+    Field(
+        min_length=2,
+        max_length=2,
+        description=(
+            "[start, end]: row indices (ints) or fractions of the rows (floats), "
+            "end null for the end of the file"
+        ),
+    ),
+]
 
 
 class Split(TypedDict):
@@ -252,6 +269,7 @@ class Split(TypedDict):
 
 SPLITS = tuple(Split.__annotations__)  # train, val, test: in file order
 
+
 def window_rules(values: dict):
     """A window needs at least one row: step must not exceed lookback; the 2nd edition's windows
     are lookback / step timesteps long."""
@@ -259,8 +277,12 @@ def window_rules(values: dict):
     if step > lookback:
         yield "step", step, f"must not exceed data.lookback={lookback} (a window needs at least one row)"
     elif values["windows"] == "dlwp2" and lookback % step:
-        yield ("lookback", lookback, f"must be a multiple of data.step={step} with data.windows=dlwp2 "
-               "(sequence_length = lookback / step timesteps), e.g. 720 and 6")
+        yield (
+            "lookback",
+            lookback,
+            f"must be a multiple of data.step={step} with data.windows=dlwp2 "
+            "(sequence_length = lookback / step timesteps), e.g. 720 and 6",
+        )
 
 
 def split_rules(values: dict):
@@ -283,17 +305,25 @@ def split_rules(values: dict):
             yield f"split.{name}", value, "is empty: start must be below end"
             continue
         if isinstance(start, int) and isinstance(end, int) and end - start <= lookback:
-            yield (f"split.{name}", value, f"spans {end - start} rows, no more than data.lookback="
-                   f"{lookback}: no window fits; widen it or shorten the lookback")
+            yield (
+                f"split.{name}",
+                value,
+                f"spans {end - start} rows, no more than data.lookback="
+                f"{lookback}: no window fits; widen it or shorten the lookback",
+            )
             continue
         bounds[name] = (start, end)
     for first, second in zip(SPLITS, SPLITS[1:], strict=False):
         if first in bounds and second in bounds:
             end, start = bounds[first][1], bounds[second][0]
             if end is None or (type(end) is type(start) and end > start):
-                yield (f"split.{second}", split[second], f"starts before data.split.{first}="
-                       f"{show(split[first])} ends; the splits must come in order train, val, test "
-                       "without overlapping")
+                yield (
+                    f"split.{second}",
+                    split[second],
+                    f"starts before data.split.{first}="
+                    f"{show(split[first])} ends; the splits must come in order train, val, test "
+                    "without overlapping",
+                )
 
 
 @provides("timeseries")
@@ -317,8 +347,14 @@ def load_jena(
     seed: Seed,
 ) -> DataBundle:
     if path is None:
-        path = fetch(url, FNAME, sha256=sha256, size=size, cache_dir=cache_dir,
-                     how_to_provide=f"pass data.path=/path/to/{FNAME} (the zip or its csv)")
+        path = fetch(
+            url,
+            FNAME,
+            sha256=sha256,
+            size=size,
+            cache_dir=cache_dir,
+            how_to_provide=f"pass data.path=/path/to/{FNAME} (the zip or its csv)",
+        )
     columns, values = read_jena(path)
     n_rows = len(values)
     log.info("Read %d rows x %d columns from %s", n_rows, len(columns), path)
@@ -348,8 +384,9 @@ def load_jena(
         if len(anchors) == 0:
             needs = (
                 f"lookback + 1 = {lookback + 1:,} rows of the split and its target row delay rows "
-                f"after them, inside the file" if windows == "dlwp1" else
-                f"lookback - step + 1 = {lookback - step + 1:,} rows of the split, all among the "
+                f"after them, inside the file"
+                if windows == "dlwp1"
+                else f"lookback - step + 1 = {lookback - step + 1:,} rows of the split, all among the "
                 f"file's first rows - lookback - delay = {n_rows - lookback - delay:,} rows (the "
                 f"book's raw_data[:-delay])"
             )
@@ -361,8 +398,16 @@ def load_jena(
             )
         counts[name] = len(anchors)
         datasets[name] = make_windows(
-            normalised[:, feature_idx], normalised[:, target_idx], anchors, lookback, step, delay,
-            batch_size, shuffle=name == "train", seed=seed, reverse=reverse,
+            normalised[:, feature_idx],
+            normalised[:, target_idx],
+            anchors,
+            lookback,
+            step,
+            delay,
+            batch_size,
+            shuffle=name == "train",
+            seed=seed,
+            reverse=reverse,
         )
 
     spec = DataSpec(
@@ -383,17 +428,32 @@ def load_jena(
             "target_std": float(std[target_idx]),
         },
         # What `seqexp predict` / `seqexp export` need to window and normalise a new csv.
-        reports=[Report("seqexp.serve.preprocessing.save_preprocessing", {
-            "kind": "jena", "columns": columns, "features": chosen, "target": target,
-            "mean": [float(m) for m in mean], "std": [float(s) for s in std],
-            "lookback": lookback, "step": step, "delay": delay, "reverse": reverse,
-            # rows from a window's last row to its target: anchor r reads up to r - lookback +
-            # (timesteps - 1) * step and targets r + delay
-            "horizon_rows": delay + lookback - (len(range(-lookback, 0, step)) - 1) * step,
-        })],
+        reports=[
+            Report(
+                "seqexp.serve.preprocessing.save_preprocessing",
+                {
+                    "kind": "jena",
+                    "columns": columns,
+                    "features": chosen,
+                    "target": target,
+                    "mean": [float(m) for m in mean],
+                    "std": [float(s) for s in std],
+                    "lookback": lookback,
+                    "step": step,
+                    "delay": delay,
+                    "reverse": reverse,
+                    # rows from a window's last row to its target: anchor r reads up to r - lookback +
+                    # (timesteps - 1) * step and targets r + delay
+                    "horizon_rows": delay + lookback - (len(range(-lookback, 0, step)) - 1) * step,
+                },
+            )
+        ],
     )
     log.info(
         "Jena windows: %s; target %r, 1 normalised unit = %.3f %s",
-        counts, target, spec.target_scale, spec.target_unit or "",
+        counts,
+        target,
+        spec.target_scale,
+        spec.target_unit or "",
     )
     return DataBundle(datasets["train"], datasets["val"], datasets["test"], spec)

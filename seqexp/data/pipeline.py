@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 
-def batches(tensors, batch_size: int, shuffle: bool = False, seed: int = 0,
-            per_batch: Callable | None = None):
+def batches(
+    tensors, batch_size: int, shuffle: bool = False, seed: int = 0, per_batch: Callable | None = None
+):
     """Batched `tf.data.Dataset` of `tensors` (an array or a tuple of arrays of equal length).
 
     Each batch is one slice (in order) or one gather (shuffled) of the arrays, so an epoch costs
@@ -29,16 +30,21 @@ def batches(tensors, batch_size: int, shuffle: bool = False, seed: int = 0,
         return tf.nest.map_structure(lambda t: tf.gather(t, index), data)
 
     if shuffle:
+
         def epoch(draw):
             order = tf.random.experimental.stateless_shuffle(
-                tf.range(length, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), draw]))
-            return starts.map(lambda start: rows(order[start: start + batch_size]))
+                tf.range(length, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), draw])
+            )
+            return starts.map(lambda start: rows(order[start : start + batch_size]))
 
-        ds = (tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-              .flat_map(epoch)
-              .apply(tf.data.experimental.assert_cardinality(len(starts))))
+        ds = (
+            tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+            .take(1)
+            .flat_map(epoch)
+            .apply(tf.data.experimental.assert_cardinality(len(starts)))
+        )
     else:
-        ds = starts.map(lambda start: tf.nest.map_structure(lambda t: t[start: start + batch_size], data))
+        ds = starts.map(lambda start: tf.nest.map_structure(lambda t: t[start : start + batch_size], data))
     if per_batch is not None:
         ds = ds.map(per_batch, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -22,7 +22,9 @@ def conv_output_size(size: int, kernel: int, pool: int, padding: str) -> int:
 
 
 @accepts("image")
-@checked("model", per_layer_rule("filters", "kernel_size", "pool_size"), per_layer_rule("dense_units", "dropout"))
+@checked(
+    "model", per_layer_rule("filters", "kernel_size", "pool_size"), per_layer_rule("dense_units", "dropout")
+)
 def build_cnn(
     spec: DataSpec,
     /,
@@ -61,8 +63,7 @@ def build_cnn(
             x = keras.layers.MaxPooling2D(p, name=f"pool{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     units = as_list(dense_units)
-    for i, (n, drop) in enumerate(zip(units, per_layer(dropout, len(units) or 1),
-                                      strict=False), start=1):
+    for i, (n, drop) in enumerate(zip(units, per_layer(dropout, len(units) or 1), strict=False), start=1):
         x = keras.layers.Dense(n, activation=activation, name=f"dense{i}")(x)
         if drop:
             x = keras.layers.Dropout(drop, name=f"dropout{i}")(x)

@@ -12,10 +12,15 @@ from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
 
+
 def one_hot_or_pretrained(values: dict):
     if values["one_hot"] and values["pretrained"]:
-        yield ("one_hot", True, f"excludes model.embedding.pretrained={values['pretrained']}: one-hot "
-               "vectors have nothing to initialise; set one of them off")
+        yield (
+            "one_hot",
+            True,
+            f"excludes model.embedding.pretrained={values['pretrained']}: one-hot "
+            "vectors have nothing to initialise; set one of them off",
+        )
 
 
 @checked("model.embedding", one_hot_or_pretrained)
@@ -33,17 +38,11 @@ def token_vectors(
     import keras
 
     if one_hot:
-        return keras.layers.CategoryEncoding(
-            spec.vocab_size, output_mode="one_hot", name="one_hot"
-        )(x)
+        return keras.layers.CategoryEncoding(spec.vocab_size, output_mode="one_hot", name="one_hot")(x)
     if not pretrained:
         if not dim:
-            raise SeqexpError(
-                "Token input needs model.embedding.dim (the embedding size), e.g. 32."
-            )
-        return keras.layers.Embedding(spec.vocab_size, dim, trainable=trainable, name="embedding")(
-            x
-        )
+            raise SeqexpError("Token input needs model.embedding.dim (the embedding size), e.g. 32.")
+        return keras.layers.Embedding(spec.vocab_size, dim, trainable=trainable, name="embedding")(x)
 
     if not spec.vocabulary:
         raise SeqexpError(
@@ -65,9 +64,7 @@ def token_vectors(
         len(spec.vocabulary) - facts["covered_words"],
         "trainable" if trainable else "frozen",
     )
-    layer = keras.layers.Embedding(
-        spec.vocab_size, matrix.shape[1], trainable=trainable, name="embedding"
-    )
+    layer = keras.layers.Embedding(spec.vocab_size, matrix.shape[1], trainable=trainable, name="embedding")
     x = layer(x)
     layer.set_weights([matrix])  # after the call built it: the matrix stays out of the config
 

@@ -128,8 +128,11 @@ def glove_matrix(
             dim = count
             matrix = np.zeros((len(vocabulary), dim), dtype=np.float32)
         elif count != dim:
-            header = (" (line 1 looked like a word2vec header 'count dim'; GloVe files have none)"
-                      if number == 2 and dim == 1 else "")
+            header = (
+                " (line 1 looked like a word2vec header 'count dim'; GloVe files have none)"
+                if number == 2 and dim == 1
+                else ""
+            )
             raise SeqexpError(
                 f"{source} line {number} has {count} values for {word!r}, expected {dim} as on "
                 f"line 1: the vectors have inconsistent dimensions{header}."
@@ -142,8 +145,7 @@ def glove_matrix(
         except ValueError:
             bad = next(v for v in rest.split() if not _is_number(v))
             raise SeqexpError(
-                f"{source} line {number}: the vector of {word!r} holds {bad!r}, which is not a "
-                "number."
+                f"{source} line {number}: the vector of {word!r} holds {bad!r}, which is not a number."
             ) from None
     if matrix is None:
         raise SeqexpError(f"{source} is empty: no GloVe vectors in it.")

@@ -129,8 +129,12 @@ def per_layer_rule(layers_key: str, *keys: str):
         for key in keys:
             given = values[key]
             if isinstance(given, list) and len(given) not in (1, layers):
-                yield (key, given, f"has {len(given)} values for {layers} layers (model.{layers_key}="
-                       f"{show(values[layers_key])}); give one value, or one per layer")
+                yield (
+                    key,
+                    given,
+                    f"has {len(given)} values for {layers} layers (model.{layers_key}="
+                    f"{show(values[layers_key])}); give one value, or one per layer",
+                )
 
     rule.__name__ = f"per_layer({layers_key})"
     return rule

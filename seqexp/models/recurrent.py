@@ -58,28 +58,46 @@ def cudnn_blockers(cell: str, activation, recurrent_dropout) -> list[str]:
 
 def warn_without_cudnn(cell: str, blockers: list[str]) -> None:
     if blockers:
-        log.warning("%s: %s rule(s) out the cuDNN kernel on a GPU, where Keras then runs its "
-                    "generic kernel, several times slower (no change on a CPU). cuDNN needs "
-                    "activation=tanh and recurrent_dropout=0 (model.activation and "
-                    "model.recurrent_dropout; model.rnn.* in the conv1d_* presets).",
-                    cell.upper(), " and ".join(dict.fromkeys(blockers)))
+        log.warning(
+            "%s: %s rule(s) out the cuDNN kernel on a GPU, where Keras then runs its "
+            "generic kernel, several times slower (no change on a CPU). cuDNN needs "
+            "activation=tanh and recurrent_dropout=0 (model.activation and "
+            "model.recurrent_dropout; model.rnn.* in the conv1d_* presets).",
+            cell.upper(),
+            " and ".join(dict.fromkeys(blockers)),
+        )
 
 
 @checked("model.rnn", stack_rule)
-def recurrent_stack(x, /, *, cell: Cell, units: Units, dropout: PerLayerDrop,
-                    recurrent_dropout: PerLayerDrop, activation: PerLayerActivation, bidirectional: bool):
+def recurrent_stack(
+    x,
+    /,
+    *,
+    cell: Cell,
+    units: Units,
+    dropout: PerLayerDrop,
+    recurrent_dropout: PerLayerDrop,
+    activation: PerLayerActivation,
+    bidirectional: bool,
+):
     """One recurrent layer per entry of `units`; all but the last return sequences."""
     import keras
 
     units = as_list(units)
     layers = len(units)
-    settings = zip(units, per_layer(dropout, layers), per_layer(recurrent_dropout, layers),
-                   per_layer(activation, layers), strict=True)
+    settings = zip(
+        units,
+        per_layer(dropout, layers),
+        per_layer(recurrent_dropout, layers),
+        per_layer(activation, layers),
+        strict=True,
+    )
     blockers = []
     for i, (n, drop, rec_drop, act) in enumerate(settings):
         blockers += cudnn_blockers(cell, act, rec_drop)
-        layer = keras_cell(cell)(n, dropout=drop, recurrent_dropout=rec_drop, activation=act,
-                                 return_sequences=i < layers - 1)
+        layer = keras_cell(cell)(
+            n, dropout=drop, recurrent_dropout=rec_drop, activation=act, return_sequences=i < layers - 1
+        )
         x = keras.layers.Bidirectional(layer)(x) if bidirectional else layer(x)
     warn_without_cudnn(cell, blockers)
     return x
@@ -105,8 +123,15 @@ def build_recurrent(
 
     inputs = model_input(spec)
     x = embed_tokens(inputs, spec, embedding)
-    x = recurrent_stack(x, cell=cell, units=units, dropout=dropout, recurrent_dropout=recurrent_dropout,
-                        activation=activation, bidirectional=bidirectional)
+    x = recurrent_stack(
+        x,
+        cell=cell,
+        units=units,
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+        activation=activation,
+        bidirectional=bidirectional,
+    )
     if head_dropout:
         x = keras.layers.Dropout(head_dropout)(x)
     return keras.Model(inputs, task_head(x, spec), name=f"{'bi' if bidirectional else ''}{cell}")

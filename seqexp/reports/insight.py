@@ -68,8 +68,15 @@ def plot_confusion(counts: np.ndarray, names: list[str], path: Path, accuracy: f
     for i in range(n):
         for j in range(n):
             if counts[i, j]:
-                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if share[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(counts[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if share[i, j] > 0.5 else "black",
+                )
     ax.set_xticks(range(n), names, rotation=45, ha="right")
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted class")
@@ -91,8 +98,9 @@ def plot_predictions(images, labels, predicted, names, path: Path, cols: int = 6
         show_image(ax, images[k], vmin=0, vmax=1)
         ok = labels[k] == predicted[k]
         wrong += not ok
-        ax.set_title(f"{names[predicted[k]]}\n(true: {names[labels[k]]})", fontsize=8,
-                     color="black" if ok else "red")
+        ax.set_title(
+            f"{names[predicted[k]]}\n(true: {names[labels[k]]})", fontsize=8, color="black" if ok else "red"
+        )
         if not ok:
             for spine in ax.spines.values():
                 spine.set(color="red", linewidth=3)
@@ -147,8 +155,7 @@ def plot_filters(kernel: np.ndarray, path: Path, layer_name: str, cols: int = 16
     cols = min(cols, n)
     rows = math.ceil(n / cols)
     limit = float(np.abs(tiles).max()) or 1.0
-    fig, axes = plt.subplots(rows, cols, figsize=(0.9 * cols + 1.2, 0.9 * rows + 0.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(0.9 * cols + 1.2, 0.9 * rows + 0.8), squeeze=False)
     im = None
     for k, ax in enumerate(axes.flat):
         if k >= n:
@@ -158,8 +165,9 @@ def plot_filters(kernel: np.ndarray, path: Path, layer_name: str, cols: int = 16
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02, label="weight")
-    fig.suptitle(f"{layer_name}: {n} kernels of {tiles.shape[0]}x{tiles.shape[1]} "
-                 f"(one colour scale, ±{limit:.2f})")
+    fig.suptitle(
+        f"{layer_name}: {n} kernels of {tiles.shape[0]}x{tiles.shape[1]} (one colour scale, ±{limit:.2f})"
+    )
     save_figure(fig, path)
     return limit
 
@@ -181,8 +189,9 @@ def plot_weight_hist(trained: np.ndarray, fresh: np.ndarray, path: Path, layer_n
     save_figure(fig, path)
 
 
-def plot_feature_maps(image: np.ndarray, maps: list[np.ndarray], names: list[str],
-                      path: Path, title: str, cols: int = 8) -> list[int]:
+def plot_feature_maps(
+    image: np.ndarray, maps: list[np.ndarray], names: list[str], path: Path, title: str, cols: int = 8
+) -> list[int]:
     """The image on top, then one grid of maps per conv layer; returns how many each shows."""
     counts = [min(m.shape[-1], MAX_MAPS) for m in maps]
     cols = min(cols, max(counts))
@@ -204,8 +213,10 @@ def plot_feature_maps(image: np.ndarray, maps: list[np.ndarray], names: list[str
             a.set_yticks([])
             if k >= count:
                 a.axis("off")
-        sub.suptitle(f"after {name}: {fmap.shape[-1]} maps of {fmap.shape[0]}x{fmap.shape[1]}"
-                     + (f" (first {count} shown)" if count < fmap.shape[-1] else ""))
+        sub.suptitle(
+            f"after {name}: {fmap.shape[-1]} maps of {fmap.shape[0]}x{fmap.shape[1]}"
+            + (f" (first {count} shown)" if count < fmap.shape[-1] else "")
+        )
     save_figure(fig, path)
     return counts
 
@@ -233,15 +244,18 @@ def conv_report(model, bundle, run_dir) -> dict:
     maps = probe(image, training=False)
     maps = [np.asarray(m)[0] for m in (maps if isinstance(maps, list | tuple) else [maps])]
     names = class_labels(bundle.spec)
-    shown = plot_feature_maps(image[0], maps, [layer.name for layer in convs],
-                               run_dir / "feature_maps.png",
-                               f"first test image (true class: {names[label]})")
+    shown = plot_feature_maps(
+        image[0],
+        maps,
+        [layer.name for layer in convs],
+        run_dir / "feature_maps.png",
+        f"first test image (true class: {names[label]})",
+    )
     return {
         "conv_layers": [layer.name for layer in convs],
         "first_layer_kernel_shape": list(kernel.shape),
         "first_layer_weights": {
-            "trained": {"mean": float(kernel.mean()), "std": float(kernel.std()),
-                        "max_abs": limit},
+            "trained": {"mean": float(kernel.mean()), "std": float(kernel.std()), "max_abs": limit},
             "fresh": {"mean": float(fresh_kernel.mean()), "std": float(fresh_kernel.std())},
         },
         "feature_map_shapes": [list(m.shape) for m in maps],

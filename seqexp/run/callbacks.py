@@ -29,13 +29,18 @@ def checkpoint(*, filepath: str, monitor: Monitored | None, mode: Mode | None, s
 
 
 @checked("callbacks.early_stopping")
-def early_stopping(*, monitor: Monitored | None, mode: Mode | None,
-                   patience: Annotated[int, Field(ge=0, description="epochs without improvement before stop")],
-                   restore_best_weights: bool):
+def early_stopping(
+    *,
+    monitor: Monitored | None,
+    mode: Mode | None,
+    patience: Annotated[int, Field(ge=0, description="epochs without improvement before stop")],
+    restore_best_weights: bool,
+):
     import keras
 
-    return keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience,
-                                         restore_best_weights=restore_best_weights)
+    return keras.callbacks.EarlyStopping(
+        monitor=monitor, mode=mode, patience=patience, restore_best_weights=restore_best_weights
+    )
 
 
 @checked("callbacks.tensorboard")
@@ -56,8 +61,11 @@ def backup(*, backup_dir: str):
 def callback_monitors(callbacks_cfg: DictConfig) -> dict[str, str | None]:
     """{"callbacks.<name>.monitor": its value} of every enabled callback that has a monitor;
     None means "the run's monitor" (trainer.monitor, settled once by seqexp.run.monitor)."""
-    return {f"callbacks.{name}.monitor": node.get("monitor") for name, node in callbacks_cfg.items()
-            if node.get(SWITCH, True) and "monitor" in node}
+    return {
+        f"callbacks.{name}.monitor": node.get("monitor")
+        for name, node in callbacks_cfg.items()
+        if node.get(SWITCH, True) and "monitor" in node
+    }
 
 
 def configured_callbacks(callbacks_cfg: DictConfig, monitor: Monitor) -> list:
@@ -72,7 +80,10 @@ def configured_callbacks(callbacks_cfg: DictConfig, monitor: Monitor) -> list:
             own = kwargs["monitor"] is not None and kwargs["monitor"] != monitor.name
             kwargs["monitor"] = kwargs["monitor"] or monitor.name
             if "mode" in kwargs:
-                kwargs["mode"] = best_mode(kwargs["monitor"], kwargs["mode"]) if own else (
-                    kwargs["mode"] if kwargs["mode"] in ("min", "max") else monitor.mode)
+                kwargs["mode"] = (
+                    best_mode(kwargs["monitor"], kwargs["mode"])
+                    if own
+                    else (kwargs["mode"] if kwargs["mode"] in ("min", "max") else monitor.mode)
+                )
         built.append(instantiate(kwargs))
     return built

@@ -51,8 +51,11 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
         with replacing(self._weights_path) as tmp:
             self.model.save_weights(tmp, overwrite=True)
-        record = {"epoch": self._current_epoch, "batch": self._last_batch_seen,
-                  "seed_states": [v.numpy().tolist() for v in seed_states(self.model)]}
+        record = {
+            "epoch": self._current_epoch,
+            "batch": self._last_batch_seen,
+            "seed_states": [v.numpy().tolist() for v in seed_states(self.model)],
+        }
         write_text(self._training_metadata_path, json.dumps(record))
 
     def _load_model(self):
@@ -100,8 +103,14 @@ class RunReporter(keras.callbacks.Callback):
     `samples_per_second` measures fitting throughput only.
     """
 
-    def __init__(self, run_dir: Path, batch_size: int, title: str = "", monitor: Monitor | None = None,
-                 reference: Mapping | None = None):
+    def __init__(
+        self,
+        run_dir: Path,
+        batch_size: int,
+        title: str = "",
+        monitor: Monitor | None = None,
+        reference: Mapping | None = None,
+    ):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.batch_size = batch_size
@@ -152,4 +161,3 @@ class RunReporter(keras.callbacks.Callback):
         if not self.train_seconds:
             return None
         return self.train_batches * self.batch_size / self.train_seconds
-

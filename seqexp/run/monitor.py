@@ -20,7 +20,7 @@ MAXIMISED = ("acc", "auc", "precision", "recall")
 
 
 def best_mode(monitor: str, mode: str | None = "auto") -> str:
-    """"min" or "max" for `monitor`; an explicit mode wins over the rule."""
+    """ "min" or "max" for `monitor`; an explicit mode wins over the rule."""
     if mode in ("min", "max"):
         return mode
     return "max" if any(k in monitor for k in MAXIMISED) else "min"
@@ -48,20 +48,33 @@ def logged_names(metrics: list[str], has_validation: bool) -> list[str]:
     return names + ([f"val_{m}" for m in names] if has_validation else [])
 
 
-def settle(requested: str, mode: str, logged: list[str], has_validation: bool,
-           callback_monitors: dict[str, str | None], data_name: str = "") -> Monitor:
+def settle(
+    requested: str,
+    mode: str,
+    logged: list[str],
+    has_validation: bool,
+    callback_monitors: dict[str, str | None],
+    data_name: str = "",
+) -> Monitor:
     """The run's monitor, and a check that every monitor the config names is logged.
 
     With no validation split (e.g. WD headlines) a val_ monitor falls back to its training value.
     `callback_monitors`: {"callbacks.checkpoint.monitor": value or None (= the run's)}.
     """
     if not has_validation and requested.startswith("val_"):
-        log.warning("data=%s has no validation split: checkpoint and early stopping monitor %s "
-                    "instead of %s (and so does the best epoch)", data_name, requested[4:], requested)
+        log.warning(
+            "data=%s has no validation split: checkpoint and early stopping monitor %s "
+            "instead of %s (and so does the best epoch)",
+            data_name,
+            requested[4:],
+            requested,
+        )
         requested = requested[4:]
     named = {"trainer.monitor": requested, **callback_monitors}
     bad = [f"{key}={value}" for key, value in named.items() if value is not None and value not in logged]
     if bad:
-        raise SeqexpError(f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} not logged by this "
-                          f"run; choose one of {logged}.")
+        raise SeqexpError(
+            f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} not logged by this "
+            f"run; choose one of {logged}."
+        )
     return Monitor(requested, best_mode(requested, mode))

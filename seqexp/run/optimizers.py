@@ -23,43 +23,97 @@ CLIPPING = ("clipnorm", "clipvalue", "global_clipnorm")
 def one_clipping(values: dict):
     given = [key for key in CLIPPING if values[key] is not None]
     for key in given[1:]:
-        yield (key, values[key], f"cannot be set together with optimizer.{given[0]} (Keras takes one "
-               "of clipnorm, clipvalue and global_clipnorm)")
+        yield (
+            key,
+            values[key],
+            f"cannot be set together with optimizer.{given[0]} (Keras takes one "
+            "of clipnorm, clipvalue and global_clipnorm)",
+        )
 
 
 @checked("optimizer", one_clipping)
-def rmsprop(*, learning_rate: LearningRate, rho: Beta, weight_decay: NonNegativeNumber | None,
-            clipnorm: Clip, clipvalue: Clip, global_clipnorm: Clip):
+def rmsprop(
+    *,
+    learning_rate: LearningRate,
+    rho: Beta,
+    weight_decay: NonNegativeNumber | None,
+    clipnorm: Clip,
+    clipvalue: Clip,
+    global_clipnorm: Clip,
+):
     import keras
 
-    return keras.optimizers.RMSprop(learning_rate=learning_rate, rho=rho, weight_decay=weight_decay,
-                                    clipnorm=clipnorm, clipvalue=clipvalue,
-                                    global_clipnorm=global_clipnorm)
+    return keras.optimizers.RMSprop(
+        learning_rate=learning_rate,
+        rho=rho,
+        weight_decay=weight_decay,
+        clipnorm=clipnorm,
+        clipvalue=clipvalue,
+        global_clipnorm=global_clipnorm,
+    )
 
 
 @checked("optimizer", one_clipping)
-def adam(*, learning_rate: LearningRate, beta_1: Beta, beta_2: Beta, weight_decay: NonNegativeNumber | None,
-         clipnorm: Clip, clipvalue: Clip, global_clipnorm: Clip):
+def adam(
+    *,
+    learning_rate: LearningRate,
+    beta_1: Beta,
+    beta_2: Beta,
+    weight_decay: NonNegativeNumber | None,
+    clipnorm: Clip,
+    clipvalue: Clip,
+    global_clipnorm: Clip,
+):
     import keras
 
-    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
-                                 weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-                                 global_clipnorm=global_clipnorm)
+    return keras.optimizers.Adam(
+        learning_rate=learning_rate,
+        beta_1=beta_1,
+        beta_2=beta_2,
+        weight_decay=weight_decay,
+        clipnorm=clipnorm,
+        clipvalue=clipvalue,
+        global_clipnorm=global_clipnorm,
+    )
 
 
 @checked("optimizer", one_clipping)
-def sgd(*, learning_rate: LearningRate, momentum: NonNegativeNumber, weight_decay: NonNegativeNumber | None,
-        clipnorm: Clip, clipvalue: Clip, global_clipnorm: Clip):
+def sgd(
+    *,
+    learning_rate: LearningRate,
+    momentum: NonNegativeNumber,
+    weight_decay: NonNegativeNumber | None,
+    clipnorm: Clip,
+    clipvalue: Clip,
+    global_clipnorm: Clip,
+):
     import keras
 
-    return keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay,
-                                clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm)
+    return keras.optimizers.SGD(
+        learning_rate=learning_rate,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        clipnorm=clipnorm,
+        clipvalue=clipvalue,
+        global_clipnorm=global_clipnorm,
+    )
 
 
 @checked("optimizer", one_clipping)
-def adagrad(*, learning_rate: LearningRate, weight_decay: NonNegativeNumber | None,
-            clipnorm: Clip, clipvalue: Clip, global_clipnorm: Clip):
+def adagrad(
+    *,
+    learning_rate: LearningRate,
+    weight_decay: NonNegativeNumber | None,
+    clipnorm: Clip,
+    clipvalue: Clip,
+    global_clipnorm: Clip,
+):
     import keras
 
-    return keras.optimizers.Adagrad(learning_rate=learning_rate, weight_decay=weight_decay,
-                                    clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm)
+    return keras.optimizers.Adagrad(
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        clipnorm=clipnorm,
+        clipvalue=clipvalue,
+        global_clipnorm=global_clipnorm,
+    )

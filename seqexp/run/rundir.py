@@ -111,10 +111,17 @@ def run_labels(cfg) -> dict:
         problems.append(f'note={note!r} must be text or null, e.g. note="first try"')
     if reference is not None:
         shape = isinstance(reference, dict) and set(reference) == {"metric", "value", "source"}
-        if not (shape and isinstance(reference["metric"], str) and isinstance(reference["source"], str)
-                and isinstance(reference["value"], int | float) and not isinstance(reference["value"], bool)):
-            problems.append(f"reference={reference!r} must be null or {{metric: <a metric name such as "
-                            f"val_mae or test_accuracy>, value: <number>, source: <text>}}")
+        if not (
+            shape
+            and isinstance(reference["metric"], str)
+            and isinstance(reference["source"], str)
+            and isinstance(reference["value"], int | float)
+            and not isinstance(reference["value"], bool)
+        ):
+            problems.append(
+                f"reference={reference!r} must be null or {{metric: <a metric name such as "
+                f"val_mae or test_accuracy>, value: <number>, source: <text>}}"
+            )
     if problems:
         raise SeqexpError("Bad run label(s): " + "; ".join(problems) + ".")
     return {"tags": tags, "note": note, "reference": reference}
@@ -174,7 +181,8 @@ def refuse_finished(run_dir: Path) -> None:
         raise SeqexpError(
             f"hydra.run.dir={run_dir} already holds a run that ended with status {status!r} (see "
             f"its metrics.json); training there again would overwrite it. Choose another "
-            f"hydra.run.dir, or delete that folder to train it again.")
+            f"hydra.run.dir, or delete that folder to train it again."
+        )
 
 
 def saved_overrides(run_dir: Path) -> list[str] | None:
@@ -193,8 +201,19 @@ def task_overrides(args: list[str]) -> list[str]:
 
 
 # Flags after which Hydra writes no run directory (or writes sweep directories instead).
-NO_RUN_FLAGS = {"--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--multirun", "-m",
-                "--shell-completion", "-sc"}
+NO_RUN_FLAGS = {
+    "--cfg",
+    "-c",
+    "--help",
+    "-h",
+    "--hydra-help",
+    "--info",
+    "-i",
+    "--multirun",
+    "-m",
+    "--shell-completion",
+    "-sc",
+}
 
 
 def check_run_dir(args: list[str]) -> None:
@@ -215,7 +234,8 @@ def check_run_dir(args: list[str]) -> None:
         raise SeqexpError(
             f"hydra.run.dir={run_dir} holds an {status} run of other overrides "
             f"({' '.join(saved) or 'none'}), not these ({' '.join(task_overrides(args)) or 'none'}). "
-            f"Continue it with `seqexp resume {run_dir}`, or choose another hydra.run.dir.")
+            f"Continue it with `seqexp resume {run_dir}`, or choose another hydra.run.dir."
+        )
 
 
 def check_sweep_dir(args: list[str]) -> None:
@@ -224,24 +244,30 @@ def check_sweep_dir(args: list[str]) -> None:
     given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.sweep.dir=")]
     if not given or "${" in given[-1] or "--cfg" in args or "-c" in args:
         return
-    finished = sorted(p.parent.name for p in Path(given[-1]).glob(f"*/{METRICS}")
-                      if read_status(p.parent) in FINISHED)
+    finished = sorted(
+        p.parent.name for p in Path(given[-1]).glob(f"*/{METRICS}") if read_status(p.parent) in FINISHED
+    )
     if finished:
         raise SeqexpError(
             f"hydra.sweep.dir={given[-1]} already holds {len(finished)} finished run(s) "
             f"({', '.join(finished[:5])}{', ...' if len(finished) > 5 else ''}); a new sweep there "
             f"would write into the same job folders. Choose another hydra.sweep.dir (the default "
-            f"is a new timestamped folder), or delete that one to sweep again.")
+            f"is a new timestamped folder), or delete that one to sweep again."
+        )
 
 
 def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
     """(the overrides to replay, the status) of a run `seqexp resume` may continue."""
     overrides = saved_overrides(run_dir)
     if overrides is None:
-        raise SeqexpError(f"{run_dir} is not a seqexp run directory: it has no .hydra/overrides.yaml. "
-                          "Give the folder of one run (e.g. outputs/<date>/<time>_<data>_<model>).")
+        raise SeqexpError(
+            f"{run_dir} is not a seqexp run directory: it has no .hydra/overrides.yaml. "
+            "Give the folder of one run (e.g. outputs/<date>/<time>_<data>_<model>)."
+        )
     status = read_status(run_dir)
     if status in FINISHED or status == "failed":
-        raise SeqexpError(f"{run_dir} has nothing to resume: it ended with status {status!r} (see its "
-                          "metrics.json). Start a new run instead.")
+        raise SeqexpError(
+            f"{run_dir} has nothing to resume: it ended with status {status!r} (see its "
+            "metrics.json). Start a new run instead."
+        )
     return overrides, status

@@ -80,9 +80,11 @@ def job_threads(setting) -> int | None:
         return launcher_threads(HydraConfig.get().launcher, available_cores())
     if isinstance(setting, int) and not isinstance(setting, bool) and setting > 0:
         return setting
-    raise SeqexpError(f"trainer.threads={setting!r} is not valid; use auto (size the thread pools "
-                      "from the launcher), a positive number of threads, or null (TensorFlow's "
-                      "default, all cores).")
+    raise SeqexpError(
+        f"trainer.threads={setting!r} is not valid; use auto (size the thread pools "
+        "from the launcher), a positive number of threads, or null (TensorFlow's "
+        "default, all cores)."
+    )
 
 
 def configure_threads(setting) -> int | None:
@@ -93,17 +95,19 @@ def configure_threads(setting) -> int | None:
     import tensorflow as tf
 
     threading = tf.config.threading
-    current = (threading.get_intra_op_parallelism_threads(),
-               threading.get_inter_op_parallelism_threads())
+    current = (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads())
     if current == (threads, threads):
         return threads
     try:
         threading.set_intra_op_parallelism_threads(threads)
         threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:  # TensorFlow already ran in this process (a reused worker, a test)
-        log.warning("trainer.threads=%s: TensorFlow is already running in this process with "
-                    "intra/inter-op pools %s; thread pools are set once per process.", threads,
-                    current)
+        log.warning(
+            "trainer.threads=%s: TensorFlow is already running in this process with "
+            "intra/inter-op pools %s; thread pools are set once per process.",
+            threads,
+            current,
+        )
         return None
     log.info("TensorFlow thread pools: %d intra-op, %d inter-op threads", threads, threads)
     return threads
@@ -118,20 +122,27 @@ def configure_cpu_devices(count: int | None) -> None:
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
         tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        )
     except RuntimeError:  # TensorFlow already initialised: keep what it has
         have = len(tf.config.list_logical_devices("CPU"))
         if have < count:
-            log.warning("trainer.cpu_devices=%d: TensorFlow already started with %d logical "
-                        "CPU(s) in this process; devices are set once per process.", count, have)
+            log.warning(
+                "trainer.cpu_devices=%d: TensorFlow already started with %d logical "
+                "CPU(s) in this process; devices are set once per process.",
+                count,
+                have,
+            )
 
 
 def make_strategy(name: str | None, cpu_devices: int | None = None):
     """The tf.distribute strategy named by `trainer.strategy`."""
     if name not in STRATEGIES:
-        raise SeqexpError(f"trainer.strategy={name} is not known; choose null (one device), "
-                          "mirrored (all local GPUs, or trainer.cpu_devices logical CPUs) or "
-                          "multi_worker (several machines, from TF_CONFIG).")
+        raise SeqexpError(
+            f"trainer.strategy={name} is not known; choose null (one device), "
+            "mirrored (all local GPUs, or trainer.cpu_devices logical CPUs) or "
+            "multi_worker (several machines, from TF_CONFIG)."
+        )
     import tensorflow as tf
 
     if name is None:
@@ -145,7 +156,8 @@ def make_strategy(name: str | None, cpu_devices: int | None = None):
                 f"train with Keras {_keras_version()}: model.fit fails across workers inside "
                 "Keras (keras-team/keras#20585, open). Train on one machine with "
                 "trainer.strategy=mirrored (all its GPUs), or spread a sweep over machines "
-                "with hydra/launcher=slurm or hydra/launcher=ray (docs/sweeps.md).")
+                "with hydra/launcher=slurm or hydra/launcher=ray (docs/sweeps.md)."
+            )
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     elif tf.config.list_logical_devices("GPU"):
         strategy = tf.distribute.MirroredStrategy()
@@ -156,9 +168,13 @@ def make_strategy(name: str | None, cpu_devices: int | None = None):
         # Gradients summed on one device: CPU collectives keyed per strategy clash when a
         # process builds a second MirroredStrategy (a reused sweep worker, the tests).
         strategy = tf.distribute.MirroredStrategy(
-            devices=cpus, cross_device_ops=tf.distribute.ReductionToOneDevice())
-    log.info("tf.distribute strategy: %s with %d replica(s) in sync", type(strategy).__name__,
-             strategy.num_replicas_in_sync)
+            devices=cpus, cross_device_ops=tf.distribute.ReductionToOneDevice()
+        )
+    log.info(
+        "tf.distribute strategy: %s with %d replica(s) in sync",
+        type(strategy).__name__,
+        strategy.num_replicas_in_sync,
+    )
     return strategy
 
 
@@ -179,9 +195,11 @@ def configure_precision(mixed: bool | None) -> str:
         import tensorflow as tf
 
         gpu = bool(tf.config.list_physical_devices("GPU"))
-        log.log(logging.INFO if gpu else logging.WARNING,
-                "trainer.mixed_precision=true: float16 compute, float32 variables%s", ""
-                if gpu else " (no GPU here: float16 is emulated on a CPU and usually slower)")
+        log.log(
+            logging.INFO if gpu else logging.WARNING,
+            "trainer.mixed_precision=true: float16 compute, float32 variables%s",
+            "" if gpu else " (no GPU here: float16 is emulated on a CPU and usually slower)",
+        )
     return policy
 
 
@@ -206,7 +224,9 @@ def seed_everything(seed: int, jit_compile: bool = False) -> None:
     keras.utils.set_random_seed(seed)
     if jit_compile:
         disable_op_determinism()
-        log.warning("trainer.jit_compile=true: TensorFlow's deterministic ops are off (Keras does "
-                    "not XLA-compile with them on), so reruns of this seed may differ slightly.")
+        log.warning(
+            "trainer.jit_compile=true: TensorFlow's deterministic ops are off (Keras does "
+            "not XLA-compile with them on), so reruns of this seed may differ slightly."
+        )
     else:
         tf.config.experimental.enable_op_determinism()

@@ -134,8 +134,12 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, mor
     started = time.perf_counter()
     data_name, model_name = run_names(cfg)
     # tags, note and the book's figure (compared with ours once there is a value)
-    run = {"data": data_name, "model": model_name, **labels,
-           "reference": compare_reference(labels["reference"], {})}
+    run = {
+        "data": data_name,
+        "model": model_name,
+        **labels,
+        "reference": compare_reference(labels["reference"], {}),
+    }
     write_metrics(run_dir, {**run, "status": "running", "reason": None})
     trainer = cfg.trainer
     scope = configure_job(trainer)  # thread pools, devices, tf.distribute: before TF's first op
@@ -148,15 +152,25 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, mor
 
         _, default_loss, default_metrics = TASK_HEADS[spec.task]
         metrics = list(trainer.metrics or default_metrics)  # names, as Keras will log them
-        model.compile(optimizer=instantiate(cfg.optimizer), loss=trainer.loss or default_loss,
-                      metrics=resolve(metrics), jit_compile=trainer.jit_compile)
+        model.compile(
+            optimizer=instantiate(cfg.optimizer),
+            loss=trainer.loss or default_loss,
+            metrics=resolve(metrics),
+            jit_compile=trainer.jit_compile,
+        )
     lines = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
     write_text(run_dir / "model_summary.txt", "\n".join(lines) + "\n")
 
     has_val = data.val is not None
-    monitor = settle(trainer.monitor, trainer.mode, logged_names(metrics, has_val), has_val,
-                     callback_monitors(cfg.callbacks), data_name)
+    monitor = settle(
+        trainer.monitor,
+        trainer.mode,
+        logged_names(metrics, has_val),
+        has_val,
+        callback_monitors(cfg.callbacks),
+        data_name,
+    )
     val = limit(data.val, trainer.validation_steps)
     test = limit(data.test, trainer.test_steps)
     report = {
@@ -182,8 +196,11 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, mor
     values = history[monitor.name]
     best_index = monitor.best_index(values)
     best_metrics = {k: v[best_index] for k, v in history.items()} if best_index is not None else {}
-    report.update(best_epoch=None if best_index is None else best_index + 1, epochs_run=len(values),
-                  samples_per_second=reporter.samples_per_second)
+    report.update(
+        best_epoch=None if best_index is None else best_index + 1,
+        epochs_run=len(values),
+        samples_per_second=reporter.samples_per_second,
+    )
 
     if report["status"] in ("interrupted", "failed"):  # Ctrl-C/SIGTERM, or a nan loss
         report.update(best=in_target_units(best_metrics, spec), wall_time_s=time.perf_counter() - started)
@@ -191,9 +208,11 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, mor
         write_metrics(run_dir, report)
         if stop is not None:
             raise stop
-        raise SeqexpError(f"Training diverged: {report['reason']}. The curves and the best "
-                          f"checkpoint so far are kept in {run_dir}; try a lower "
-                          f"optimizer.learning_rate.")
+        raise SeqexpError(
+            f"Training diverged: {report['reason']}. The curves and the best "
+            f"checkpoint so far are kept in {run_dir}; try a lower "
+            f"optimizer.learning_rate."
+        )
 
     checkpoint = run_dir / "checkpoints" / "best.keras"
     if checkpoint.exists():
@@ -206,8 +225,9 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, mor
     return _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
 
 
-def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor,
-         extra: list = ()):
+def _fit(
+    cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor, extra: list = ()
+):
     """model.fit with the run's callbacks, resuming from a backup if one is there.
 
     `extra`: more Keras callbacks (the run's trackers, seqexp.run.tracking; a search's pruner,
@@ -222,8 +242,9 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
     from seqexp.run.keras_callbacks import RunReporter, StopOnNaN
 
     trainer = cfg.trainer
-    reporter = RunReporter(run_dir, trainer.batch_size, title=title, monitor=monitor,
-                           reference=cfg.get("reference"))
+    reporter = RunReporter(
+        run_dir, trainer.batch_size, title=title, monitor=monitor, reference=cfg.get("reference")
+    )
     switchable = configured_callbacks(cfg.callbacks, monitor)
     backup = find(switchable, keras.callbacks.BackupAndRestore)
     done, reporter.history = history_so_far(run_dir, backup)
@@ -243,9 +264,15 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
     nan_guard = StopOnNaN()
     stop = None
     try:
-        model.fit(train_ds, validation_data=val, epochs=trainer.epochs, steps_per_epoch=steps,
-                  callbacks=[nan_guard, reporter, *switchable, *extra], verbose=trainer.verbose,
-                  shuffle=False)  # the loader shuffles the training data itself
+        model.fit(
+            train_ds,
+            validation_data=val,
+            epochs=trainer.epochs,
+            steps_per_epoch=steps,
+            callbacks=[nan_guard, reporter, *switchable, *extra],
+            verbose=trainer.verbose,
+            shuffle=False,
+        )  # the loader shuffles the training data itself
     except KeyboardInterrupt as err:
         stop = as_interrupted(err)
         report.update(status="interrupted", reason=stop.reason)
@@ -254,8 +281,9 @@ def _fit(cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, mon
         write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
         raise
     if nan_guard.where is not None:
-        report.update(status="failed", reason=f"nan loss: the loss became {nan_guard.loss} at "
-                                              f"{nan_guard.where}")
+        report.update(
+            status="failed", reason=f"nan loss: the loss became {nan_guard.loss} at {nan_guard.where}"
+        )
     stopper = find(switchable, keras.callbacks.EarlyStopping)
     if report["status"] == "completed" and stopper is not None and stopper.stopped_epoch > 0:
         report["status"] = "stopped early"
@@ -292,18 +320,27 @@ def _finish(model, data, test, report, best_metrics, monitor, run_dir, started, 
     )
     report["reference"] = reference = compare_reference(labels["reference"], report)
     write_metrics(run_dir, report)
-    log.info("Best %s = %.4f (epoch %s); test: %s", monitor.name, best_metrics[monitor.name],
-             report["best_epoch"], _fmt(report["test"]))
+    log.info(
+        "Best %s = %.4f (epoch %s); test: %s",
+        monitor.name,
+        best_metrics[monitor.name],
+        report["best_epoch"],
+        _fmt(report["test"]),
+    )
     for key, value in report["best"].items():
         log.info("  best-epoch %s = %.4f", key, value)
     if reference is not None:
         ours, difference = reference["ours"], reference["difference"]
-        log.info("%s: ours %s, %s %s (difference %s)", reference["metric"],
-                 "not logged" if ours is None else f"{ours:.4f}", reference["source"], reference["value"],
-                 "–" if difference is None else f"{difference:+.4f}")
+        log.info(
+            "%s: ours %s, %s %s (difference %s)",
+            reference["metric"],
+            "not logged" if ours is None else f"{ours:.4f}",
+            reference["source"],
+            reference["value"],
+            "–" if difference is None else f"{difference:+.4f}",
+        )
     return float(best_metrics[monitor.name])
 
 
 def _fmt(metrics: dict) -> str:
     return ", ".join(f"{k}={v:.4f}" for k, v in metrics.items())
-

@@ -193,18 +193,31 @@ def csv_rows(summary: Summary) -> list[dict]:
     rows = []
     for position, job in enumerate(summary.jobs, start=1):
         m = job.metrics
-        row = {"rank": position if job.ok and job.best is not None else "", "job": job.name,
-               "overrides": job.label, **job.swept, "status": job.status, "reason": job.reason,
-               "monitor": job.monitor or "", "best_epoch": m.get("best_epoch", ""),
-               "epochs_run": m.get("epochs_run", ""), "best": _blank(job.best),
-               "test": _blank(job.test), "wall_time_s": _blank(_number(m.get("wall_time_s")))}
+        row = {
+            "rank": position if job.ok and job.best is not None else "",
+            "job": job.name,
+            "overrides": job.label,
+            **job.swept,
+            "status": job.status,
+            "reason": job.reason,
+            "monitor": job.monitor or "",
+            "best_epoch": m.get("best_epoch", ""),
+            "epochs_run": m.get("epochs_run", ""),
+            "best": _blank(job.best),
+            "test": _blank(job.test),
+            "wall_time_s": _blank(_number(m.get("wall_time_s"))),
+        }
         row.update({f"best.{k}": _blank(_number((m.get("best") or {}).get(k))) for k in best_keys})
         row.update({f"test.{k}": _blank(_number((m.get("test") or {}).get(k))) for k in test_keys})
         if any(j.reference for j in summary.jobs):
             ref = job.reference
-            row.update(reference_metric=ref.get("metric", ""), ours=_blank(_number(ref.get("ours"))),
-                       book=_blank(_number(ref.get("value"))),
-                       difference=_blank(_number(ref.get("difference"))), source=ref.get("source", ""))
+            row.update(
+                reference_metric=ref.get("metric", ""),
+                ours=_blank(_number(ref.get("ours"))),
+                book=_blank(_number(ref.get("value"))),
+                difference=_blank(_number(ref.get("difference"))),
+                source=ref.get("source", ""),
+            )
         row["all_overrides"] = " ".join(job.overrides)
         rows.append(row)
     return rows
@@ -257,44 +270,80 @@ def markdown(summary: Summary) -> str:
         counts[job.status] = counts.get(job.status, 0) + 1
     monitor = next((j.monitor for j in jobs if j.best is not None), None)
     monitor = monitor or next((j.monitor for j in jobs if j.monitor), "value")
-    lines = [f"# Sweep summary: {summary.root}", "",
-             f"{len(jobs)} jobs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".", ""]
+    lines = [
+        f"# Sweep summary: {summary.root}",
+        "",
+        f"{len(jobs)} jobs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".",
+        "",
+    ]
     top = jobs[0] if jobs and jobs[0].best is not None else None
     if top is not None:
-        lines += [f"**Best:** `{top.name}` ({top.label}): {monitor} = {_fmt(top.best)} at epoch "
-                  f"{top.metrics.get('best_epoch')}, test {monitor.removeprefix('val_')} = "
-                  f"{_fmt(top.test)}.", ""]
+        lines += [
+            f"**Best:** `{top.name}` ({top.label}): {monitor} = {_fmt(top.best)} at epoch "
+            f"{top.metrics.get('best_epoch')}, test {monitor.removeprefix('val_')} = "
+            f"{_fmt(top.test)}.",
+            "",
+        ]
     if summary.optuna:
         best_params = summary.optuna.get("best_params") or {}
         params = ", ".join(f"{k}={v}" for k, v in best_params.items())
         value = _number(summary.optuna.get("best_value"))
-        trial = next((j for j in jobs if j.best is not None and value is not None
-                      and math.isclose(j.best, value, rel_tol=1e-9)), None)
+        trial = next(
+            (
+                j
+                for j in jobs
+                if j.best is not None and value is not None and math.isclose(j.best, value, rel_tol=1e-9)
+            ),
+            None,
+        )
         where = f", run `{trial.name}`" if trial else ""
         lines += [f"**Best Optuna trial:** {params} (value {_fmt(value)}{where}).", ""]
     test_name = (monitor or "").removeprefix("val_")
-    header = ["rank", "job", "overrides", "status", "best epoch", f"best {monitor}",
-              f"test {test_name}", "wall time (s)"]
+    header = [
+        "rank",
+        "job",
+        "overrides",
+        "status",
+        "best epoch",
+        f"best {monitor}",
+        f"test {test_name}",
+        "wall time (s)",
+    ]
     references = any(job.reference for job in jobs)  # ours beside the book's, where a preset has one
     if references:
         header += ["metric", "ours", "book", "ours − book", "source"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for position, job in enumerate(jobs, start=1):
         status = job.status if job.ok else f"**{job.status}**"
-        cells = [str(position) if job.best is not None and job.ok else "–", f"`{job.name}`",
-                 job.label, status, _fmt(job.metrics.get("best_epoch")), _fmt(job.best),
-                 _fmt(job.test), _fmt(_number(job.metrics.get("wall_time_s")), 3)]
+        cells = [
+            str(position) if job.best is not None and job.ok else "–",
+            f"`{job.name}`",
+            job.label,
+            status,
+            _fmt(job.metrics.get("best_epoch")),
+            _fmt(job.best),
+            _fmt(job.test),
+            _fmt(_number(job.metrics.get("wall_time_s")), 3),
+        ]
         if references:
             ref = job.reference
-            cells += [ref.get("metric") or "–", _fmt(_number(ref.get("ours"))),
-                      _fmt(_number(ref.get("value"))), _signed(_number(ref.get("difference"))),
-                      ref.get("source") or "–"]
+            cells += [
+                ref.get("metric") or "–",
+                _fmt(_number(ref.get("ours"))),
+                _fmt(_number(ref.get("value"))),
+                _signed(_number(ref.get("difference"))),
+                ref.get("source") or "–",
+            ]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     if summary.failed:
         lines += ["", "## Failed jobs", ""]
         lines += [f"- `{job.name}` ({job.label}): {job.status_text}" for job in summary.failed]
-    lines += ["", "Files: summary.csv (every metric, one row per job), comparison.png "
-              "(validation curves; swept parameters against the best value).", ""]
+    lines += [
+        "",
+        "Files: summary.csv (every metric, one row per job), comparison.png "
+        "(validation curves; swept parameters against the best value).",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -351,8 +400,7 @@ def comparison_figure(summary: Summary):
     scored = sorted((j for j in summary.jobs if j.best is not None), key=lambda j: j.index)
     if not keys:
         params[0].bar(range(len(scored)), [j.best for j in scored])
-        params[0].set_xticks(range(len(scored)), [j.name for j in scored], rotation=30,
-                             ha="right")
+        params[0].set_xticks(range(len(scored)), [j.name for j in scored], rotation=30, ha="right")
     elif panels == 1:
         _plot_param(params[0], scored, keys[0], keys[1] if len(keys) == 2 else None, colors)
     else:
@@ -387,13 +435,13 @@ def _plot_param(ax, jobs: list[Job], key: str, group_key: str | None, colors) ->
     groups = {}
     for job, x in zip(jobs, xs, strict=True):
         group = f"{group_key}={_short(job.swept.get(group_key, ''))}" if group_key else ""
-        groups.setdefault(group, []).append((_number(x) if numeric else categories.index(x),
-                                             job.best))
+        groups.setdefault(group, []).append((_number(x) if numeric else categories.index(x), job.best))
     for i, (group, points) in enumerate(groups.items()):
         points.sort()
         style = "o-" if group_key else "o"
-        ax.plot([p[0] for p in points], [p[1] for p in points], style, color=colors(i % 10),
-                label=group or None)
+        ax.plot(
+            [p[0] for p in points], [p[1] for p in points], style, color=colors(i % 10), label=group or None
+        )
     if not numeric:
         ax.set_xticks(range(len(categories)), categories, rotation=30, ha="right")
     elif min(map(float, xs)) > 0 and max(map(float, xs)) >= 20 * min(map(float, xs)):
@@ -408,12 +456,16 @@ def summarize(root: Path | str, out_dir: Path | str | None = None) -> Summary:
     """Read every run under root and write summary.csv, summary.md and comparison.png."""
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
-        raise SeqexpError(f"{root} is not a directory; give a sweep directory "
-                          "(e.g. outputs/multirun/<date>/<time>) or any folder of run directories.")
+        raise SeqexpError(
+            f"{root} is not a directory; give a sweep directory "
+            "(e.g. outputs/multirun/<date>/<time>) or any folder of run directories."
+        )
     runs = find_runs(root)
     if not runs:
-        raise SeqexpError(f"No run directories under {root}: a run directory holds metrics.json "
-                          "or .hydra/overrides.yaml. Give a sweep directory or a folder of runs.")
+        raise SeqexpError(
+            f"No run directories under {root}: a run directory holds metrics.json "
+            "or .hydra/overrides.yaml. Give a sweep directory or a folder of runs."
+        )
     jobs = [load_job(run, root) for run in runs]
     for index, job in enumerate(jobs):
         job.index = index
@@ -424,8 +476,11 @@ def summarize(root: Path | str, out_dir: Path | str | None = None) -> Summary:
     out.mkdir(parents=True, exist_ok=True)
     md = out / "summary.md"
     write_text(md, markdown(summary))
-    summary.files = [write_csv(summary, out / "summary.csv"), md,
-                     plot_comparison(summary, out / "comparison.png")]
+    summary.files = [
+        write_csv(summary, out / "summary.csv"),
+        md,
+        plot_comparison(summary, out / "comparison.png"),
+    ]
     return summary
 
 
@@ -447,4 +502,3 @@ class SweepSummary(Callback):
         log.info("Sweep summary: %s", ", ".join(str(p) for p in LAST_SUMMARY.files))
         for job in LAST_SUMMARY.failed:
             log.error("Failed job %s (%s): %s", job.name, job.label, job.status_text)
-

@@ -52,9 +52,15 @@ def pick_next(probs: np.ndarray, temperature: float, top_k: int | None, rng) -> 
     return np.array([rng.choice(len(row), p=row) for row in weights])
 
 
-def continue_prompts(model, vocab: Vocabulary, prompts: Sequence[str], words: int,
-                     temperature: float = 0.0, top_k: int | None = None,
-                     seed: int = 0) -> list[Continuation]:
+def continue_prompts(
+    model,
+    vocab: Vocabulary,
+    prompts: Sequence[str],
+    words: int,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    seed: int = 0,
+) -> list[Continuation]:
     """Append `words` words to every prompt that has a known word (the others stay as they are)."""
     import keras
 
@@ -67,8 +73,9 @@ def continue_prompts(model, vocab: Vocabulary, prompts: Sequence[str], words: in
     active = [i for i, seq in enumerate(ids) if seq]
     rng = np.random.default_rng(seed)
     for _ in range(words if active else 0):
-        x = keras.utils.pad_sequences([ids[i] for i in active], maxlen=length, padding="pre",
-                                      truncating="pre", dtype="int32")
+        x = keras.utils.pad_sequences(
+            [ids[i] for i in active], maxlen=length, padding="pre", truncating="pre", dtype="int32"
+        )
         probs = keras.ops.convert_to_numpy(model(x, training=False))
         for i, token in zip(active, pick_next(probs, temperature, top_k, rng), strict=True):
             ids[i].append(int(token))
@@ -82,8 +89,7 @@ def format_results(results: Sequence[Continuation]) -> str:
     for r in results:
         if r.unknown:
             kept = f"continued from {' '.join(r.known)!r}" if r.known else "nothing to continue"
-            lines.append(f"# prompt {r.prompt!r}: not in the vocabulary: {', '.join(r.unknown)} "
-                         f"({kept})")
+            lines.append(f"# prompt {r.prompt!r}: not in the vocabulary: {', '.join(r.unknown)} ({kept})")
         if r.known:
             lines.append(r.text)
     return "\n".join(lines) + "\n"
@@ -95,8 +101,9 @@ def _describe_run(run: Path) -> str:
     if metrics.exists():
         try:
             report = json.loads(metrics.read_text())
-            return (f"a data={report.get('data')} / model={report.get('model')} run "
-                    f"(task {report.get('task')})")
+            return (
+                f"a data={report.get('data')} / model={report.get('model')} run (task {report.get('task')})"
+            )
         except (OSError, ValueError):
             pass
     config = run / ".hydra" / "config.yaml"
@@ -111,8 +118,10 @@ def load_run(run: str | Path, checkpoint: str = "checkpoints/best.keras"):
     """(model, vocabulary) of a next-token run directory, or a SeqexpError saying what's missing."""
     run = Path(str(run)).expanduser()
     if not run.is_dir():
-        raise SeqexpError(f"run={run} is not a directory; give a run directory of `seqexp train "
-                          "data=headlines ...` (e.g. outputs/<date>/<time>_headlines_text_lstm).")
+        raise SeqexpError(
+            f"run={run} is not a directory; give a run directory of `seqexp train "
+            "data=headlines ...` (e.g. outputs/<date>/<time>_headlines_text_lstm)."
+        )
     vocab_path = run / VOCABULARY_FILE
     if not vocab_path.exists():
         raise SeqexpError(
@@ -134,9 +143,7 @@ def load_run(run: str | Path, checkpoint: str = "checkpoints/best.keras"):
     try:
         model = keras.models.load_model(ckpt, compile=False)
     except Exception as err:  # a truncated or foreign file: say which one
-        raise SeqexpError(
-            f"Could not load the checkpoint {ckpt}: {type(err).__name__}: {err}"
-        ) from None
+        raise SeqexpError(f"Could not load the checkpoint {ckpt}: {type(err).__name__}: {err}") from None
     units = model.output_shape[-1]
     if len(model.input_shape) != 2 or units != len(vocab.tokens):
         raise SeqexpError(
@@ -180,11 +187,18 @@ def generate(cfg: DictConfig) -> list[Continuation]:
             f"({len(vocab.tokens) - 1} words after its preprocessing {vocab.preprocessing}); "
             "use words the model was trained on."
         )
-    sampling = "greedy" if not cfg.temperature and not cfg.top_k else (
-        f"sampling, temperature {cfg.temperature or 1.0}, top_k {cfg.top_k}, seed {cfg.seed}")
-    log.info("Continuing %d prompt(s) by %d words (%s) with %s", len(prompts), cfg.words,
-             sampling, Path(str(cfg.run)) / cfg.checkpoint)
-    results = continue_prompts(model, vocab, prompts, cfg.words, cfg.temperature, cfg.top_k,
-                               cfg.seed)
+    sampling = (
+        "greedy"
+        if not cfg.temperature and not cfg.top_k
+        else (f"sampling, temperature {cfg.temperature or 1.0}, top_k {cfg.top_k}, seed {cfg.seed}")
+    )
+    log.info(
+        "Continuing %d prompt(s) by %d words (%s) with %s",
+        len(prompts),
+        cfg.words,
+        sampling,
+        Path(str(cfg.run)) / cfg.checkpoint,
+    )
+    results = continue_prompts(model, vocab, prompts, cfg.words, cfg.temperature, cfg.top_k, cfg.seed)
     print(format_results(results), end="", flush=True)
     return results

@@ -27,8 +27,7 @@ def clean(text: str, fold_ascii=True, strip_punctuation=True, lowercase=True) ->
         text = text.encode("utf-8").decode("ascii", "ignore")
     if strip_punctuation:
         text = "".join(
-            c for c in text
-            if c not in ASCII_PUNCTUATION and not unicodedata.category(c).startswith("P")
+            c for c in text if c not in ASCII_PUNCTUATION and not unicodedata.category(c).startswith("P")
         )
     return text.lower() if lowercase else text
 
@@ -42,11 +41,19 @@ def fit_vocabulary(texts: Sequence[list[str]]) -> list[str]:
 def save_vocabulary(path: Path, vocabulary: list[str], preprocessing: dict, input_length: int):
     """vocabulary.json: what `seqexp generate` needs to turn a prompt into model input."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, json.dumps({
-        "tokens": vocabulary,  # index = position; 0 is padding
-        "input_length": input_length,
-        "preprocessing": preprocessing,
-    }, ensure_ascii=False, indent=1) + "\n")
+    write_text(
+        path,
+        json.dumps(
+            {
+                "tokens": vocabulary,  # index = position; 0 is padding
+                "input_length": input_length,
+                "preprocessing": preprocessing,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n",
+    )
 
 
 def load_vocabulary(path: Path) -> dict:

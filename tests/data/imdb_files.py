@@ -31,8 +31,13 @@ def ragged(sequences) -> np.ndarray:
 
 def write_imdb_npz(path: Path, x_train, y_train, x_test, y_test) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, x_train=ragged(x_train), y_train=np.asarray(y_train, dtype=np.int64),
-             x_test=ragged(x_test), y_test=np.asarray(y_test, dtype=np.int64))
+    np.savez(
+        path,
+        x_train=ragged(x_train),
+        y_train=np.asarray(y_train, dtype=np.int64),
+        x_test=ragged(x_test),
+        y_test=np.asarray(y_test, dtype=np.int64),
+    )
     return path
 
 
@@ -68,8 +73,9 @@ def write_review(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
 
-def write_aclimdb(root: Path, train: dict[str, list[str]], test: dict[str, list[str]],
-                  unsup: list[str] = ()) -> Path:
+def write_aclimdb(
+    root: Path, train: dict[str, list[str]], test: dict[str, list[str]], unsup: list[str] = ()
+) -> Path:
     """root/aclImdb with train/test neg/pos review files, train/unsup and the loose files."""
     base = root / "aclImdb"
     for split, reviews in (("train", train), ("test", test)):

@@ -44,8 +44,11 @@ def test_a_download_that_differs_from_the_recorded_hash_is_refused(tmp_path, sou
     fetch(source.as_uri(), "data.zip", cache_dir=cache)
     (cache / "data.zip").unlink()
     source.write_bytes(b"other bytes")
-    with pytest.raises(SeqexpError, match=r"recorded in .*data.zip.sha256 at the first download.*"
-                                          r"delete .*data.zip.sha256 to accept it"):
+    with pytest.raises(
+        SeqexpError,
+        match=r"recorded in .*data.zip.sha256 at the first download.*"
+        r"delete .*data.zip.sha256 to accept it",
+    ):
         fetch(source.as_uri(), "data.zip", cache_dir=cache)
     assert sorted(p.name for p in cache.iterdir()) == ["data.zip.sha256"]
 
@@ -55,11 +58,18 @@ def test_subdir_and_offline_message_after_a_damaged_copy(tmp_path):
     (cache / "sub").mkdir(parents=True)
     (cache / "sub" / "f.gz").write_bytes(b"short")
     with pytest.raises(SeqexpError) as err:
-        fetch("http://127.0.0.1:9/f.gz", "f.gz", size=100, cache_dir=cache, subdir="sub",
-              how_to_provide="pass data.path=/folder")
+        fetch(
+            "http://127.0.0.1:9/f.gz",
+            "f.gz",
+            size=100,
+            cache_dir=cache,
+            subdir="sub",
+            how_to_provide="pass data.path=/folder",
+        )
     message = str(err.value)
-    assert f"The cached copy at {cache / 'sub' / 'f.gz'} was damaged (it has 5 bytes, expected 100)" \
-        in message
+    assert (
+        f"The cached copy at {cache / 'sub' / 'f.gz'} was damaged (it has 5 bytes, expected 100)" in message
+    )
     assert f"moved to {cache / 'sub' / 'f.gz.corrupt'} and not used" in message
     assert "to a folder that holds sub/f.gz" in message and message.endswith("data.path=/folder.")
     assert sorted(p.name for p in (cache / "sub").iterdir()) == ["f.gz.corrupt"]
@@ -75,8 +85,12 @@ def test_pinned_hash_mismatch_leaves_nothing_in_cache(tmp_path, source):
 def test_offline_error_says_what_is_missing_and_how_to_provide_it(tmp_path):
     url = "http://127.0.0.1:9/jena_climate_2009_2016.csv.zip"  # nothing listens on port 9
     with pytest.raises(SeqexpError) as err:
-        fetch(url, "jena_climate_2009_2016.csv.zip", cache_dir=tmp_path,
-              how_to_provide="pass data.path=/path/to/jena_climate_2009_2016.csv.zip")
+        fetch(
+            url,
+            "jena_climate_2009_2016.csv.zip",
+            cache_dir=tmp_path,
+            how_to_provide="pass data.path=/path/to/jena_climate_2009_2016.csv.zip",
+        )
     message = str(err.value)
     assert "Could not download jena_climate_2009_2016.csv.zip from " + url in message
     assert str(tmp_path / "jena_climate_2009_2016.csv.zip") in message

@@ -20,14 +20,23 @@ from seqexp.data.fashion_mnist import read_idx
 from seqexp.errors import SeqexpError
 from seqexp.run.train import train
 
-CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-           "Bag", "Ankle boot"]
+CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz", "train_labels": "train-labels-idx1-ubyte.gz",
     "test_images": "t10k-images-idx3-ubyte.gz", "test_labels": "t10k-labels-idx1-ubyte.gz",
 }  # fmt: skip
-PNGS = ["filters.png", "weights_hist.png", "feature_maps.png", "confusion_matrix.png",
-        "predictions.png"]
+PNGS = ["filters.png", "weights_hist.png", "feature_maps.png", "confusion_matrix.png", "predictions.png"]
 SHORT = ["trainer.epochs=1", "trainer.steps_per_epoch=2", "trainer.validation_steps=2"]
 
 
@@ -52,7 +61,7 @@ def separable_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     for image, label in zip(images, labels, strict=True):
         row, col = divmod(int(label), 5)
         top, left = 2 + 13 * row + rng.integers(-2, 3), 1 + 5 * col + rng.integers(-1, 2)
-        image[max(top, 0): top + 10, max(left, 0): left + 5] = rng.integers(160, 256)
+        image[max(top, 0) : top + 10, max(left, 0) : left + 5] = rng.integers(160, 256)
     return images, labels
 
 
@@ -60,8 +69,7 @@ def write_fashion(folder: Path, n_train: int = 200, n_test: int = 50, seed: int 
     """The four Fashion-MNIST files with `n_train` / `n_test` separable 28x28 images."""
     x_train, y_train = separable_images(n_train, seed)
     x_test, y_test = separable_images(n_test, seed + 1)
-    arrays = {"train_images": x_train, "train_labels": y_train,
-              "test_images": x_test, "test_labels": y_test}
+    arrays = {"train_images": x_train, "train_labels": y_train, "test_images": x_test, "test_labels": y_test}
     for role, array in arrays.items():
         write_gz(folder / FILES[role], idx_bytes(array))
     return arrays
@@ -113,16 +121,22 @@ def test_truncated_gzip_is_a_clear_error(tmp_path):
 def test_truncated_idx_body_names_the_announced_shape(tmp_path):
     payload = idx_bytes(np.zeros((20, 28, 28)))[:-100]
     path = write_gz(tmp_path / "t10k-images-idx3-ubyte.gz", payload)
-    with pytest.raises(SeqexpError, match=r"truncated or padded: its header announces images of "
-                                          r"shape \(20, 28, 28\) \(15,680 bytes of data\) but "
-                                          r"the file holds 15,580 bytes"):
+    with pytest.raises(
+        SeqexpError,
+        match=r"truncated or padded: its header announces images of "
+        r"shape \(20, 28, 28\) \(15,680 bytes of data\) but "
+        r"the file holds 15,580 bytes",
+    ):
         read_idx(path, ndim=3)
 
 
 def test_wrong_magic_number_and_short_header(tmp_path):
     labels_file = write_gz(tmp_path / "swapped.gz", idx_bytes(np.zeros(5)))
-    with pytest.raises(SeqexpError, match=r"not an IDX images file: its magic number is "
-                                          r"0x00000801, expected 0x00000803"):
+    with pytest.raises(
+        SeqexpError,
+        match=r"not an IDX images file: its magic number is "
+        r"0x00000801, expected 0x00000803",
+    ):
         read_idx(labels_file, ndim=3)
     floats = write_gz(tmp_path / "floats.gz", idx_bytes(np.zeros(5), magic=0x0D01))
     with pytest.raises(SeqexpError, match="0x00000d01, expected 0x00000801"):
@@ -137,12 +151,14 @@ def test_label_range_and_count_mismatch_are_refused(make_cfg, tmp_path):
     bad = arrays["test_labels"].copy()
     bad[4] = 12
     write_gz(tmp_path / FILES["test_labels"], idx_bytes(bad))
-    with pytest.raises(SeqexpError, match=r"has label 12, but data.class_names names only 10 "
-                                          r"classes \(labels 0..9\)"):
+    with pytest.raises(
+        SeqexpError,
+        match=r"has label 12, but data.class_names names only 10 "
+        r"classes \(labels 0..9\)",
+    ):
         load(make_cfg, f"data.path={tmp_path}")
     write_gz(tmp_path / FILES["test_labels"], idx_bytes(arrays["test_labels"][:7]))
-    with pytest.raises(SeqexpError, match="holds 10 images but .*t10k-labels-idx1-ubyte.gz holds "
-                                          "7 labels"):
+    with pytest.raises(SeqexpError, match="holds 10 images but .*t10k-labels-idx1-ubyte.gz holds 7 labels"):
         load(make_cfg, f"data.path={tmp_path}")
 
 
@@ -180,15 +196,20 @@ def test_loader_scales_adds_channel_and_splits_with_seed(make_cfg, fashion):
 
 def test_loader_config_errors(make_cfg, fashion, tmp_path):
     folder, _ = fashion
-    with pytest.raises(SeqexpError, match="data.validation_split=1.0 must be a number strictly between 0 and 1"):
+    with pytest.raises(
+        SeqexpError, match="data.validation_split=1.0 must be a number strictly between 0 and 1"
+    ):
         load(make_cfg, f"data.path={folder}", "data.validation_split=1.0")
     with pytest.raises(SeqexpError, match=f"data.path={tmp_path / 'nope'} is not a folder"):
         load(make_cfg, f"data.path={tmp_path / 'nope'}")
     partial = tmp_path / "partial"
     write_gz(partial / FILES["train_images"], idx_bytes(np.zeros((2, 28, 28))))
-    with pytest.raises(SeqexpError, match=r"lacks train-labels-idx1-ubyte.gz, t10k-images-"
-                                          r"idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz "
-                                          r"\(gzipped or not\)"):
+    with pytest.raises(
+        SeqexpError,
+        match=r"lacks train-labels-idx1-ubyte.gz, t10k-images-"
+        r"idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz "
+        r"\(gzipped or not\)",
+    ):
         load(make_cfg, f"data.path={partial}")
 
 
@@ -197,10 +218,15 @@ def test_real_source_is_pinned():
     assert conf["base_url"].startswith("https://")
     assert {role: f["name"] for role, f in conf["files"].items()} == FILES
     sizes = {role: f["size"] for role, f in conf["files"].items()}
-    assert sizes == {"train_images": 26421880, "train_labels": 29515, "test_images": 4422102,
-                     "test_labels": 5148}
+    assert sizes == {
+        "train_images": 26421880,
+        "train_labels": 29515,
+        "test_images": 4422102,
+        "test_labels": 5148,
+    }
     assert conf["files"]["train_images"]["sha256"] == (
-        "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc")
+        "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc"
+    )
     assert all(len(f["sha256"]) == 64 for f in conf["files"].values())
     assert conf["class_names"] == CLASSES
 
@@ -210,8 +236,10 @@ def pinned(folder: Path) -> list[str]:
     out = []
     for role, name in FILES.items():
         data = (folder / name).read_bytes()
-        out += [f"data.files.{role}.sha256={hashlib.sha256(data).hexdigest()}",
-                f"data.files.{role}.size={len(data)}"]
+        out += [
+            f"data.files.{role}.sha256={hashlib.sha256(data).hexdigest()}",
+            f"data.files.{role}.size={len(data)}",
+        ]
     return out
 
 
@@ -226,8 +254,11 @@ def test_downloads_into_the_cache_checked_then_reuses_it(make_cfg, fashion, tmp_
 
     # A damaged cached copy with no reachable source: a clear error, nothing half-written.
     (cache / "fashion-mnist" / FILES["test_images"]).write_bytes(b"x" * 10)
-    offline = [f"data.base_url={(tmp_path / 'offline').as_uri()}", f"paths.cache_dir={cache}",
-               *pinned(folder)]
+    offline = [
+        f"data.base_url={(tmp_path / 'offline').as_uri()}",
+        f"paths.cache_dir={cache}",
+        *pinned(folder),
+    ]
     with pytest.raises(SeqexpError, match="Could not download t10k-images-idx3-ubyte.gz") as err:
         load(make_cfg, *offline)
     assert "data.path=/folder/with/the/four/idx/files" in str(err.value)
@@ -240,8 +271,10 @@ def test_downloads_into_the_cache_checked_then_reuses_it(make_cfg, fashion, tmp_
 def test_wrong_sha256_download_is_refused(make_cfg, fashion, tmp_path):
     folder, _ = fashion
     cache = tmp_path / "cache"
-    with pytest.raises(SeqexpError, match="train-images-idx3-ubyte.gz .* is not the expected "
-                                          "file: it has .* bytes, expected 26,421,880"):
+    with pytest.raises(
+        SeqexpError,
+        match="train-images-idx3-ubyte.gz .* is not the expected file: it has .* bytes, expected 26,421,880",
+    ):
         load(make_cfg, f"data.base_url={folder.as_uri()}", f"paths.cache_dir={cache}")
     assert not (cache / "fashion-mnist" / FILES["train_images"]).exists()
 
@@ -252,8 +285,9 @@ def test_wrong_sha256_download_is_refused(make_cfg, fashion, tmp_path):
 def image_spec(shape=(28, 28, 1)):
     from seqexp.data.spec import DataSpec
 
-    return DataSpec(task="multiclass", input_kind="image", input_shape=shape, num_classes=10,
-                    class_names=CLASSES)
+    return DataSpec(
+        task="multiclass", input_kind="image", input_shape=shape, num_classes=10, class_names=CLASSES
+    )
 
 
 def test_cnn_preset_is_the_hg_model(make_cfg):
@@ -270,8 +304,14 @@ def test_cnn_preset_is_the_hg_model(make_cfg):
 
 
 def test_cnn_parameters_are_overridable_and_checked(make_cfg):
-    cfg = make_cfg("model=cnn", "model.filters=[8,8,16]", "model.kernel_size=[5,3,3]",
-                   "model.pool_size=2", "model.padding=valid", "model.dense_units=[]")
+    cfg = make_cfg(
+        "model=cnn",
+        "model.filters=[8,8,16]",
+        "model.kernel_size=[5,3,3]",
+        "model.pool_size=2",
+        "model.padding=valid",
+        "model.dense_units=[]",
+    )
     model = instantiate(cfg.model)(image_spec())
     assert model.get_layer("conv1").output.shape[1:] == (24, 24, 8)
     assert model.get_layer("conv3").output.shape[1:] == (3, 3, 16)
@@ -281,8 +321,9 @@ def test_cnn_parameters_are_overridable_and_checked(make_cfg):
     with pytest.raises(SeqexpError, match=r"shrink the \(28, 28\) images to nothing"):
         instantiate(too_deep.model)(image_spec())
     with pytest.raises(SeqexpError, match=r"model.kernel_size=\[3, 3\] has 2 values for 3 layers"):
-        instantiate(make_cfg("model=cnn", "model.filters=[4,4,4]", "model.kernel_size=[3,3]")
-                    .model)(image_spec())
+        instantiate(make_cfg("model=cnn", "model.filters=[4,4,4]", "model.kernel_size=[3,3]").model)(
+            image_spec()
+        )
 
 
 @pytest.mark.parametrize("model", ["lstm", "gru", "conv1d", "bidirectional_lstm", "naive"])
@@ -296,8 +337,7 @@ def test_sequence_models_are_refused_for_images_before_loading(make_cfg, tmp_pat
 def test_dense_trains_on_images_and_conv_report_is_skipped(make_cfg, fashion, tmp_path):
     folder, _ = fashion
     run = tmp_path / "dense"
-    train(make_cfg("data=fashion-mnist", "model=dense", f"data.path={folder}", *SHORT,
-                   run_dir=run))
+    train(make_cfg("data=fashion-mnist", "model=dense", f"data.path={folder}", *SHORT, run_dir=run))
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["status"] == "completed"
     assert metrics["extras"]["conv_report"] == {"skipped": "model dense has no Conv2D layer"}
@@ -346,8 +386,16 @@ def test_cnn_learns_separable_images_well_above_chance(make_cfg, tmp_path):
     folder = tmp_path / "data"
     write_fashion(folder, n_train=300, n_test=100, seed=5)
     run = tmp_path / "learn"
-    train(make_cfg("experiment=hg_fashion_cnn", f"data.path={folder}", "trainer.epochs=3",
-                   "model.filters=[8,16]", "model.dense_units=[32]", run_dir=run))
+    train(
+        make_cfg(
+            "experiment=hg_fashion_cnn",
+            f"data.path={folder}",
+            "trainer.epochs=3",
+            "model.filters=[8,16]",
+            "model.dense_units=[32]",
+            run_dir=run,
+        )
+    )
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test"]["accuracy"] >= 0.8  # chance: 0.1
     per_class = metrics["extras"]["class_report"]["per_class_accuracy"]

@@ -16,17 +16,31 @@ from seqexp.text.vocabulary import clean
 from tests.conftest import PROJECT_ROOT, SHARED_DATA, option_values
 
 REAL_FILE = SHARED_DATA / "nyt-headlines" / "ArticlesApril2018.csv"
-COLUMNS = ["articleID", "articleWordCount", "byline", "documentType", "headline", "keywords",
-           "multimedia", "newDesk", "printPage", "pubDate", "sectionName", "snippet", "source",
-           "typeOfMaterial", "webURL"]
-
+COLUMNS = [
+    "articleID",
+    "articleWordCount",
+    "byline",
+    "documentType",
+    "headline",
+    "keywords",
+    "multimedia",
+    "newDesk",
+    "printPage",
+    "pubDate",
+    "sectionName",
+    "snippet",
+    "source",
+    "typeOfMaterial",
+    "webURL",
+]
 
 
 def headlines(path=None, **overrides):
     """load_headlines with conf/data/headlines.yaml's values (no vocabulary file written)."""
     path = None if path is None else str(path)
-    return load_headlines(**option_values("data", "headlines", **{"vocabulary_file": None, "path": path,
-                                                                   **overrides}))
+    return load_headlines(
+        **option_values("data", "headlines", **{"vocabulary_file": None, "path": path, **overrides})
+    )
 
 
 def write_articles(path: Path, headlines, snippets=None) -> Path:
@@ -37,9 +51,13 @@ def write_articles(path: Path, headlines, snippets=None) -> Path:
         writer.writerow(COLUMNS)
         for i, headline in enumerate(headlines):
             row = dict.fromkeys(COLUMNS, "Unknown")
-            row.update(articleID=f"5adf{i:020x}", articleWordCount=str(100 + i),
-                       headline=headline, keywords="['Dogs', 'Cats, Domestic']",
-                       snippet=(snippets or {}).get(i, f"“A snippet,” number {i}."))
+            row.update(
+                articleID=f"5adf{i:020x}",
+                articleWordCount=str(100 + i),
+                headline=headline,
+                keywords="['Dogs', 'Cats, Domestic']",
+                snippet=(snippets or {}).get(i, f"“A snippet,” number {i}."),
+            )
             writer.writerow([row[c] for c in COLUMNS])
     return path
 
@@ -61,8 +79,7 @@ def all_batches(dataset):
 
 def test_prefixes_front_padding_and_sparse_targets_by_hand(tmp_path):
     csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", THREE)
-    bundle = headlines(csv_path, batch_size=4,
-                            vocabulary_file=str(tmp_path / "run" / "vocabulary.json"))
+    bundle = headlines(csv_path, batch_size=4, vocabulary_file=str(tmp_path / "run" / "vocabulary.json"))
     spec = bundle.spec
     assert spec.task == "next_token" and spec.input_kind == "tokens"
     assert spec.vocabulary == VOCAB and spec.vocab_size == 6 and spec.input_shape == (3,)
@@ -73,16 +90,23 @@ def test_prefixes_front_padding_and_sparse_targets_by_hand(tmp_path):
     assert bundle.val is None
     x_train, y_train = all_batches(bundle.train)  # shuffled: same samples, other order
     assert sorted(zip(map(tuple, x_train.tolist()), y_train.tolist(), strict=True)) == sorted(
-        zip(map(tuple, INPUTS), TARGETS, strict=True))
+        zip(map(tuple, INPUTS), TARGETS, strict=True)
+    )
     assert spec.info | {"files": None} == {
-        "files": None, "column": "headline", "headlines": 4, "kept": 3, "vocab_size": 6,
-        "longest": 4, "input_length": 3, "samples": 6, "split_samples": {"train": 6},
+        "files": None,
+        "column": "headline",
+        "headlines": 4,
+        "kept": 3,
+        "vocab_size": 6,
+        "longest": 4,
+        "input_length": 3,
+        "samples": 6,
+        "split_samples": {"train": 6},
         "test_split": "train",
     }
     saved = json.loads((tmp_path / "run" / "vocabulary.json").read_text(encoding="utf-8"))
     assert saved["tokens"] == VOCAB and saved["input_length"] == 3
-    assert saved["preprocessing"] == {"fold_ascii": True, "strip_punctuation": True,
-                                      "lowercase": True}
+    assert saved["preprocessing"] == {"fold_ascii": True, "strip_punctuation": True, "lowercase": True}
 
 
 def test_max_length_keeps_the_last_tokens(tmp_path):
@@ -93,13 +117,16 @@ def test_max_length_keeps_the_last_tokens(tmp_path):
     assert y.tolist() == TARGETS and bundle.spec.info["longest"] == 4
 
 
-@pytest.mark.parametrize(("options", "expected"), [
-    ({}, "cats chase dogs  again caf"),
-    ({"fold_ascii": False}, "cats chase dogs  again café"),  # the dash is punctuation too
-    ({"strip_punctuation": False}, "cats chase dogs  again! caf:"),
-    ({"lowercase": False}, "Cats chase dogs  again Caf"),
-    ({"fold_ascii": False, "strip_punctuation": False}, "cats chase dogs — again! café:"),
-])
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, "cats chase dogs  again caf"),
+        ({"fold_ascii": False}, "cats chase dogs  again café"),  # the dash is punctuation too
+        ({"strip_punctuation": False}, "cats chase dogs  again! caf:"),
+        ({"lowercase": False}, "Cats chase dogs  again Caf"),
+        ({"fold_ascii": False, "strip_punctuation": False}, "cats chase dogs — again! café:"),
+    ],
+)
 def test_each_preprocessing_step_is_an_option(options, expected):
     assert clean("Cats chase dogs — again! Café:", **options) == expected
 
@@ -119,8 +146,7 @@ def test_a_folder_reads_every_articles_file_and_the_column_is_configurable(tmp_p
     write_articles(tmp_path / "nyt" / "ArticlesJan2017.csv", ["cats purr loudly"], {0: "a b"})
     write_articles(tmp_path / "nyt" / "CommentsJan2017.csv", ["ignored words here"])
     spec = headlines(tmp_path / "nyt").spec
-    assert [Path(f).name for f in spec.info["files"]] == ["ArticlesFeb2017.csv",
-                                                          "ArticlesJan2017.csv"]
+    assert [Path(f).name for f in spec.info["files"]] == ["ArticlesFeb2017.csv", "ArticlesJan2017.csv"]
     assert spec.info["samples"] == 1 + 2 and "ignored" not in spec.vocabulary
     snippets = headlines(tmp_path / "nyt", column="snippet").spec
     assert snippets.vocabulary == ["", "a", "b", "c"] and snippets.info["samples"] == 2 + 1
@@ -139,14 +165,17 @@ def test_validation_fraction_holds_out_whole_headlines(tmp_path):
     assert x_val.shape == (6, 3) and y_val.shape == (6,)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"path": None}, r"needs data.path.*Kaggle.*nyt-comments"),
-    ({"path": "gone/ArticlesMay2017.csv"}, r"gone/ArticlesMay2017.csv does not exist.*Kaggle"),
-    ({"path": "."}, r"folder without any Articles\*.csv"),
-    ({"column": "title"}, r"data.column='title' is not a column.*'headline'"),
-    ({"val_fraction": 1.5}, r"data.val_fraction=1.5 must be a number strictly between 0 and 1, or null"),
-    ({"max_length": 1}, r"data.max_length=1"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"path": None}, r"needs data.path.*Kaggle.*nyt-comments"),
+        ({"path": "gone/ArticlesMay2017.csv"}, r"gone/ArticlesMay2017.csv does not exist.*Kaggle"),
+        ({"path": "."}, r"folder without any Articles\*.csv"),
+        ({"column": "title"}, r"data.column='title' is not a column.*'headline'"),
+        ({"val_fraction": 1.5}, r"data.val_fraction=1.5 must be a number strictly between 0 and 1, or null"),
+        ({"max_length": 1}, r"data.max_length=1"),
+    ],
+)
 def test_user_mistakes_are_named(tmp_path, monkeypatch, kwargs, message):
     monkeypatch.chdir(tmp_path)
     write_articles(tmp_path / "sub" / "ArticlesJan2017.csv", THREE)
@@ -161,8 +190,7 @@ def test_perplexity_is_exp_of_mean_cross_entropy():
     probs = np.array([[0.1, 0.6, 0.3], [0.2, 0.2, 0.6]], dtype="float32")
     metric.update_state(np.array([1, 0]), probs)
     assert metric.name == "perplexity"
-    assert float(metric.result()) == pytest.approx(math.exp(-(math.log(0.6) + math.log(0.2)) / 2),
-                                                   rel=1e-5)
+    assert float(metric.result()) == pytest.approx(math.exp(-(math.log(0.6) + math.log(0.2)) / 2), rel=1e-5)
 
 
 def test_metric_names_resolve_for_compile_and_monitor():
@@ -196,9 +224,18 @@ def test_training_with_a_validation_fraction_logs_validation_perplexity(tmp_path
     texts = [f"w{i} shared word{i} tail" for i in range(10)]
     csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", texts)
     run = tmp_path / "run"
-    train(make_cfg("data=headlines", f"data.path={csv_path}", "data.val_fraction=0.2",
-                   "model=text_lstm", "model.units=[8]", "trainer.epochs=1",
-                   "data.sample_prompts=[w1,nothing]", "data.sample_words=2"))
+    train(
+        make_cfg(
+            "data=headlines",
+            f"data.path={csv_path}",
+            "data.val_fraction=0.2",
+            "model=text_lstm",
+            "model.units=[8]",
+            "trainer.epochs=1",
+            "data.sample_prompts=[w1,nothing]",
+            "data.sample_words=2",
+        )
+    )
     header = (run / "history.csv").read_text().splitlines()[0].split(",")
     assert {"perplexity", "val_loss", "val_perplexity", "val_accuracy"} <= set(header)
     report = json.loads((run / "metrics.json").read_text())
@@ -215,9 +252,18 @@ def test_monitoring_perplexity_picks_the_lowest_epoch(tmp_path, make_cfg):
     from seqexp.run.train import train
 
     csv_path = write_articles(tmp_path / "ArticlesJan2017.csv", [f"w{i} a b c" for i in range(10)])
-    best = train(make_cfg("data=headlines", f"data.path={csv_path}", "model=text_lstm",
-                          "model.units=[8]", "trainer.epochs=3", "trainer.monitor=perplexity",
-                          "optimizer=adam", "optimizer.learning_rate=0.05"))
+    best = train(
+        make_cfg(
+            "data=headlines",
+            f"data.path={csv_path}",
+            "model=text_lstm",
+            "model.units=[8]",
+            "trainer.epochs=3",
+            "trainer.monitor=perplexity",
+            "optimizer=adam",
+            "optimizer.learning_rate=0.05",
+        )
+    )
     report = json.loads((tmp_path / "run" / "metrics.json").read_text())
     rows = (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]
     values = [float(row.split(",")[3]) for row in rows]  # the perplexity column
@@ -225,8 +271,9 @@ def test_monitoring_perplexity_picks_the_lowest_epoch(tmp_path, make_cfg):
     assert report["best_epoch"] == values.index(min(values)) + 1
 
 
-RECURRENT = sorted(p.stem for p in (PROJECT_ROOT / "conf" / "model").glob("*.yaml")
-                   if "build_recurrent" in p.read_text())
+RECURRENT = sorted(
+    p.stem for p in (PROJECT_ROOT / "conf" / "model").glob("*.yaml") if "build_recurrent" in p.read_text()
+)
 
 
 @pytest.mark.parametrize("model", RECURRENT)
@@ -242,23 +289,41 @@ def test_every_recurrent_model_takes_the_next_token_task(tmp_path, make_cfg, mod
     assert probs.shape == (6, 6) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.skipif(not REAL_FILE.exists(), reason=f"real NYT file not found at {REAL_FILE} "
-                    "(../shared/data is only on the project's machines)")
+@pytest.mark.skipif(
+    not REAL_FILE.exists(),
+    reason=f"real NYT file not found at {REAL_FILE} (../shared/data is only on the project's machines)",
+)
 def test_real_april_2018_numbers_in_log_and_metrics(tmp_path, make_cfg):
     from seqexp.run.train import train
 
     run = tmp_path / "run"
-    train(make_cfg("experiment=headlines_text_lstm", f"data.path={REAL_FILE}", "trainer.epochs=1",
-                   "trainer.steps_per_epoch=2", "trainer.test_steps=2", "data.sample_prompts=[i]",
-                   "data.sample_words=3", run_dir=run))
+    train(
+        make_cfg(
+            "experiment=headlines_text_lstm",
+            f"data.path={REAL_FILE}",
+            "trainer.epochs=1",
+            "trainer.steps_per_epoch=2",
+            "trainer.test_steps=2",
+            "data.sample_prompts=[i]",
+            "data.sample_words=3",
+            run_dir=run,
+        )
+    )
     report = json.loads((run / "metrics.json").read_text())
     info = report["data_info"]
     assert {"loss", "accuracy", "perplexity"} <= set(report["best"]) and report["monitor"] == "loss"
-    assert (info["headlines"], info["kept"], info["vocab_size"], info["longest"],
-            info["samples"]) == (1324, 1214, 3494, 24, 7803)
+    assert (info["headlines"], info["kept"], info["vocab_size"], info["longest"], info["samples"]) == (
+        1324,
+        1214,
+        3494,
+        24,
+        7803,
+    )
     log = (run / "train.log").read_text()
-    assert ("1,324 headlines in 1 file(s), 1,214 kept after dropping ['Unknown']; vocabulary "
-            "3,494 (with padding); longest 24 tokens; 7,803 samples") in log
+    assert (
+        "1,324 headlines in 1 file(s), 1,214 kept after dropping ['Unknown']; vocabulary "
+        "3,494 (with padding); longest 24 tokens; 7,803 samples"
+    ) in log
     assert "monitor loss instead of val_loss" not in log  # the preset monitors loss itself
     vocabulary = json.loads((run / "vocabulary.json").read_text())["tokens"]
     assert len(vocabulary) == 3494 and vocabulary[:4] == ["", "the", "a", "to"]

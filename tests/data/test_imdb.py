@@ -22,8 +22,7 @@ Y_TRAIN = [1, 0, 1]
 X_TEST = [[4, 1, 3, 2]]
 Y_TEST = [0]
 # validation_split 0.34, mode last: floor(3 * 0.66) = 1 -> train = review 0, val = reviews 1, 2
-EXACT = dict(shuffle_seed=None, validation_split=0.34, validation_mode="last", batch_size=8,
-             word_index=None)
+EXACT = dict(shuffle_seed=None, validation_split=0.34, validation_mode="last", batch_size=8, word_index=None)
 
 
 def arrays(dataset):
@@ -157,9 +156,15 @@ def test_the_cached_download_is_used_and_checked(tmp_path, tiny_npz, make_cfg):
     cached.write_bytes(tiny_npz.read_bytes())
     write_word_index(cache / "imdb_word_index.json", ["the", "and"])
     words = (cache / "imdb_word_index.json").stat().st_size
-    cfg = make_cfg("data=imdb", f"data.cache_dir={cache}", f"data.sha256={sha256_of(cached)}",
-                   f"data.size={cached.stat().st_size}", f"data.word_index_size={words}",
-                   "data.maxlen=5", "data.validation_split=0.34")
+    cfg = make_cfg(
+        "data=imdb",
+        f"data.cache_dir={cache}",
+        f"data.sha256={sha256_of(cached)}",
+        f"data.size={cached.stat().st_size}",
+        f"data.word_index_size={words}",
+        "data.maxlen=5",
+        "data.validation_split=0.34",
+    )
     bundle = instantiate(cfg.data)
     assert bundle.spec.info["word_index"] == str(cache / "imdb_word_index.json")
     assert bundle.spec.vocabulary[4:6] == ["the", "and"]
@@ -167,20 +172,43 @@ def test_the_cached_download_is_used_and_checked(tmp_path, tiny_npz, make_cfg):
     # A damaged cached copy is not used: it is moved aside and fetched again (here: offline).
     original = cached.read_bytes()
     with pytest.raises(SeqexpError) as err:
-        load_imdb(**option_values("data", "imdb", path=None, url="http://127.0.0.1:9/imdb.npz",
-                                  sha256="0" * 64, size=None, cache_dir=str(cache), word_index=None))
+        load_imdb(
+            **option_values(
+                "data",
+                "imdb",
+                path=None,
+                url="http://127.0.0.1:9/imdb.npz",
+                sha256="0" * 64,
+                size=None,
+                cache_dir=str(cache),
+                word_index=None,
+            )
+        )
     assert f"The cached copy at {cached} was damaged (its sha256 is" in str(err.value)
     assert f"moved to {cache / 'imdb.npz.corrupt'} and not used" in str(err.value)
     assert "pass data.path=/path/to/imdb.npz" in str(err.value)
     assert not cached.exists() and (cache / "imdb.npz.corrupt").read_bytes() == original
 
 
-@pytest.mark.skipif(not SHARED_IMDB.exists(),
-                    reason=f"the real IMDB subset is not here ({SHARED_IMDB}); a clone has no shared/")
+@pytest.mark.skipif(
+    not SHARED_IMDB.exists(),
+    reason=f"the real IMDB subset is not here ({SHARED_IMDB}); a clone has no shared/",
+)
 def test_the_real_subset_loads_with_hg_settings():
-    bundle = load_imdb(**option_values("data", "imdb", path=str(SHARED_IMDB), num_words=500, maxlen=100,
-                                       validation_split=0.2, validation_mode="random",
-                                       validation_seed=42, batch_size=500, word_index=None))
+    bundle = load_imdb(
+        **option_values(
+            "data",
+            "imdb",
+            path=str(SHARED_IMDB),
+            num_words=500,
+            maxlen=100,
+            validation_split=0.2,
+            validation_mode="random",
+            validation_seed=42,
+            batch_size=500,
+            word_index=None,
+        )
+    )
     spec = bundle.spec
     assert spec.info["encoding"] == "indexed"  # the subset holds load_data's output
     assert spec.info["reviews"] == {"train": 4000, "val": 1000, "test": 1000}

@@ -68,8 +68,9 @@ def test_vocabulary_is_fitted_on_the_training_split_only(acl):
     bundle = imdb_raw(path=str(acl), **SMALL)
     vocabulary = set(bundle.spec.vocabulary)
     markers = {w for w in vocabulary if w.startswith(("trainneg", "trainpos", "test"))}
-    train_markers = {w for review in words(bundle, arrays(bundle.train)[0]) for w in review
-                     if w.startswith("train")}
+    train_markers = {
+        w for review in words(bundle, arrays(bundle.train)[0]) for w in review if w.startswith("train")
+    }
     assert len(train_markers) == 6  # one unique marker per training review ...
     assert markers == train_markers  # ... and no marker of a validation or test review
     assert "unsupword" not in vocabulary
@@ -89,18 +90,21 @@ def test_max_tokens_and_the_seeded_split(acl):
 
     def split(seed):
         bundle = imdb_raw(path=str(acl), **{**SMALL, "seed": seed})
-        return sorted(w for review in words(bundle, arrays(bundle.train)[0]) for w in review
-                      if w.startswith("train"))
+        return sorted(
+            w for review in words(bundle, arrays(bundle.train)[0]) for w in review if w.startswith("train")
+        )
 
     assert split(3) == split(3) and split(3) != split(4)
 
 
 def test_pre_and_post_padding_and_truncation(tmp_path):
     long = "one two three four five six"
-    acl = write_aclimdb(tmp_path, train={"neg": [long, "one"], "pos": [long, "two"]},
-                        test={"neg": [long], "pos": ["three"]})
-    common = dict(training_samples=2, validation_samples=2, batch_size=8, maxlen=4,
-                  vocabulary_from="train_folder")
+    acl = write_aclimdb(
+        tmp_path, train={"neg": [long, "one"], "pos": [long, "two"]}, test={"neg": [long], "pos": ["three"]}
+    )
+    common = dict(
+        training_samples=2, validation_samples=2, batch_size=8, maxlen=4, vocabulary_from="train_folder"
+    )
     for padding, truncating, expected_long, expected_short in [
         ("pre", "pre", ["three", "four", "five", "six"], ["", "", "", "three"]),
         ("post", "post", ["one", "two", "three", "four"], ["three", "", "", ""]),
@@ -123,8 +127,13 @@ def test_the_downloaded_archive_is_extracted_once_without_unsup(acl, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
     archive = tar_gz(acl, cache / "aclImdb_v1.tar.gz")
-    kwargs = dict(url="http://127.0.0.1:9/aclImdb_v1.tar.gz", sha256=sha256_of(archive),
-                  size=archive.stat().st_size, cache_dir=str(cache), **SMALL)
+    kwargs = dict(
+        url="http://127.0.0.1:9/aclImdb_v1.tar.gz",
+        sha256=sha256_of(archive),
+        size=archive.stat().st_size,
+        cache_dir=str(cache),
+        **SMALL,
+    )
     bundle = imdb_raw(**kwargs)
     extracted = cache / "aclImdb"
     assert bundle.spec.info["reviews"] == {"train": 6, "val": 8, "test": 8}
@@ -139,7 +148,10 @@ def test_the_downloaded_archive_is_extracted_once_without_unsup(acl, tmp_path):
     ("override", "message"),
     [
         ({"padding": "both"}, "data.padding=both must be one of pre, post"),
-        ({"vocabulary_from": "test"}, "data.vocabulary_from=test must be one of training_split, train_folder"),
+        (
+            {"vocabulary_from": "test"},
+            "data.vocabulary_from=test must be one of training_split, train_folder",
+        ),
         ({"training_samples": 15}, "data.training_samples=15 \\+ data.validation_samples=8 need more"),
         ({"max_tokens": 2}, "data.max_tokens=2"),
     ],

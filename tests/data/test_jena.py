@@ -70,10 +70,10 @@ def test_windows_match_brute_force_including_last_window(tmp_path, lookback, ste
     path = write_jena_csv(tmp_path / "jena.csv", values)
     values = read_jena(path)[1].astype(np.float64)
     split = {"train": [0, 300], "val": [301, 500], "test": [501, None]}
-    bundle = jena(path=str(path), split=split, lookback=lookback, step=step, delay=delay,
-                       batch_size=batch_size)
-    for name, dataset, (start, end) in [("val", bundle.val, (301, 500)),
-                                        ("test", bundle.test, (501, 700))]:
+    bundle = jena(
+        path=str(path), split=split, lookback=lookback, step=step, delay=delay, batch_size=batch_size
+    )
+    for name, dataset, (start, end) in [("val", bundle.val, (301, 500)), ("test", bundle.test, (501, 700))]:
         x, y = collect(dataset)
         ref_x, ref_y = brute_force(values, start, end, lookback, step, delay, (0, 300))
         assert x.shape == ref_x.shape == (len(ref_y), lookback // step + (lookback % step > 0), 14)
@@ -114,13 +114,23 @@ def test_normalisation_uses_training_rows_only(tmp_path):
 
 def test_fraction_split_as_in_dlwp_second_edition():
     assert split_rows({"train": [0, 0.5], "val": [0.5, 0.75], "test": [0.75, 1.0]}, 1000) == {
-        "train": (0, 500), "val": (500, 750), "test": (750, 1000)}
+        "train": (0, 500),
+        "val": (500, 750),
+        "test": (750, 1000),
+    }
 
 
 def test_features_and_target_selection(tmp_path, jena_csv):
     split = {"train": [0, 1000], "val": [1000, 1400], "test": [1400, None]}
-    bundle = jena(path=str(jena_csv), split=split, lookback=24, step=6, delay=6,
-                       features=["p (mbar)", "T (degC)"], target="T (degC)")
+    bundle = jena(
+        path=str(jena_csv),
+        split=split,
+        lookback=24,
+        step=6,
+        delay=6,
+        features=["p (mbar)", "T (degC)"],
+        target="T (degC)",
+    )
     assert bundle.spec.input_shape == (4, 2) and bundle.spec.target_index == 1
     assert bundle.spec.target_unit == "degC"
     with pytest.raises(SeqexpError, match=r"Unknown Jena column\(s\) \['Temp'\].*T \(degC\)"):
@@ -130,10 +140,14 @@ def test_features_and_target_selection(tmp_path, jena_csv):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"split": {"train": [0, 1000], "val": [1000, 1100], "test": [1400, None]},
-          "lookback": 240}, r"data.split.val=\[1000, 1100\] spans 100 rows, no more than data.lookback=240"),
-        ({"split": {"train": [0, 1000], "val": [1000, 1400], "test": [1400, 5000]}, "lookback": 240},
-         r"data.split.test=\[1400, 5000\].*1,800 rows of .*jena_climate_2009_2016.csv"),
+        (
+            {"split": {"train": [0, 1000], "val": [1000, 1100], "test": [1400, None]}, "lookback": 240},
+            r"data.split.val=\[1000, 1100\] spans 100 rows, no more than data.lookback=240",
+        ),
+        (
+            {"split": {"train": [0, 1000], "val": [1000, 1400], "test": [1400, 5000]}, "lookback": 240},
+            r"data.split.test=\[1400, 5000\].*1,800 rows of .*jena_climate_2009_2016.csv",
+        ),
         ({"step": 0}, r"data.step=0 must be an integer of at least 1"),
     ],
 )

@@ -61,7 +61,6 @@ def book_read(path) -> tuple[np.ndarray, np.ndarray]:
     return temperature, raw_data
 
 
-
 def jena(**values):
     """load_jena with conf/data/jena.yaml's values, `values` on top."""
     return load_jena(**option_values("data", "jena", **values))
@@ -517,8 +516,9 @@ def test_imdb_presets_equal_load_data_and_the_books_split(
 def test_imdb_num_words_null_equals_load_data(imdb_download):
     from seqexp.data.imdb import load_imdb
 
-    bundle = load_imdb(**option_values("data", "imdb", path=str(imdb_download), word_index=None,
-                                       num_words=None, maxlen=None))
+    bundle = load_imdb(
+        **option_values("data", "imdb", path=str(imdb_download), word_index=None, num_words=None, maxlen=None)
+    )
     reference = dlwp_imdb(None, None)
     longest = max(len(r) for r in np.load(imdb_download, allow_pickle=True)["x_train"]) + 1
     assert reference["train"][0].shape[1] == longest  # the start mark added; nothing truncated

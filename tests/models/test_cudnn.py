@@ -50,9 +50,11 @@ def cudnn_eligible(layer) -> bool:
     cell = layer.cell
     if isinstance(layer, keras.layers.GRU):
         return keras_tf_rnn._do_gru_arguments_support_cudnn(
-            cell.activation, cell.recurrent_activation, layer.unroll, cell.use_bias, cell.reset_after)
+            cell.activation, cell.recurrent_activation, layer.unroll, cell.use_bias, cell.reset_after
+        )
     return keras_tf_rnn._do_lstm_arguments_support_cudnn(
-        cell.activation, cell.recurrent_activation, layer.unroll, cell.use_bias)
+        cell.activation, cell.recurrent_activation, layer.unroll, cell.use_bias
+    )
 
 
 def build(make_cfg, preset: str, *overrides: str):

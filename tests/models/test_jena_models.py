@@ -16,8 +16,15 @@ JENA_MODELS = [
     "dense", "simple_rnn", "lstm", "gru", "lstm_dropout", "gru_dropout", "lstm_stacked",
     "gru_stacked", "bidirectional_lstm", "bidirectional_gru", "conv1d", "conv1d_gru", "conv1d_lstm",
 ]  # fmt: skip
-RUN_FILES = ["train.log", "model_summary.txt", "checkpoints/best.keras", "history.csv",
-             "loss.png", "mae.png", "metrics.json"]
+RUN_FILES = [
+    "train.log",
+    "model_summary.txt",
+    "checkpoints/best.keras",
+    "history.csv",
+    "loss.png",
+    "mae.png",
+    "metrics.json",
+]
 
 
 @pytest.mark.parametrize("model", JENA_MODELS)
@@ -54,7 +61,8 @@ def test_naive_baseline_equals_numpy(make_cfg, jena_csv, tmp_path):
     assert best == pytest.approx(expected, rel=1e-4)
     assert metrics["best"]["val_mae"] == pytest.approx(expected, rel=1e-4)
     assert metrics["best"]["val_mae_degC"] == pytest.approx(
-        np.abs(values[anchors - step] - values[anchors + delay]).mean(), rel=1e-4)
+        np.abs(values[anchors - step] - values[anchors + delay]).mean(), rel=1e-4
+    )
     assert metrics["epochs_run"] == 0 and metrics["best_epoch"] is None
     assert not (run / "history.csv").exists() and not (run / "checkpoints" / "best.keras").exists()
 

@@ -25,8 +25,12 @@ from tests.data.imdb_files import (
     write_toy_aclimdb,
 )
 
-SHORT = ["trainer.epochs=1", "trainer.steps_per_epoch=2", "trainer.validation_steps=2",
-         "trainer.test_steps=2"]
+SHORT = [
+    "trainer.epochs=1",
+    "trainer.steps_per_epoch=2",
+    "trainer.validation_steps=2",
+    "trainer.test_steps=2",
+]
 # experiment -> total parameters of the reference model (the books' model.summary())
 PRESETS = {
     "imdb_embedding_flatten": 80_161,  # DLwP 6.1.2
@@ -48,8 +52,13 @@ GLOVE = {"the": [9, 9, 9], "good": [0.5, 1.0, -1.0], "movie": [0.25, 0.0, 2.0], 
 
 
 def token_spec(vocab_size=6, maxlen=7, vocabulary=None) -> DataSpec:  # 6 = len(VOCAB)
-    return DataSpec(task="binary", input_kind="tokens", input_shape=(maxlen,),
-                    vocab_size=vocab_size, vocabulary=vocabulary)
+    return DataSpec(
+        task="binary",
+        input_kind="tokens",
+        input_shape=(maxlen,),
+        vocab_size=vocab_size,
+        vocabulary=vocabulary,
+    )
 
 
 def spec_of(cfg) -> DataSpec:
@@ -78,8 +87,10 @@ def glove_file(tmp_path):
 @pytest.mark.parametrize(("experiment", "params"), PRESETS.items())
 def test_presets_build_the_reference_architecture(make_cfg, glove_file, tmp_path, experiment, params):
     glove = write_glove(tmp_path / "glove100.txt", {"w5": list(np.linspace(-1, 1, 100))})
-    cfg = make_cfg(f"experiment={experiment}", f"model.embedding.pretrained={glove}"
-                   if experiment == "imdb_raw_glove" else "trainer.seed=0")
+    cfg = make_cfg(
+        f"experiment={experiment}",
+        f"model.embedding.pretrained={glove}" if experiment == "imdb_raw_glove" else "trainer.seed=0",
+    )
     model = instantiate(cfg.model)(spec_of(cfg))
     assert model.count_params() == params
     assert model.layers[-1].activation.__name__ == "sigmoid" and model.output_shape == (None, 1)
@@ -99,7 +110,11 @@ def test_glove_rows_land_at_the_vocabulary_indices(glove_file):
 
 def test_glove_from_a_zip_and_in_the_embedding_layer(tmp_path):
     archive = write_glove(tmp_path / "glove.zip", GLOVE, as_zip_member="glove.test.3d.txt")
-    model = dense(token_spec(vocabulary=VOCAB), units=[], embedding={"dim": 3, "pretrained": str(archive), "trainable": False})
+    model = dense(
+        token_spec(vocabulary=VOCAB),
+        units=[],
+        embedding={"dim": 3, "pretrained": str(archive), "trainable": False},
+    )
     weights = model.get_layer("embedding").get_weights()[0]
     np.testing.assert_allclose(weights[[2, 4]], [GLOVE["good"], GLOVE["movie"]])
     assert not weights[[0, 1, 3, 5]].any()
@@ -117,7 +132,11 @@ def test_glove_from_a_zip_and_in_the_embedding_layer(tmp_path):
 )
 def test_bad_embedding_settings_are_explained(glove_file, embedding, vocabulary, message):
     with pytest.raises(SeqexpError, match=message):
-        dense(token_spec(vocabulary=vocabulary), units=[], embedding={"pretrained": str(glove_file), **embedding})
+        dense(
+            token_spec(vocabulary=vocabulary),
+            units=[],
+            embedding={"pretrained": str(glove_file), **embedding},
+        )
 
 
 def test_glove_by_name_reads_its_member_from_the_cached_glove_6b_zip(tmp_path, monkeypatch):
@@ -126,8 +145,7 @@ def test_glove_by_name_reads_its_member_from_the_cached_glove_6b_zip(tmp_path, m
     archive = tmp_path / "glove.6B.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("glove.6B.50d.txt", "good 1 2\n")
-        zf.writestr("glove.6B.100d.txt", "".join(f"{w} {' '.join(map(str, v))}\n"
-                                                 for w, v in GLOVE.items()))
+        zf.writestr("glove.6B.100d.txt", "".join(f"{w} {' '.join(map(str, v))}\n" for w, v in GLOVE.items()))
     # the real archive's pinned size and sha256, swapped for the fixture's
     monkeypatch.setattr(glove, "GLOVE_6B_SHA256", sha256_of(archive))
     monkeypatch.setattr(glove, "GLOVE_6B_SIZE", archive.stat().st_size)
@@ -143,13 +161,21 @@ def test_glove_by_name_reads_its_member_from_the_cached_glove_6b_zip(tmp_path, m
 
 def test_missing_glove_file_names_the_choices(tmp_path):
     with pytest.raises(SeqexpError, match="glove.6B.50d / 100d / 200d / 300d"):
-        dense(token_spec(vocabulary=VOCAB), units=[], embedding={"dim": 3, "pretrained": str(tmp_path / "glove.txt")})
+        dense(
+            token_spec(vocabulary=VOCAB),
+            units=[],
+            embedding={"dim": 3, "pretrained": str(tmp_path / "glove.txt")},
+        )
 
 
 @pytest.mark.parametrize("trainable", [False, True])
 def test_frozen_glove_stays_put_and_trainable_glove_moves(glove_file, trainable):
     keras.utils.set_random_seed(0)
-    model = dense(token_spec(vocabulary=VOCAB), units=[4], embedding={"dim": 3, "pretrained": str(glove_file), "trainable": trainable})
+    model = dense(
+        token_spec(vocabulary=VOCAB),
+        units=[4],
+        embedding={"dim": 3, "pretrained": str(glove_file), "trainable": trainable},
+    )
     model.compile(optimizer=keras.optimizers.RMSprop(0.05), loss="binary_crossentropy")
     before = model.get_layer("embedding").get_weights()[0].copy()
     x = np.tile(np.array([[2, 4, 3, 5, 2, 1, 0]]), (16, 1))
@@ -162,8 +188,12 @@ def test_frozen_glove_stays_put_and_trainable_glove_moves(glove_file, trainable)
 
 
 def test_one_hot_input_as_in_hg():
-    model = built("simple_rnn", token_spec(vocab_size=500, maxlen=100), units=[8],
-                  embedding={"dim": 16, "one_hot": True})
+    model = built(
+        "simple_rnn",
+        token_spec(vocab_size=500, maxlen=100),
+        units=[8],
+        embedding={"dim": 16, "one_hot": True},
+    )
     assert model.layers[1].name == "one_hot" and model.layers[1].output.shape == (None, 100, 500)
     vectors = model.layers[1](np.array([[0, 3, 499]]))
     np.testing.assert_array_equal(np.argmax(vectors, axis=-1), [[0, 3, 499]])
@@ -184,9 +214,13 @@ def imdb_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("imdb")
     npz = write_sentiment_npz(folder)
     acl = write_toy_aclimdb(folder, n=12, n_test=4)
-    glove = write_glove(folder / "glove.test.100d.txt",
-                        {w: list(np.linspace(-1, 1, 100) * (i + 1)) for i, w in
-                         enumerate(["this", "was", "great", "awful", "the", "end", "nothere"])})
+    glove = write_glove(
+        folder / "glove.test.100d.txt",
+        {
+            w: list(np.linspace(-1, 1, 100) * (i + 1))
+            for i, w in enumerate(["this", "was", "great", "awful", "the", "end", "nothere"])
+        },
+    )
     return {"npz": npz, "acl": acl, "glove": glove}
 
 
@@ -202,8 +236,7 @@ FAST = {"imdb_embedding_flatten", "imdb_conv1d", "hg_imdb_onehot_rnn", "imdb_raw
 def test_every_imdb_preset_trains_a_short_epoch(make_cfg, tmp_path, imdb_files, experiment):
     run = tmp_path / "run"
     if experiment.startswith("imdb_raw"):
-        data = [f"data.path={imdb_files['acl']}", "data.training_samples=8",
-                "data.validation_samples=12"]
+        data = [f"data.path={imdb_files['acl']}", "data.training_samples=8", "data.validation_samples=12"]
         if experiment == "imdb_raw_glove":
             data.append(f"model.embedding.pretrained={imdb_files['glove']}")
     else:
@@ -216,31 +249,47 @@ def test_every_imdb_preset_trains_a_short_epoch(make_cfg, tmp_path, imdb_files, 
     assert metrics["status"] == "completed" and metrics["epochs_run"] == 1
     assert metrics["task"] == "binary" and 0.0 <= metrics["test"]["accuracy"] <= 1.0
     assert value == pytest.approx(metrics["best"][metrics["monitor"]])
-    for name in ("train.log", "model_summary.txt", "history.csv", "loss.png", "accuracy.png",
-                 "checkpoints/best.keras"):
+    for name in (
+        "train.log",
+        "model_summary.txt",
+        "history.csv",
+        "loss.png",
+        "accuracy.png",
+        "checkpoints/best.keras",
+    ):
         assert (run / name).is_file(), name
     assert len((run / "history.csv").read_text().splitlines()) == 2  # header + one epoch
     if experiment.startswith("imdb_raw"):
         vocabulary = (run / "vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
-        assert metrics["extras"]["save_vocabulary"] == {"file": "vocabulary.txt",
-                                                        "size": len(vocabulary)}
+        assert metrics["extras"]["save_vocabulary"] == {"file": "vocabulary.txt", "size": len(vocabulary)}
         assert vocabulary[:2] == ["", "[UNK]"] and "great" in vocabulary
     if experiment == "imdb_raw_glove":
         glove = metrics["extras"]["glove_coverage"]
         assert glove["dim"] == 100 and glove["trainable"] is False
         assert glove["covered_words"] == 6 and glove["vocabulary_words"] == len(vocabulary) - 2
-        assert "GloVe" in (run / "train.log").read_text() and "covers 6 of the" in (
-            run / "train.log").read_text()
+        assert (
+            "GloVe" in (run / "train.log").read_text()
+            and "covers 6 of the" in (run / "train.log").read_text()
+        )
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SHARED_IMDB.exists(),
-                    reason=f"the real IMDB subset is not here ({SHARED_IMDB}); a clone has no shared/")
+@pytest.mark.skipif(
+    not SHARED_IMDB.exists(),
+    reason=f"the real IMDB subset is not here ({SHARED_IMDB}); a clone has no shared/",
+)
 def test_lstm_learns_on_the_real_subset(make_cfg, tmp_path):
     run = tmp_path / "run"
-    best = train(make_cfg("experiment=hg_imdb_lstm", f"data.path={SHARED_IMDB}",
-                          "optimizer.learning_rate=3e-3", "trainer.epochs=4",
-                          "trainer.monitor=val_accuracy", run_dir=run))
+    best = train(
+        make_cfg(
+            "experiment=hg_imdb_lstm",
+            f"data.path={SHARED_IMDB}",
+            "optimizer.learning_rate=3e-3",
+            "trainer.epochs=4",
+            "trainer.monitor=val_accuracy",
+            run_dir=run,
+        )
+    )
     metrics = json.loads((run / "metrics.json").read_text())
     assert best > 0.65, f"val accuracy {best:.3f} after 4 epochs: not clearly better than chance"
     assert metrics["test"]["accuracy"] > 0.6
