@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from seqexp.config.types import BatchSize, Mode, PositiveInt, Seed
+from seqexp.config.types import BatchSize, Mode, NonNegativeNumber, PositiveInt, Seed
 
 Steps = Annotated[int, Field(ge=1, description="null: the whole split")]
 Strategy = Literal["mirrored", "multi_worker"]  # tf.distribute strategies; null: one device
@@ -34,3 +34,7 @@ class Trainer(TypedDict):
     cpu_devices: PositiveInt | None
     mixed_precision: bool
     jit_compile: bool
+    fast: bool  # XLA + FAST_STEPS_PER_EXECUTION steps per call (seqexp.run.train); op determinism off
+    curves_every_s: Annotated[
+        NonNegativeNumber, Field(description="redraw the curve PNGs at most this often; 0: every epoch")
+    ]

@@ -51,11 +51,17 @@ def tensorboard(*, log_dir: str):
 
 
 @checked("callbacks.backup")
-def backup(*, backup_dir: str):
-    """Weights, optimizer state and epoch after every epoch: an interrupted run resumes there."""
+def backup(
+    *,
+    backup_dir: str,
+    every_s: Annotated[float, Field(ge=0, description="seconds between backups; 0: every epoch")],
+):
+    """Weights, optimizer state and epoch after the first and the last epoch and at most every
+    `every_s` seconds between them: an interrupted run resumes after the last backed-up epoch
+    (exactly: the epochs after it run again on the same batches)."""
     from seqexp.run.keras_callbacks import AtomicBackupAndRestore
 
-    return AtomicBackupAndRestore(backup_dir=backup_dir)
+    return AtomicBackupAndRestore(backup_dir=backup_dir, every_s=every_s)
 
 
 def callback_monitors(callbacks_cfg: DictConfig) -> dict[str, str | None]:

@@ -148,6 +148,7 @@ def capture(cfg) -> dict:
         **tf_facts,
         "seed": int(cfg.trainer.seed),
         "jit_compile": bool(cfg.trainer.jit_compile),
+        "fast": bool(cfg.trainer.get("fast", False)),
     }
 
 

@@ -45,7 +45,23 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     The weights are renamed into place before the epoch record, so a kill between the two
     renames repeats one epoch from newer weights at worst; it never loses one.
+
+    `every_s` > 0 backs up after the first epoch, after the last one (or the one early stopping
+    ends on) and between them only once `every_s` seconds have passed since the last backup: a
+    backup of a small model costs a few tens of ms, a large share of a short epoch.
     """
+
+    def __init__(self, backup_dir, every_s: float = 0, **kwargs):
+        super().__init__(backup_dir, **kwargs)
+        self.every_s = every_s
+        self._saved_at = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.monotonic()
+        last = self.model.stop_training or epoch + 1 >= (self.params or {}).get("epochs", 0)
+        if last or self._saved_at is None or now - self._saved_at >= self.every_s:
+            super().on_epoch_end(epoch, logs)
+            self._saved_at = time.monotonic()
 
     def _save_model(self):
         Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
@@ -95,9 +111,11 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
 
 
 class RunReporter(keras.callbacks.Callback):
-    """Keeps the per-epoch history, rewrites history.csv, redraws the curve PNGs each epoch and
-    times training. history.csv is replaced atomically after every epoch (Keras' CSVLogger
-    appends in place, so a kill could leave half a row).
+    """Keeps the per-epoch history, rewrites history.csv after every epoch, redraws the curve PNGs
+    at most every `curves_every_s` seconds (0: every epoch) and times training. history.csv is
+    replaced atomically after every epoch (Keras' CSVLogger appends in place, so a kill could
+    leave half a row). Drawing the PNGs costs ~100-200 ms of matplotlib, so on short epochs they
+    are redrawn only now and then; `draw()` draws them once more when fit ends, however it ends.
 
     Training time excludes validation (the clock stops when validation starts), so
     `samples_per_second` measures fitting throughput only.
@@ -110,8 +128,12 @@ class RunReporter(keras.callbacks.Callback):
         title: str = "",
         monitor: Monitor | None = None,
         reference: Mapping | None = None,
+        curves_every_s: float = 0,
     ):
         super().__init__()
+        self.curves_every_s = curves_every_s
+        self._drawn_at = None  # when the PNGs were last drawn (or training began)
+        self._drawn_epochs = -1  # how many epochs the PNGs show
         self.run_dir = Path(run_dir)
         self.batch_size = batch_size
         self.title = title
@@ -121,6 +143,9 @@ class RunReporter(keras.callbacks.Callback):
         self.train_seconds = 0.0
         self.train_batches = 0
         self._epoch_start = None
+
+    def on_train_begin(self, logs=None):
+        self._drawn_at = time.monotonic()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
@@ -137,7 +162,15 @@ class RunReporter(keras.callbacks.Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         write_history(self.run_dir, self.history)
-        plot_curves(self.history, self.run_dir, self.title, self.best_epoch, self.reference)
+        if self._drawn_at is None or time.monotonic() - self._drawn_at >= self.curves_every_s:
+            self.draw()
+
+    def draw(self) -> None:
+        """Draw the curve PNGs of the history so far (nothing if they already show it)."""
+        if self.history and self._drawn_epochs != self.epochs_run:
+            plot_curves(self.history, self.run_dir, self.title, self.best_epoch, self.reference)
+            self._drawn_epochs = self.epochs_run
+        self._drawn_at = time.monotonic()
 
     def _stop_clock(self):
         if self._epoch_start is not None:

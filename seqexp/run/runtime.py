@@ -225,8 +225,8 @@ def seed_everything(seed: int, jit_compile: bool = False) -> None:
     if jit_compile:
         disable_op_determinism()
         log.warning(
-            "trainer.jit_compile=true: TensorFlow's deterministic ops are off (Keras does "
-            "not XLA-compile with them on), so reruns of this seed may differ slightly."
+            "XLA is on (trainer.jit_compile or trainer.fast): TensorFlow's deterministic ops are off "
+            "(Keras does not XLA-compile with them on), so reruns of this seed may differ slightly."
         )
     else:
         tf.config.experimental.enable_op_determinism()
