@@ -1,0 +1,137 @@
+"""Whole epochs and whole runs, each run its own process (benchmarks/child.py times the inside).
+
+For each of the five models, four ways, interleaved (the order rotates every repetition):
+(a) `seqexp train <preset>` as a user runs it, every default callback on (early stopping too);
+(a, fast) the same with `trainer.fast=true`;
+(b) the hand-written Keras script a user would write instead: the same model (same builder and
+    seed), the same batches already in memory as NumPy, `fit` with ModelCheckpoint
+    (save_best_only) and EarlyStopping, then `evaluate` on test;
+(c) the reference notebooks' way (benchmarks/training.py: reference_inputs), validation included.
+Every way runs the same steps, batch, epochs, validation and test batches.
+
+Clocks: whole epoch = training + validation + every epoch-end callback (on_epoch_begin to the
+next), the first epoch (tracing) dropped; whole run = process start to exit; first step =
+process start to the end of the first training step.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.stats import ratio, run_measured, summary
+from benchmarks.training import CASES, data_overrides
+
+log = logging.getLogger(__name__)
+
+WAYS = ("seqexp", "fast", "script", "reference")
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def case_overrides(name: str, size: str, folder: Path, epochs: int) -> list[str]:
+    overrides, kind, full_steps = CASES[name]
+    steps, checks = (full_steps, 10) if size == "full" else (2, 2)
+    return [
+        *overrides,
+        *data_overrides(kind, size, folder),
+        f"trainer.epochs={epochs}",
+        f"trainer.steps_per_epoch={steps}",
+        f"trainer.validation_steps={checks}",
+        f"trainer.test_steps={checks}",
+        "trainer.verbose=0",
+    ]
+
+
+def one_run(way: str, name: str, overrides: list[str], run_dir: Path) -> dict:
+    """Start one whole run; its wall time, first step and whole-epoch times."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        if way in ("seqexp", "fast"):
+            extra = ["trainer.fast=true"] if way == "fast" else []
+            args = ["train", *overrides, *extra, f"hydra.run.dir={run_dir}"]
+            # seqexp.cli.main(args) in the child: what the `seqexp` console script runs
+            cmd = [sys.executable, "-m", "benchmarks.child", str(report), "{t0}", "seqexp", *args]
+        else:
+            case = Path(tmp) / "case.json"
+            case.write_text(
+                json.dumps({"overrides": overrides, "run_dir": str(run_dir), "kind": CASES[name][1]})
+            )
+            cmd = [sys.executable, "-m", "benchmarks.child", str(report), "{t0}", way, str(case)]
+        t0 = time.time()
+        result = run_measured([c.replace("{t0}", repr(t0)) for c in cmd], cwd=PROJECT)
+        if result["returncode"] != 0 or not report.exists():
+            raise RuntimeError(f"{name} {way} failed: {result['stderr']}")
+        inside = json.loads(report.read_text())
+    return {"run_s": result["wall_s"], **inside}
+
+
+def learning_curve(run_dir: Path, metric: str) -> list[float]:
+    with open(run_dir / "history.csv", newline="") as f:
+        return [float(row[metric]) for row in csv.DictReader(f)]
+
+
+def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> dict:
+    overrides = case_overrides(name, size, folder, epochs)
+    runs = folder / "whole" / name
+    shutil.rmtree(runs, ignore_errors=True)
+    epoch = {way: [] for way in WAYS}  # median whole epoch of each run (s)
+    run = {way: [] for way in WAYS}
+    first = {way: [] for way in WAYS}
+    epochs_seen = {way: [] for way in WAYS}
+    for rep in range(reps):
+        for way in WAYS[rep % len(WAYS) :] + WAYS[: rep % len(WAYS)]:
+            r = one_run(way, name, overrides, runs / f"{way}_{rep}")
+            epoch[way].append(float(np.median(r["epoch_s"][1:])))  # first epoch (tracing) dropped
+            run[way].append(r["run_s"])
+            first[way].append(r["first_step_s"])
+            epochs_seen[way].append(len(r["epoch_s"]))
+            log.info(
+                "%s %s rep %d: epochs %s s, run %.1f s, first step %.1f s",
+                name,
+                way,
+                rep,
+                [round(s, 2) for s in r["epoch_s"]],
+                r["run_s"],
+                r["first_step_s"],
+            )
+    curves = {
+        way: {metric: learning_curve(runs / f"{way}_0", metric) for metric in ("loss", "val_loss")}
+        for way in ("seqexp", "fast")
+    }
+    return {
+        "steps_per_epoch": int(_value(overrides, "trainer.steps_per_epoch")),
+        "validation_steps": int(_value(overrides, "trainer.validation_steps")),
+        "test_steps": int(_value(overrides, "trainer.test_steps")),
+        "epochs": epochs,
+        "epochs_run": epochs_seen,
+        "repetitions": reps,
+        "epoch_s": {way: summary(v) for way, v in epoch.items()},
+        "run_s": {way: summary(v) for way, v in run.items()},
+        "first_step_s": {way: summary(v) for way, v in first.items()},
+        "ratios": {
+            "epoch seqexp/script": ratio(epoch["seqexp"], epoch["script"]),
+            "run seqexp/script": ratio(run["seqexp"], run["script"]),
+            "epoch seqexp/reference": ratio(epoch["seqexp"], epoch["reference"]),
+            "epoch fast/script": ratio(epoch["fast"], epoch["script"]),
+            "run fast/script": ratio(run["fast"], run["script"]),
+        },
+        "first_step_minus_script_s": float(np.median(first["seqexp"]) - np.median(first["script"])),
+        "learning_curves": curves,  # same seed, repetition 0: what trainer.fast trades
+    }
+
+
+def _value(overrides: list[str], key: str) -> str:
+    return next(o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}="))
+
+
+def run(size: str, folder: Path, cases=None) -> dict:
+    reps, epochs = (2, 3) if size == "full" else (1, 2)
+    return {name: bench_case(name, size, folder, reps, epochs) for name in (cases or CASES)}
