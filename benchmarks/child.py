@@ -65,8 +65,11 @@ def run_seqexp(t0: float, report: Path, argv: list[str]) -> int:
 
 
 def numpy_batches(dataset, steps: int):
+    """The first `steps` batches as NumPy (None for a split the data has not: headlines)."""
     from benchmarks.training import first_batches
 
+    if dataset is None:
+        return None
     x, y = first_batches(dataset, steps)
     return x.numpy(), y.numpy()
 
@@ -91,7 +94,9 @@ def run_keras(t0: float, report: Path, way: str, case: dict) -> int:
     timer = whole_epoch_timer(t0, report)
     if way == "script":  # what a user writes: NumPy in memory, the two callbacks everyone adds
         _, loss, metrics = TASK_HEADS[data.spec.task]
-        model.compile(optimizer=instantiate(cfg.optimizer), loss=trainer.loss or loss, metrics=resolve(metrics))
+        model.compile(
+            optimizer=instantiate(cfg.optimizer), loss=trainer.loss or loss, metrics=resolve(metrics)
+        )
         run_dir.mkdir(parents=True, exist_ok=True)
         callbacks = [
             keras.callbacks.ModelCheckpoint(str(run_dir / "best.keras"), save_best_only=True),
@@ -100,7 +105,8 @@ def run_keras(t0: float, report: Path, way: str, case: dict) -> int:
         ]
         x, y = numpy_batches(data.train, steps)
         model.fit(x, y, batch_size=batch, epochs=epochs, validation_data=val, callbacks=callbacks, verbose=0)
-        model.evaluate(*test, batch_size=batch, verbose=0)
+        if test is not None:
+            model.evaluate(*test, batch_size=batch, verbose=0)
         return 0
     args, kwargs, loss, metrics = reference_inputs(case["kind"], cfg, data, steps)
     if case["kind"] == "jena":  # DLwP 6.3 validates on a generator over the validation rows too
@@ -116,14 +122,17 @@ def run_keras(t0: float, report: Path, way: str, case: dict) -> int:
         val = dlwp_generator(scaled, d.lookback, d.delay, low, high - 1, batch_size=batch, step=d.step)
         kwargs = {**kwargs, "validation_steps": trainer.validation_steps}
         low, high = rows["test"]
-        test = dlwp_generator(scaled, d.lookback, d.delay, low, high - d.delay - 1, batch_size=batch, step=d.step)
+        test = dlwp_generator(
+            scaled, d.lookback, d.delay, low, high - d.delay - 1, batch_size=batch, step=d.step
+        )
     elif loss == "categorical_crossentropy":  # WD's one-hot targets
-        val, test = ((x, keras.utils.to_categorical(y, num_classes=data.spec.vocab_size)) for x, y in (val, test))
+        n = data.spec.vocab_size
+        val, test = (None if s is None else (s[0], keras.utils.to_categorical(s[1], n)) for s in (val, test))
     model.compile(optimizer=instantiate(cfg.optimizer), loss=loss, metrics=metrics)
     model.fit(*args, epochs=epochs, validation_data=val, callbacks=[timer], verbose=0, **kwargs)
     if case["kind"] == "jena":
         model.evaluate(test, steps=trainer.test_steps, verbose=0)
-    else:
+    elif test is not None:
         model.evaluate(*test, batch_size=batch, verbose=0)
     return 0
 

@@ -1,6 +1,7 @@
-"""Run every benchmark of issue 8 side by side and write results.json and results.md.
+"""Run every benchmark of issues 8 and 15 side by side and write results.json and results.md.
 
     python -m benchmarks.run [--size tiny|full] [--out benchmarks/results] [--only training,...]
+                             [--refuse-busy]
 
 `full` (make bench, ~12 min on 2 cores) uses the real data shapes; `tiny` (make bench-tiny,
 the test suite) runs every measurement at a toy size to prove the benchmark works. Synthetic
@@ -22,7 +23,46 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-PARTS = ("pipeline", "training", "startup", "memory", "sweep")
+PARTS = ("pipeline", "training", "whole", "callbacks", "startup", "memory", "sweep")
+# A machine is "busy" when, at the start, the 1-minute load average is above this many cores'
+# worth of other work, or other processes used this many cores on average during the run.
+BUSY_CORES = 0.5
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds every process of the machine has used (from /proc/stat; 0 if unreadable)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and every child it has waited for (their children too)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def load_record(start: dict, wall: float) -> dict:
+    """The machine's load at the start and end and the CPU other processes took meanwhile."""
+    others = (busy_cpu_seconds() - start["busy"]) - (own_cpu_seconds() - start["own"])
+    other_cores = max(0.0, others / wall) if wall > 0 else 0.0
+    reasons = []
+    if start["load"][0] > BUSY_CORES:
+        reasons.append(f"1-minute load average {start['load'][0]:.2f} at the start")
+    if other_cores > BUSY_CORES:
+        reasons.append(f"other processes used {other_cores:.2f} cores on average during the run")
+    return {
+        "load_average_at_start": start["load"],
+        "load_average_at_end": list(os.getloadavg()),
+        "other_processes_cores": other_cores,
+        "busy": bool(reasons),
+        "busy_reasons": reasons,
+    }
 
 
 def machine() -> str:
@@ -68,7 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(PARTS),
         help=f"comma-separated parts to run (default: all of {','.join(PARTS)})",
     )
+    parser.add_argument(
+        "--refuse-busy",
+        action="store_true",
+        help=f"exit without measuring if the 1-minute load average is above {BUSY_CORES} "
+        "(a busy machine's numbers are flagged in the results otherwise)",
+    )
     args = parser.parse_args(argv)
+    start = {"load": list(os.getloadavg()), "busy": busy_cpu_seconds(), "own": own_cpu_seconds()}
+    if args.refuse_busy and start["load"][0] > BUSY_CORES:
+        parser.exit(3, f"the machine is busy (1-minute load average {start['load'][0]:.2f}); not measuring\n")
     parts = [p for p in args.only.split(",") if p]
     unknown = set(parts) - set(PARTS)
     if unknown:
@@ -106,7 +155,6 @@ def main(argv: list[str] | None = None) -> int:
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
             "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "load_average_at_start": list(os.getloadavg()),
         }
     }
     for part in PARTS:
@@ -118,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         results[part] = module.run(args.size) if part == "pipeline" else module.run(args.size, data)
         bench_log.info("%s done in %.0f s", part, time.perf_counter() - t)
     results["meta"]["wall_s"] = time.perf_counter() - started
-    results["meta"]["load_average_at_end"] = list(os.getloadavg())
+    results["meta"].update(load_record(start, results["meta"]["wall_s"]))
 
     from benchmarks.report import markdown, targets
 

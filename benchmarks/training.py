@@ -9,11 +9,16 @@
     fit; IMDB and headlines padded in NumPy then fit (headlines with WD's one-hot targets);
     Fashion-MNIST HG's float64 NumPy images.
 
-The clock runs from `on_epoch_begin` to the end of the epoch's training steps (validation and
-the epoch-end callbacks are not timed, see epoch_timer); the first epoch (tracing, warm-up) is
-dropped; per-step time = epoch time / steps.
-(b) and (c) run with TensorFlow's op determinism off, as hand-written Keras does; (a) turns it on
-itself (trainer.seed). The order of (a), (b), (c) rotates every repetition.
+What this clock includes: the training steps of an epoch only, from `on_epoch_begin` to the
+end of the last training batch. Validation and the epoch-end callbacks (history.csv, curves,
+checkpoint, backup, TensorBoard) are outside it; benchmarks/whole.py times whole epochs and
+whole runs, benchmarks/callbacks.py what each callback adds. The first epoch (tracing, warm-up)
+is dropped; per-step time = epoch time / steps.
+(b) differs from (a) in its input only: it runs with TensorFlow's op determinism on, as (a)'s
+trainer.seed sets it, and serves its batches as one repeated stream with steps_per_epoch, as (a)
+does (the floor before this ran with op determinism off and rebuilt its iterator each epoch, and
+(a) beat it on jena lstm in every repetition: it was no floor). (c) runs with op determinism
+off, as the notebooks do. The order of (a), (b), (c) rotates every repetition.
 """
 
 from __future__ import annotations
@@ -189,7 +194,7 @@ def run_floor(cfg, data, steps: int, epochs: int):
     from seqexp.models.heads import TASK_HEADS
     from seqexp.models.metrics import resolve
 
-    determinism(False)
+    determinism(True)  # as (a): trainer.seed turns TF's op determinism on
     trainer = cfg.trainer
     model = same_model(cfg, data.spec)
     _, default_loss, default_metrics = TASK_HEADS[data.spec.task]
@@ -201,18 +206,24 @@ def run_floor(cfg, data, steps: int, epochs: int):
     )
     timer = epoch_timer()
     model.fit(
-        floor_batches(data.train, steps, trainer.batch_size), epochs=epochs, verbose=0, callbacks=[timer]
+        floor_batches(data.train, steps, trainer.batch_size),
+        epochs=epochs,
+        steps_per_epoch=steps,
+        verbose=0,
+        callbacks=[timer],
     )
     return timer
 
 
 def floor_batches(dataset, steps: int, batch: int):
     """The first `steps` batches built once and kept in memory: every epoch serves the same
-    ready tensors (tf.data cache; filled in the untimed first epoch), no input work at all."""
+    ready tensors (tf.data cache; filled in the untimed first epoch), no input work at all; one
+    repeated stream, as (a)'s, so no epoch rebuilds an iterator."""
     import tensorflow as tf
 
     x, y = first_batches(dataset, steps)
-    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache().prefetch(tf.data.AUTOTUNE)
+    ready = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache()
+    return ready.repeat().prefetch(tf.data.AUTOTUNE)
 
 
 def dlwp_generator(data, lookback, delay, min_index, max_index, shuffle=False, batch_size=128, step=6):

@@ -73,9 +73,11 @@ def one_run(way: str, name: str, overrides: list[str], run_dir: Path) -> dict:
     return {"run_s": result["wall_s"], **inside}
 
 
-def learning_curve(run_dir: Path, metric: str) -> list[float]:
+def learning_curves(run_dir: Path) -> dict[str, list[float]]:
+    """loss (and val_loss where the data has a validation split) by epoch, from history.csv."""
     with open(run_dir / "history.csv", newline="") as f:
-        return [float(row[metric]) for row in csv.DictReader(f)]
+        rows = list(csv.DictReader(f))
+    return {m: [float(row[m]) for row in rows] for m in ("loss", "val_loss") if m in rows[0]}
 
 
 def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> dict:
@@ -102,10 +104,7 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
                 r["run_s"],
                 r["first_step_s"],
             )
-    curves = {
-        way: {metric: learning_curve(runs / f"{way}_0", metric) for metric in ("loss", "val_loss")}
-        for way in ("seqexp", "fast")
-    }
+    curves = {way: learning_curves(runs / f"{way}_0") for way in ("seqexp", "fast")}
     return {
         "steps_per_epoch": int(_value(overrides, "trainer.steps_per_epoch")),
         "validation_steps": int(_value(overrides, "trainer.validation_steps")),
@@ -123,7 +122,7 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
             "epoch fast/script": ratio(epoch["fast"], epoch["script"]),
             "run fast/script": ratio(run["fast"], run["script"]),
         },
-        "first_step_minus_script_s": float(np.median(first["seqexp"]) - np.median(first["script"])),
+        "first_step_minus_script_s": summary(np.subtract(first["seqexp"], first["script"])),
         "learning_curves": curves,  # same seed, repetition 0: what trainer.fast trades
     }
 
