@@ -111,16 +111,20 @@ def epoch_timer(until_last_batch: bool = False):
             super().__init__()
             self.seconds: list[float] = []  # wall time
             self.cpu_seconds: list[float] = []  # CPU time of the whole process (every thread)
+            self.steps: list[int] = []  # training steps run, per epoch
             self._start = None
 
         def on_epoch_begin(self, epoch, logs=None):
             self._start, self._cpu_start = time.perf_counter(), time.process_time()
+            self._iterations = int(self.model.optimizer.iterations)
 
         def on_test_begin(self, logs=None):
             self._stop()
 
         def on_epoch_end(self, epoch, logs=None):
             self._stop()
+            # the optimizer's step counter: the training steps this epoch really ran
+            self.steps.append(int(self.model.optimizer.iterations) - self._iterations)
 
         def _stop(self, wall=None, cpu=None):
             if self._start is not None:
@@ -328,6 +332,13 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
     ways = ["seqexp", "floor", "reference"]
     per_step = {way: [] for way in ways}  # wall ms per step, every timed epoch
     per_rep = {way: [] for way in ways}  # median of each run's timed epochs
+    steps_run = {}  # way -> training steps of each epoch (the first repetition)
+    args, kwargs, _, _ = reference
+    batch_sizes = {  # the batch each way trains on
+        "seqexp": cfg.trainer.batch_size,
+        "floor": int(first_batches(data.train, 1)[0].shape[0]),
+        "reference": len(next(args[0])[0]) if kind == "jena" else kwargs["batch_size"],  # a generator's
+    }
     cpu_rep = {way: [] for way in ways}  # CPU ms per step (all threads), median of each run
     for rep in range(reps):
         for way in ways[rep % 3 :] + ways[: rep % 3]:  # rotate the order
@@ -340,6 +351,7 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
                 timer = run_reference(kind, cfg, data, steps, epochs, reference)
             timed = [s / steps * 1000 for s in timer.seconds[1:]]  # warm-up epoch dropped
             per_step[way] += timed
+            steps_run.setdefault(way, timer.steps)
             per_rep[way].append(float(np.median(timed)))
             cpu_rep[way].append(float(np.median([s / steps * 1000 for s in timer.cpu_seconds[1:]])))
             log.info(
@@ -358,6 +370,8 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
         "timed_epochs_per_run": epochs - 1,
         "repetitions": reps,
         "reference_way": REFERENCE_WAY[kind],
+        "steps_run": steps_run,
+        "batch_sizes_run": batch_sizes,
         "ms_per_step": {way: summary(v) for way, v in per_step.items()},
         "ms_per_step_per_rep": per_rep,
         "cpu_ms_per_step": {way: summary(v) for way, v in cpu_rep.items()},

@@ -1,11 +1,13 @@
 """`python -m benchmarks.run --size tiny` runs every measurement of the benchmark end to end and
 writes results.json and results.md of the documented shape. No time is asserted: only that
-every measured value and ratio is a positive finite number."""
+every measured value and ratio is a positive finite number, that the ways compared ran the same
+work, that the markdown shows the JSON's numbers and that a target is met only by its whole range."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -15,6 +17,7 @@ from tests.conftest import PROJECT_ROOT
 
 MODELS = ["jena_lstm", "jena_conv1d", "imdb_lstm", "fashion_cnn", "headlines_text_lstm"]
 WAYS = ["seqexp", "floor", "reference"]
+WHOLE_WAYS = ["seqexp", "fast", "script", "reference"]
 
 
 def ratios(node, where=""):
@@ -58,7 +61,7 @@ def results(tmp_path_factory):
 @pytest.mark.slow
 def test_every_part_is_measured_with_positive_finite_values(results):
     data, _, _ = results
-    assert set(data) >= {"meta", "pipeline", "training", "startup", "memory", "sweep", "targets"}
+    assert set(data) >= {"meta", "pipeline", "training", "whole", "callbacks", "startup", "memory", "sweep"}
     assert data["meta"]["size"] == "tiny" and data["meta"]["machine"]
     assert list(data["training"]) == MODELS
     for name, case in data["training"].items():
@@ -78,15 +81,39 @@ def test_every_part_is_measured_with_positive_finite_values(results):
     assert positive(memory["imdb_raw_tokenisation"]["seconds"])
     assert memory["imdb_raw_tokenisation"]["reviews"] == 400
     assert all(stats_ok(data["sweep"]["wall_s"][k]) for k in ("basic", "joblib"))
-    assert all(isinstance(v, bool) for v in data["targets"].values()) and len(data["targets"]) == 6
+    assert all(isinstance(v, bool) for v in data["targets"].values()) and len(data["targets"]) == 10
+    for name, case in data["whole"].items():
+        for clock in ("epoch_s", "run_s", "first_step_s"):
+            assert set(case[clock]) == set(WHOLE_WAYS) and all(map(stats_ok, case[clock].values())), name
+        assert all(len(v) == case["epochs"] for v in case["learning_curves"]["seqexp"].values()), name
+    meta = data["meta"]
+    assert len(meta["load_average_at_start"]) == 3 == len(meta["load_average_at_end"])
+    assert isinstance(meta["busy"], bool) and meta["other_processes_cores"] >= 0
+
+
+@pytest.mark.slow
+def test_the_ways_compared_ran_the_same_steps_batch_and_epochs(results):
+    data, _, _ = results
+    for name, case in data["training"].items():
+        # every run of every way timed its epochs: one median per repetition, epochs-1 per run
+        assert all(len(v) == case["repetitions"] for v in case["ms_per_step_per_rep"].values()), name
+        assert {s["n"] for s in case["ms_per_step"].values()} == {
+            case["repetitions"] * case["timed_epochs_per_run"]
+        }, name
+        assert case["steps_per_epoch"] == 2 and case["batch_size"] in (32, 128), name
+        assert case["steps_run"] == {way: [case["steps_per_epoch"]] * case["epochs"] for way in WAYS}, name
+        assert case["batch_sizes_run"] == dict.fromkeys(WAYS, case["batch_size"]), name
+    for name, case in data["whole"].items():
+        # each way of the whole-run part ran the same epochs (early stopping never stopped one)
+        assert case["epochs_run"] == {way: [case["epochs"]] * case["repetitions"] for way in WHOLE_WAYS}, name
 
 
 @pytest.mark.slow
 def test_every_ratio_is_a_positive_finite_number(results):
     data, _, _ = results
     found = dict(ratios(data))
-    # 5 models x 2 ratios x (wall, CPU) + 2 pipeline ratios + the sweep ratio
-    assert len(found) == 5 * 2 * 2 + 2 + 1, sorted(found)
+    # 5 models x (2 step ratios x (wall, CPU) + 5 whole ratios) + 2 pipeline ratios + the sweep ratio
+    assert len(found) == 5 * (2 * 2 + 5) + 2 + 1, sorted(found)
     for where, r in found.items():
         assert positive(r["value"]) and positive(r["min"]) and positive(r["max"]), where
         assert r["min"] <= r["max"], where
@@ -97,6 +124,10 @@ def test_markdown_has_a_table_per_measurement_and_the_targets(results):
     data, md, proc = results
     for heading in [
         "## Training step time",
+        "## Whole epochs and whole runs",
+        "## Start to the first finished training step",
+        "## What trainer.fast trades",
+        "## Where a whole epoch's milliseconds go",
         "## Jena input pipeline",
         "## Start-up",
         "## Memory",
@@ -109,4 +140,61 @@ def test_markdown_has_a_table_per_measurement_and_the_targets(results):
         assert row.count("|") == 11, row  # 10 columns
     assert data["meta"]["machine"] in md
     assert md in proc.stdout  # the table is also printed
-    assert md.count("| met |") + md.count("| **missed** |") == 6
+    assert md.count("| met |") + md.count("| **missed** |") == 10
+    assert "Load average (1, 5, 15 min) at the start" in md
+    assert ("BUSY MACHINE" in md) == data["meta"]["busy"]
+
+
+def row_of(md: str, heading: str, model: str) -> list[str]:
+    """The cells of `model`'s row in the table under `heading`."""
+    section = md.split(heading, 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in section.splitlines() if line.startswith(f"| {model} |"))
+    return [cell.strip() for cell in row.strip("|").split("|")]
+
+
+def number(cell: str) -> float:
+    return float(re.match(r"[+-]?[0-9.]+", cell).group())
+
+
+@pytest.mark.slow
+def test_the_markdown_numbers_are_the_jsons(results):
+    data, md, _ = results
+    for model in MODELS:
+        step, ms = row_of(md, "## Training step time", model), data["training"][model]["ms_per_step"]
+        assert int(step[1]) == data["training"][model]["batch_size"]
+        for cell, way in zip(step[2:5], WAYS, strict=True):
+            assert number(cell) == round(ms[way]["median"], 1), (model, way)
+        r = data["training"][model]["ratios"]["seqexp/floor"]
+        assert step[5] == f"{r['value']:.2f} ({r['min']:.2f}–{r['max']:.2f})"
+        whole, case = row_of(md, "## Whole epochs and whole runs", model), data["whole"][model]
+        for cell, way in zip(whole[2:6], WHOLE_WAYS, strict=True):
+            assert number(cell) == round(case["epoch_s"][way]["median"], 2), (model, way)
+        r = case["ratios"]["epoch seqexp/script"]
+        assert whole[6] == f"{r['value']:.2f} ({r['min']:.2f}–{r['max']:.2f})"
+        assert number(whole[9]) == round(case["run_s"]["seqexp"]["median"], 1)
+        costs, c = row_of(md, "## Where a whole epoch's milliseconds go", model), data["callbacks"][model]
+        assert [number(x) for x in costs[1:]] == [round(v) for v in c["epoch_ms"].values()]
+    names = {
+        line.split("|")[1].strip(): line.split("|")[2].strip()
+        for line in md.split("## Targets")[1].splitlines()[4:]
+        if line.startswith("|")
+    }
+    assert names == {k: ("met" if v else "**missed**") for k, v in data["targets"].items()}
+
+
+def test_a_target_is_met_only_when_its_whole_range_is():
+    from benchmarks.report import targets
+
+    def case(lo, hi):
+        return {"ratios": {"seqexp/floor": {"value": 1.0, "min": lo, "max": hi},
+                           "seqexp/reference": {"value": 0.9, "min": lo - 0.2, "max": hi - 0.1}}}  # fmt: skip
+
+    assert targets({"training": {"m": case(0.95, 1.04)}}) == {
+        "step (a)/(b) <= 1.05 for every model": True,
+        "step (a)/(c) < 1 for every model": True,
+    }
+    # the median (1.0) meets both, but one repetition does not
+    assert targets({"training": {"m": case(0.95, 1.11)}}) == {
+        "step (a)/(b) <= 1.05 for every model": False,
+        "step (a)/(c) < 1 for every model": False,
+    }

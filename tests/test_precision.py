@@ -65,3 +65,45 @@ def test_jit_compile_option_reaches_compile_and_trains(make_cfg, jena_csv, tmp_p
     assert seen["jit_compile"] is jit
     assert math.isfinite(best)
     finite_run(tmp_path / "run")
+
+
+@pytest.mark.parametrize(("steps", "per_call"), [(6, 6), (30, 15), (17, 1)])
+def test_steps_per_execution_divides_the_epoch(steps, per_call):
+    from seqexp.run.train import steps_per_execution
+
+    assert steps_per_execution(steps) == per_call
+
+
+def test_fast_switch_compiles_with_xla_several_steps_per_call_and_keeps_the_epochs(
+    make_cfg, jena_csv, tmp_path, monkeypatch
+):
+    """trainer.fast=true: XLA on, several batches per call, and still exactly steps_per_epoch
+    batches an epoch (Keras runs whole calls on seqexp's endless stream)."""
+    seen = {}
+    fit = keras.Model.fit
+
+    def spy(self, *args, **kwargs):
+        result = fit(self, *args, **kwargs)
+        seen.update(
+            jit=self.jit_compile,
+            per_call=self.steps_per_execution,
+            iterations=int(self.optimizer.iterations),
+            epochs=kwargs["epochs"],
+        )
+        return result
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    cfg = make_cfg(
+        "model=gru",
+        f"data.path={jena_csv}",
+        *TINY_JENA,
+        "trainer.fast=true",
+        "trainer.steps_per_epoch=6",
+        "trainer.epochs=2",
+        "callbacks.early_stopping.enabled=false",
+    )
+    assert math.isfinite(train(cfg))
+    assert seen == {"jit": True, "per_call": 6, "iterations": 12, "epochs": 2}
+    metrics = finite_run(tmp_path / "run")
+    assert metrics["epochs_run"] == 2
+    assert json.loads((tmp_path / "run" / "env.json").read_text())["fast"] is True

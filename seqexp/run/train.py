@@ -41,10 +41,17 @@ from seqexp.run.tracking import Tracking
 
 log = logging.getLogger(__name__)
 
-# trainer.fast: batches per call into TensorFlow (Keras' steps_per_execution). 16 ran a headlines
-# epoch in ~0.8x the time of Keras' defaults together with XLA (benchmarks/, README Performance);
-# batch-level callbacks (the NaN guard) then see the loss every 16 batches.
+# trainer.fast: at most this many batches per call into TensorFlow (Keras' steps_per_execution);
+# 16 with XLA ran a headlines epoch in ~0.8x the time of Keras' defaults. Batch-level callbacks
+# (the NaN guard) then see the loss once per call.
 FAST_STEPS_PER_EXECUTION = 16
+
+
+def steps_per_execution(steps_per_epoch: int, most: int = FAST_STEPS_PER_EXECUTION) -> int:
+    """The largest divisor of steps_per_epoch up to `most`. On seqexp's endless training stream
+    Keras runs whole calls of steps_per_execution batches, so one that does not divide the epoch
+    would train more batches per epoch than asked (and shift every later epoch's batches)."""
+    return max(n for n in range(1, min(most, steps_per_epoch) + 1) if steps_per_epoch % n == 0)
 
 
 @contextmanager
@@ -163,7 +170,6 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, mor
             loss=trainer.loss or default_loss,
             metrics=resolve(metrics),
             jit_compile=xla,
-            steps_per_execution=FAST_STEPS_PER_EXECUTION if trainer.fast else 1,
         )
     lines = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
@@ -273,6 +279,8 @@ def _fit(
     # batches an uninterrupted run would have seen.
     steps = trainer.steps_per_epoch or batches_per_pass(train_ds)
     train_ds = train_ds.repeat().skip(done * steps)
+    if trainer.fast:  # read by fit when it builds its train function
+        model.steps_per_execution = steps_per_execution(steps)
     nan_guard = StopOnNaN()
     stop = None
     try:
