@@ -293,17 +293,26 @@ def markdown(results: dict) -> str:
     if "sweep" in results:
         w = results["sweep"]
         lines += [
-            "## Sweep throughput (wall time of the whole command, s)",
+            "## Sweep throughput (wall time of the whole command)",
             "",
-            f"`{w['command']}` ({w['jobs']} jobs), {w['repetitions']} repetition(s).",
+            f"`{w['command']}` and `{w['search_command']}` ({w['jobs']} jobs of 2 epochs each), "
+            f"{w['repetitions']} repetition(s). Outside train(): per job, wall time x workers - the "
+            "jobs' own wall_time_s (start-up, config, imports, summary), divided by the jobs.",
             "",
-            "| launcher | wall time | vs basic |",
-            "|---|---|---|",
-            f"| basic (sequential) | {spread(w['wall_s']['basic'])} | 1.00 |",
-            f"| joblib, 2 workers | {spread(w['wall_s']['joblib'])} | "
-            f"{ratio_cell(w['ratios']['joblib/basic'])} |",
-            "",
+            "| launcher | wall time (s) | jobs per minute | vs basic | outside train() per job (s) |",
+            "|---|---|---|---|---|",
         ]
+        for key, label in (
+            ("basic", "basic (sequential)"),
+            ("joblib", "joblib, 2 workers"),
+            ("search", "seqexp search (Optuna), 2 workers"),
+        ):
+            versus = "1.00" if key == "basic" else ratio_cell(w["ratios"][f"{key}/basic"])
+            lines.append(
+                f"| {label} | {spread(w['wall_s'][key])} | {spread(w['jobs_per_minute'][key])} "
+                f"| {versus} | {spread(w['outside_train_s_per_job'][key], 2)} |"
+            )
+        lines.append("")
     lines += ["## Targets", "", "| target | result |", "|---|---|"]
     lines += [f"| {name} | {mark(ok)} |" for name, ok in targets(results).items()]
     return "\n".join(lines) + "\n"

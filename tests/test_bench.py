@@ -80,7 +80,10 @@ def test_every_part_is_measured_with_positive_finite_values(results):
     assert positive(memory["imdb_raw_tokenisation"]["peak_rss_gb"])
     assert positive(memory["imdb_raw_tokenisation"]["seconds"])
     assert memory["imdb_raw_tokenisation"]["reviews"] == 400
-    assert all(stats_ok(data["sweep"]["wall_s"][k]) for k in ("basic", "joblib"))
+    sweep = data["sweep"]
+    assert all(
+        stats_ok(sweep[m][k]) for m in ("wall_s", "jobs_per_minute") for k in ("basic", "joblib", "search")
+    )
     assert all(isinstance(v, bool) for v in data["targets"].values()) and len(data["targets"]) == 10
     for name, case in data["whole"].items():
         for clock in ("epoch_s", "run_s", "first_step_s"):
@@ -112,8 +115,8 @@ def test_the_ways_compared_ran_the_same_steps_batch_and_epochs(results):
 def test_every_ratio_is_a_positive_finite_number(results):
     data, _, _ = results
     found = dict(ratios(data))
-    # 5 models x (2 step ratios x (wall, CPU) + 5 whole ratios) + 2 pipeline ratios + the sweep ratio
-    assert len(found) == 5 * (2 * 2 + 5) + 2 + 1, sorted(found)
+    # 5 models x (2 step ratios x (wall, CPU) + 5 whole ratios) + 2 pipeline ratios + 2 sweep ratios
+    assert len(found) == 5 * (2 * 2 + 5) + 2 + 2, sorted(found)
     for where, r in found.items():
         assert positive(r["value"]) and positive(r["min"]) and positive(r["max"]), where
         assert r["min"] <= r["max"], where
