@@ -57,6 +57,9 @@ CASES = [
     (["trainer.mode=up"], USER, ["trainer.mode=up", "min, max, auto"]),
     (["callbacks.checkpoint.mode=best"], USER, ["callbacks.checkpoint.mode=best", "min, max, auto"]),
     (["callbacks.early_stopping.patience=-1"], USER, ["callbacks.early_stopping.patience=-1", "at least 0"]),
+    (["callbacks.backup.every_s=-5"], USER, ["callbacks.backup.every_s=-5", "at least 0"]),
+    (["trainer.curves_every_s=-1"], USER, ["trainer.curves_every_s=-1", "at least 0"]),
+    (["trainer.fast=maybe"], USER, ["trainer.fast=maybe", "true or false"]),
     (["optimizer.learning_rate=0"], USER, ["optimizer.learning_rate=0", "above 0"]),
     (
         ["optimizer.clipnorm=1.0", "optimizer.clipvalue=0.5"],
