@@ -28,6 +28,7 @@ from typing_extensions import Unpack, is_typeddict
 from seqexp.config.types import KwargsOf
 from seqexp.errors import SeqexpError
 
+UNRESOLVED = object()  # a value only a running Hydra job can resolve (seqexp.config.checks.resolved)
 SWITCH = "enabled"  # callbacks.<name>.enabled turns a built part on or off; not a parameter
 
 # A rule reads the node's values and yields (key, value, what is wrong) for each bad one.
@@ -299,6 +300,29 @@ def is_number(value) -> bool:
 # ---- the train config --------------------------------------------------------------------------
 
 
+def resolved(node: DictConfig) -> tuple[dict, set]:
+    """(the node's values, resolved; the keys set here, not interpolated from elsewhere).
+
+    A value only a running job can resolve (`${hydra:runtime.output_dir}` when the config was
+    composed outside one, e.g. by `seqexp search`) is left out of the check: it is a path that
+    Hydra fills in, not something a user typed."""
+    values, own = {}, set()
+    for key in node:
+        try:
+            value = node[key]
+            values[key] = (
+                OmegaConf.to_container(value, resolve=True)
+                if isinstance(value, (DictConfig, ListConfig))
+                else value
+            )
+        except Exception:  # noqa: BLE001 - any resolver error: the job resolves it later
+            values[key] = UNRESOLVED
+            continue
+        if not OmegaConf.is_interpolation(node, key):
+            own.add(key)
+    return values, own
+
+
 def check_node(node: DictConfig, prefix: str, problems: Problems) -> None:
     """A node with a `_target_`: against the target's signature."""
     from hydra.utils import get_method
@@ -308,12 +332,7 @@ def check_node(node: DictConfig, prefix: str, problems: Problems) -> None:
     except Exception as err:  # an unknown _target_: Hydra's message names the module it tried
         problems.add(f"{prefix}._target_", node._target_, f"cannot be imported ({err})")
         return
-    own = {k for k in node if not OmegaConf.is_interpolation(node, k)}
-    try:
-        values = OmegaConf.to_container(node, resolve=True)
-    except Exception as err:
-        problems.add(prefix, "...", f"has a value that cannot be resolved ({err})")
-        return
+    values, own = resolved(node)
     check_arguments(function, values, prefix, problems, own)
 
 
