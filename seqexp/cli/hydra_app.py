@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 
 import hydra
+from hydra.errors import HydraException
 from hydra.utils import get_method
 from omegaconf import DictConfig
 
@@ -34,7 +35,15 @@ class HydraApp:
         launchers.register()  # seqexp's joblib and ray presets, under the plugins' own names
         sys.argv = ["seqexp", *args]  # Hydra parses sys.argv; its completion installs for argv[0]
         app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=self.config_name)
-        app(job_runner(self.target, self.check))()
+        try:
+            app(job_runner(self.target, self.check))()
+        except HydraException as err:
+            # Hydra prints its own refusals (an unknown option, a key set without +) and exits 1,
+            # but re-raises them under a tracer (a debugger, coverage): say them the same way.
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            print(f"seqexp: error: {err}", file=sys.stderr)
+            return 1
         return sweep_exit_code()
 
 
