@@ -29,10 +29,10 @@ format:
 smoke:  ## the first run: bundled synthetic sample, offline, < 1 min
 	$(BIN)/seqexp train experiment=smoke
 
-bench:  ## the performance benchmark, side by side on this machine (~10 min): benchmarks/results/results.{json,md}
+bench:  ## the performance benchmark, side by side on this machine (~22 min on 2 cores): benchmarks/results/results.{json,md}
 	$(BIN)/python -m benchmarks.run --size full --out benchmarks/results
 
-bench-tiny:  ## the same benchmark at a toy size (~1.5 min): proves it runs, measures nothing
+bench-tiny:  ## the same benchmark at a toy size (~7 min): proves it runs, measures nothing
 	$(BIN)/python -m benchmarks.run --size tiny --out benchmarks/results-tiny
 
 sample:  ## regenerate the bundled synthetic Jena sample
