@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 
 from seqexp.config import CONF_DIR
 from seqexp.errors import SeqexpError, disk_failure, disk_message
+from seqexp.run.guard import Refused
 from seqexp.run.rundir import release_all
 
 log = logging.getLogger("seqexp")
@@ -38,6 +39,9 @@ class HydraApp:
         app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=self.config_name)
         try:
             app(job_runner(self.target, self.check))()
+        except Refused as stop:  # seqexp.run.guard: a run or sweep folder refused, nothing written
+            print(f"seqexp: error: {stop.message}", file=sys.stderr)
+            return stop.code
         finally:  # the run locks seqexp.run.guard took, however the app ended
             release_all()
         return sweep_exit_code()

@@ -12,7 +12,6 @@ sentence and exit code 1.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,20 +51,26 @@ class RunGuard(Callback):
                 pass
 
 
+class Refused(BaseException):
+    """A refusal raised inside Hydra: a BaseException, so Hydra lets it through untouched (it
+    reports an Exception of a callback with a traceback); seqexp.cli.hydra_app prints it."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
 @contextmanager
 def refusals():
-    """A refusal or an unwritable folder as one sentence on stderr and an exit code, not
-    Hydra's report of a callback's exception (a traceback)."""
+    """A refusal (exit code 2) or an unwritable folder (exit code 1) as one sentence."""
     try:
         yield
     except SeqexpError as err:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
-        print(f"seqexp: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise Refused(str(err), 2) from None
     except OSError as err:
         problem = disk_failure(err)
         if problem is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
-        print(f"seqexp: error: {disk_message(problem)}", file=sys.stderr)
-        raise SystemExit(1) from None
+        raise Refused(disk_message(problem), 1) from None
