@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 
 import hydra
+from hydra.errors import HydraException
 from hydra.utils import get_method
 from omegaconf import DictConfig
 
@@ -42,6 +43,13 @@ class HydraApp:
         except Refused as stop:  # seqexp.run.guard: a run or sweep folder refused, nothing written
             print(f"seqexp: error: {stop.message}", file=sys.stderr)
             return stop.code
+        except HydraException as err:
+            # Hydra prints its own refusals (an unknown option, a key set without +) and exits 1,
+            # but re-raises them under a tracer (a debugger, coverage): say them the same way.
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            print(f"seqexp: error: {err}", file=sys.stderr)
+            return 1
         finally:  # the run locks seqexp.run.guard took, however the app ended
             release_all()
         return sweep_exit_code()

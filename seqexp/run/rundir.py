@@ -29,6 +29,8 @@ METRICS = "metrics.json"
 HISTORY = "history.csv"
 IDENTITY = "identity.json"
 LOCK = "run.lock"
+# any of these makes a folder a run directory (env.json and train.log: a run that died early)
+RUN_MARKERS = (METRICS, "env.json", "train.log", ".hydra")
 FINISHED = ("completed", "stopped early", "pruned")  # statuses of a run with nothing left to train
 # ("pruned": stopped by a search's pruner, seqexp.search; it keeps its history and curves)
 # A run may be continued (`seqexp resume`, or the same command with hydra.run.dir=) when it is
@@ -564,3 +566,22 @@ def _targets_in(value) -> list:
     if isinstance(value, list):
         return [t for v in value for t in _targets_in(v)]
     return []
+
+
+# ---- finding run directories ------------------------------------------------------------------
+
+
+def find_run_dirs(root: Path) -> list[Path]:
+    """Run directories under root (root itself if it is one), sorted by path. A run's own
+    subfolders (checkpoints/, .hydra/, tensorboard/) and hidden folders are not searched."""
+    found = []
+    for here, dirs, files in os.walk(root):
+        names = set(files) | set(dirs)
+        if any(marker in names for marker in RUN_MARKERS):
+            found.append(Path(here))
+            dirs[:] = []
+        elif "meta.yaml" in files:  # an MLflow file store's experiment or run: copies, not runs
+            dirs[:] = []
+        else:
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    return sorted(found)
