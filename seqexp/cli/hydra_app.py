@@ -1,7 +1,8 @@
 """Running a command as a Hydra app over conf/<config>.yaml, with seqexp's exit codes.
 
 The job function is imported only when a job runs (and TensorFlow with it). A user error ends a
-single run with exit code 2 and one paragraph; in a sweep it is recorded in the job's
+single run with exit code 2 and one paragraph, a full disk or an unwritable folder with exit
+code 1 and one sentence; in a sweep it is recorded in the job's
 metrics.json and the other jobs go on (`seqexp` then exits 1, naming the failed jobs).
 """
 
@@ -18,7 +19,9 @@ from hydra.utils import get_method
 from omegaconf import DictConfig
 
 from seqexp.config import CONF_DIR
-from seqexp.errors import SeqexpError
+from seqexp.errors import SeqexpError, disk_failure, disk_message
+from seqexp.run.guard import Refused
+from seqexp.run.rundir import release_all
 
 log = logging.getLogger("seqexp")
 
@@ -37,6 +40,9 @@ class HydraApp:
         app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=self.config_name)
         try:
             app(job_runner(self.target, self.check))()
+        except Refused as stop:  # seqexp.run.guard: a run or sweep folder refused, nothing written
+            print(f"seqexp: error: {stop.message}", file=sys.stderr)
+            return stop.code
         except HydraException as err:
             # Hydra prints its own refusals (an unknown option, a key set without +) and exits 1,
             # but re-raises them under a tracer (a debugger, coverage): say them the same way.
@@ -44,6 +50,8 @@ class HydraApp:
                 raise
             print(f"seqexp: error: {err}", file=sys.stderr)
             return 1
+        finally:  # the run locks seqexp.run.guard took, however the app ended
+            release_all()
         return sweep_exit_code()
 
 
@@ -77,6 +85,11 @@ def job_runner(target: str, check: str | None = None):
             )
             raise SystemExit(stop.exit_code) from None
         except Exception as err:
+            problem = disk_failure(err)
+            if not multirun and problem is not None and os.environ.get("HYDRA_FULL_ERROR") != "1":
+                # a full disk or an unwritable folder: not a bug, and the run stays resumable
+                print(f"seqexp: error: {disk_message(problem, cfg.paths.run_dir)}", file=sys.stderr)
+                raise SystemExit(1) from None
             if not multirun:
                 if not isinstance(err, SeqexpError) or os.environ.get("HYDRA_FULL_ERROR") == "1":
                     raise  # a bug (or a user who asked for the whole story): keep the traceback

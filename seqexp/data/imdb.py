@@ -85,6 +85,11 @@ def check_reviews(path: Path, x_key: str, x: np.ndarray, y_key: str, y: np.ndarr
         )
     if len(x) == 0:
         raise SeqexpError(f"{path}: {x_key} holds no review.")
+    if all(len(review) == 0 for review in x):  # a model would learn from a constant input
+        raise SeqexpError(
+            f"{path}: every one of the {len(x):,} reviews of {x_key} is empty (no word index); "
+            f"expected lists of word indices such as [1, 14, 22, 16, ...]."
+        )
     for i, review in enumerate(x):
         try:
             ids = np.asarray(review)

@@ -98,6 +98,11 @@ def read_reviews(folder: Path, need_both: bool = True) -> tuple[np.ndarray, np.n
         )
     texts = np.concatenate(texts)
     check_utf8(folder, texts)
+    if not any(text.strip() for text in texts):  # a model would learn from a constant input
+        raise SeqexpError(
+            f"Every one of the {len(texts):,} review files in {folder}/neg and {folder}/pos is empty "
+            f"(or only whitespace); each .txt file holds one review's text."
+        )
     return texts, np.concatenate(labels).astype(np.int64)
 
 

@@ -180,6 +180,16 @@ def split_rows(
                 f"outside {of_file}."
             )
         rows[name] = (start, end)
+    # Mixed bounds (train=[0, 0.8], val=[1000, 5000]) can only be compared once the file's row
+    # count turns the fractions into rows: split_rules checks bounds of one kind before loading.
+    for first, second in pairwise(SPLITS):
+        if rows[first][1] > rows[second][0]:
+            raise SeqexpError(
+                f"data.split.{first}={list(split[first])} gives rows {list(rows[first])} and "
+                f"data.split.{second}={list(split[second])} rows {list(rows[second])} of {of_file}: "
+                f"they overlap, so {second} would see {rows[first][1] - rows[second][0]:,} {first} "
+                f"row(s). The splits must come in order train, val, test without overlapping."
+            )
     return rows
 
 
@@ -286,7 +296,10 @@ def window_rules(values: dict):
 
 
 def split_rules(values: dict):
-    """Each split is [start, end) in order, not overlapping, and wide enough for one window."""
+    """Each split is [start, end) in order, not overlapping, and wide enough for one window.
+
+    Bounds of different kinds (a fraction and a row index) are compared by split_rows, at load
+    time, when the file's row count is known."""
     split, lookback = values["split"], values["lookback"]
     bounds = {}
     for name in SPLITS:

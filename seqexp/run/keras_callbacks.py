@@ -45,9 +45,16 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     The weights are renamed into place before the epoch record, so a kill between the two
     renames repeats one epoch from newer weights at worst; it never loses one.
+
+    Keras deletes the backup when `fit` returns; this one keeps it, saving the final weights
+    (early stopping's best epoch, if it restored one) with `"trained": true`, so a run killed
+    during the test evaluation or the reports resumes without training again. seqexp.run.train
+    deletes the backup once metrics.json says the run is finished.
     """
 
-    def _save_model(self):
+    stopper = None  # the run's EarlyStopping, if any: whether the final weights are its best epoch
+
+    def _save_model(self, trained: bool = False):
         Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
         with replacing(self._weights_path) as tmp:
             self.model.save_weights(tmp, overwrite=True)
@@ -56,7 +63,18 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             "batch": self._last_batch_seen,
             "seed_states": [v.numpy().tolist() for v in seed_states(self.model)],
         }
+        if trained:
+            stopper = self.stopper
+            record.update(
+                trained=True,
+                stopped_early=bool(self.model.stop_training),
+                restored_best=bool(stopper and stopper.restore_best_weights and stopper.best_weights),
+            )
         write_text(self._training_metadata_path, json.dumps(record))
+
+    def on_train_end(self, logs=None):
+        if self._current_epoch:  # at least one epoch, this time or before
+            self._save_model(trained=True)
 
     def _load_model(self):
         super()._load_model()
