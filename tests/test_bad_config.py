@@ -104,6 +104,22 @@ CASES = [
         USER,
         ["2 bad config values", "data.val_fraction=1.5", "data.max_length=1"],
     ),
+    # seeds reach NumPy's RandomState and TensorFlow's seed: both take [0, 2**32 - 1]
+    (["trainer.seed=-1"], USER, ["trainer.seed=-1", "[0, 4294967295]", "NumPy and TensorFlow"]),
+    (["trainer.seed=4294967296"], USER, ["trainer.seed=4294967296", "[0, 4294967295]"]),
+    (["trainer.seed=1.5"], USER, ["trainer.seed=1.5", "integer"]),
+    (["data=imdb", "data.shuffle_seed=-113"], USER, ["data.shuffle_seed=-113", "[0, 4294967295]"]),
+    (["data=imdb", "data.validation_seed=-1"], USER, ["data.validation_seed=-1", "[0, 4294967295]"]),
+    (
+        ["data=fashion-mnist", "model=cnn", "data.split_seed=99999999999"],
+        USER,
+        ["data.split_seed=99999999999", "[0, 4294967295]"],
+    ),
+    # thread pools and devices
+    (["trainer.threads=0"], USER, ["trainer.threads=0", "auto or an integer of at least 1"]),
+    (["trainer.threads=many"], USER, ["trainer.threads=many", "auto"]),
+    (["trainer.cpu_devices=0"], USER, ["trainer.cpu_devices=0", "at least 1"]),
+    (["trainer.strategy=horovod"], USER, ["trainer.strategy=horovod", "mirrored, multi_worker"]),
     (
         ["trainer.epochs=0", "model.dropout=1.5", "data.delay=-1", "optimizer.learning_rate=-1"],
         USER,
@@ -138,6 +154,28 @@ INCOMPATIBLE = [
 ]
 
 
+# A name that only Keras knows (loss, metric, activation): refused by Keras' own lookups before
+# the data is read, every bad name in one paragraph.
+KERAS_NAMES = [
+    (["trainer.loss=nosuch"], ["trainer.loss=nosuch is not a Keras loss", "huber"]),
+    (["trainer.metrics=[mae,nosuch]"], ["trainer.metrics has nosuch", "not a Keras metric", "perplexity"]),
+    (["model.activation=nosuch"], ["model.activation=nosuch", "not a Keras activation", "relu, relu6"]),
+    (
+        ["model=gru_stacked", "model.activation=[tanh,rellu]"],
+        ["model.activation=[tanh, rellu] names 'rellu'", "not a Keras activation"],
+    ),
+    (["model=dense", "model.activation=Relu"], ["model.activation=Relu", "not a Keras activation"]),
+    (
+        ["model=conv1d_gru", "model.rnn.activation=tanhh"],
+        ["model.rnn.activation=tanhh", "not a Keras activation"],
+    ),
+    (
+        ["trainer.loss=mean_squared", "trainer.metrics=[rmse]", "model.activation=sigmoidd"],
+        ["3 bad names", "trainer.loss=mean_squared", "rmse", "model.activation=sigmoidd"],
+    ),
+]
+
+
 def case_id(case) -> str:
     return " ".join(case[0])
 
@@ -168,6 +206,27 @@ def test_incompatible_model_and_data_are_refused_before_loading(tmp_path, capsys
         assert word in line, f"{word!r} not in:\n{line}"
     assert "Traceback" not in err and not never_read.exists()
     assert_no_success(run)
+
+
+@pytest.mark.parametrize(("overrides", "words"), KERAS_NAMES, ids=[case_id(c) for c in KERAS_NAMES])
+def test_names_keras_does_not_know_are_refused_before_loading(tmp_path, capsys, overrides, words):
+    never_read = tmp_path / "never-read"
+    run = tmp_path / "run"
+    exit_code, err = run_cli(["train", *overrides, f"data.path={never_read}", f"hydra.run.dir={run}"], capsys)
+    assert exit_code == USER, err
+    (line,) = [line for line in err.splitlines() if line.startswith("seqexp: error:")]
+    for word in words:
+        assert word in line, f"{word!r} not in:\n{line}"
+    assert "Traceback" not in err and not never_read.exists()
+    assert_no_success(run)
+
+
+def test_accuracy_aliases_and_seqexp_metrics_pass_the_name_check():
+    """compile's own aliases (accuracy, acc) and seqexp's metrics are not refused."""
+    from seqexp.run.train import keras_name_problems
+
+    cfg = composed("experiment=smoke", "trainer.metrics=[acc,accuracy,perplexity,mae,auc]", "trainer.loss=huber")
+    assert keras_name_problems(cfg) == []
 
 
 def test_bad_values_are_refused_without_importing_tensorflow(tmp_path):
