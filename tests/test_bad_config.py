@@ -1,7 +1,9 @@
-"""Bad configuration: refused by Hydra while composing (exit 1: an unknown option or a key set
-without `+`), by seqexp.config.checks.check before TensorFlow is imported (exit 2, every bad value
-in one paragraph, derived from the loaders' and builders' signatures), or, for a model that cannot
-read the data, before any data is loaded (exit 2, the models that can).
+"""Bad configuration: refused by Hydra's parser or composition (an unknown option, a key set
+without `+`, a malformed override, flags that exclude each other: one paragraph, exit 2, checked
+up front by seqexp.cli.hydra_app), by seqexp.config.checks.check before TensorFlow is imported
+(exit 2, every bad value in one paragraph, derived from the loaders' and builders' signatures), or,
+for a model that cannot read the data or a name Keras does not know, before any data is loaded
+(exit 2).
 
 Every case runs the real `seqexp train` path in this process (tests/badinput.py) and checks that
 nothing in the run directory claims success.
@@ -23,14 +25,21 @@ from seqexp.config.checks import check
 from seqexp.errors import SeqexpError
 from tests.badinput import assert_no_success, run_cli
 
-HYDRA = 1  # Hydra's own exit code for a config it cannot compose
 USER = 2  # seqexp's exit code for a user error
 
 # (overrides, exit code, words the message must contain)
 CASES = [
-    # an option or a key Hydra cannot compose
-    (["model=transformer"], HYDRA, ["model/transformer", "gru"]),
-    (["data.lokback=144"], HYDRA, ["data.lokback", "+data.lokback"]),
+    # Hydra's own refusals: an override its grammar cannot read, a config it cannot compose
+    (["model=transformer"], USER, ["Could not find 'model/transformer'", "options in 'model':", "gru, "]),
+    (["data.lokback=144"], USER, ["Could not override 'data.lokback'", "use +data.lokback=144"]),
+    (["hydra/launcher=slurmm"], USER, ["'hydra/launcher/slurmm'", "joblib, ray"]),
+    (["model.units=[1,"], USER, ["Cannot read the override 'model.units=[1,'", "Quote a value"]),
+    (["+data.foo='unclosed"], USER, ['override "+data.foo=\'unclosed"', 'character "\'" (at position 11)']),
+    (["data.path=a,b"], USER, ["Ambiguous value for argument 'data.path=a,b'", "add --multirun"]),
+    (["-m", "--cfg", "job"], USER, ["--multirun and --cfg cannot be used together", "--cfg job"]),
+    (["--info", "--cfg", "job"], USER, ["--cfg and --info cannot be used together"]),
+    (["--resolve"], USER, ["--resolve only works together with --cfg"]),
+    (["-m", "model=gru,transformer"], USER, ["model=gru,transformer sweeps over transformer", "lstm"]),
     # wrong types and unknown keys, refused before TensorFlow is imported
     (["trainer.epochs=abc"], USER, ["trainer.epochs=abc", "must be an integer of at least 1"]),
     (["trainer.mixed_precision=maybe"], USER, ["trainer.mixed_precision=maybe", "true or false"]),
@@ -225,7 +234,9 @@ def test_accuracy_aliases_and_seqexp_metrics_pass_the_name_check():
     """compile's own aliases (accuracy, acc) and seqexp's metrics are not refused."""
     from seqexp.run.train import keras_name_problems
 
-    cfg = composed("experiment=smoke", "trainer.metrics=[acc,accuracy,perplexity,mae,auc]", "trainer.loss=huber")
+    cfg = composed(
+        "experiment=smoke", "trainer.metrics=[acc,accuracy,perplexity,mae,auc]", "trainer.loss=huber"
+    )
     assert keras_name_problems(cfg) == []
 
 

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import re
 from pathlib import Path
 
 from seqexp.atomic import write_text
@@ -193,6 +194,14 @@ def saved_overrides(run_dir: Path) -> list[str] | None:
     if not path.exists():
         return None
     return [str(o) for o in yaml.safe_load(path.read_text()) or []]
+
+
+def quoted_override(key: str, value: str) -> str:
+    """`key='value'` in Hydra's override grammar, for a value that may hold any character
+    (a path with spaces, unicode, =, commas, brackets or quotes). Inside single quotes only a
+    quote, and the backslashes right before a quote or at the end, are escaped."""
+    escaped = re.sub(r"(\\*)(?='|$)", lambda m: m.group(1) * 2, value).replace("'", "\\'")
+    return f"{key}='{escaped}'"
 
 
 def task_overrides(args: list[str]) -> list[str]:
