@@ -9,16 +9,23 @@ that was never interrupted.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from seqexp.readback import DamagedFile, json_object
 from seqexp.run.rundir import read_history
+
+REPAIR = "Delete the backup folder to train this run again from its first epoch."
 
 
 def epochs_done(backup) -> int:
     """Epochs finished before the interruption, as recorded by BackupAndRestore (0 if none)."""
     meta = Path(backup.backup_dir) / "training_metadata.json"
-    return json.loads(meta.read_text())["epoch"] if meta.exists() else 0
+    if not meta.exists():
+        return 0
+    epoch = json_object(meta, {"epoch": int}, fix=REPAIR)["epoch"]
+    if epoch < 0:
+        raise DamagedFile(meta, f"its epoch is {epoch}, not a count of finished epochs", REPAIR)
+    return epoch
 
 
 def history_so_far(run_dir: Path, backup) -> tuple[int, dict[str, list[float]]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from seqexp.atomic import write_text
 from seqexp.errors import SeqexpError
+from seqexp.readback import DamagedFile, csv_numbers, json_object, yaml_strings
 
 METRICS = "metrics.json"
 HISTORY = "history.csv"
@@ -38,6 +39,19 @@ def read_metrics(run_dir: Path) -> dict | None:
 def read_status(run_dir: Path) -> str | None:
     """The status in a run directory's metrics.json (None: no readable metrics.json)."""
     return (read_metrics(run_dir) or {}).get("status")
+
+
+def checked_status(run_dir: Path) -> str | None:
+    """The status of a folder about to be trained into or resumed: None without metrics.json, and
+    a DamagedFile for one that cannot be read (the run it describes may be finished)."""
+    path = Path(run_dir) / METRICS
+    if not path.exists():
+        return None
+    fix = "Restore it (the run's numbers are also in train.log), or delete the folder to start over."
+    status = json_object(path, fix=fix).get("status")
+    if status is not None and not isinstance(status, str):
+        raise DamagedFile(path, f"its 'status' is {status!r}, not text such as 'interrupted'", fix)
+    return status
 
 
 def write_metrics(run_dir: Path, report: dict) -> None:
@@ -147,7 +161,7 @@ def write_history(run_dir: Path, history: dict[str, list[float]]) -> None:
 
 
 def read_history(run_dir: Path, epochs: int | None = None) -> dict[str, list[float]]:
-    """history.csv as {metric: values} (unreadable cells become nan; missing file: {}).
+    """history.csv as {metric: values} (missing file: {}; a torn or hand-edited one: DamagedFile).
 
     `epochs`: only the first `epochs` rows, and {} when the file holds fewer (resume then starts
     over rather than relabel epochs).
@@ -155,21 +169,13 @@ def read_history(run_dir: Path, epochs: int | None = None) -> dict[str, list[flo
     path = Path(run_dir) / HISTORY
     if epochs == 0 or not path.exists():
         return {}
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = csv_numbers(path, fix="Its epochs are also in train.log; restore the rows or delete the file.")
     if epochs is not None:
         if len(rows) < epochs:
             return {}
         rows = rows[:epochs]
     keys = [key for key in (rows[0] if rows else ()) if key != "epoch"]
-    return {key: [_number(row.get(key)) for row in rows] for key in keys}
-
-
-def _number(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
+    return {key: [row[key] for row in rows] for key in keys}
 
 
 # ---- which folder may be used for what --------------------------------------------------------
@@ -177,7 +183,7 @@ def _number(value) -> float:
 
 def refuse_finished(run_dir: Path) -> None:
     """A folder that holds a finished run is never trained over: nothing written is lost."""
-    status = read_status(run_dir)
+    status = checked_status(run_dir)
     if status in FINISHED or status == "failed":
         raise SeqexpError(
             f"hydra.run.dir={run_dir} already holds a run that ended with status {status!r} (see "
@@ -188,12 +194,11 @@ def refuse_finished(run_dir: Path) -> None:
 
 def saved_overrides(run_dir: Path) -> list[str] | None:
     """The command-line overrides a run was started with (.hydra/overrides.yaml), or None."""
-    import yaml
-
     path = Path(run_dir) / ".hydra" / "overrides.yaml"
     if not path.exists():
         return None
-    return [str(o) for o in yaml.safe_load(path.read_text()) or []]
+    fix = "The overrides are also at the top of train.log (the composed config); restore the file from them."
+    return yaml_strings(path, fix=fix)
 
 
 def quoted_override(key: str, value: str) -> str:
@@ -273,7 +278,7 @@ def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
             f"{run_dir} is not a seqexp run directory: it has no .hydra/overrides.yaml. "
             "Give the folder of one run (e.g. outputs/<date>/<time>_<data>_<model>)."
         )
-    status = read_status(run_dir)
+    status = checked_status(run_dir)
     if status in FINISHED or status == "failed":
         raise SeqexpError(
             f"{run_dir} has nothing to resume: it ended with status {status!r} (see its "
