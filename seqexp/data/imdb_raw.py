@@ -98,7 +98,12 @@ def read_reviews(folder: Path, need_both: bool = True) -> tuple[np.ndarray, np.n
         )
     texts = np.concatenate(texts)
     check_utf8(folder, texts)
+    # A review saved with a byte-order mark (Windows Notepad) reads as the same words without it.
+    texts = np.array([text.removeprefix(BOM) for text in texts], dtype=texts.dtype)
     return texts, np.concatenate(labels).astype(np.int64)
+
+
+BOM = b"\xef\xbb\xbf"
 
 
 def check_utf8(folder: Path, texts: np.ndarray) -> None:
