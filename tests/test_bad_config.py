@@ -40,6 +40,32 @@ CASES = [
     (["--info", "--cfg", "job"], USER, ["--cfg and --info cannot be used together"]),
     (["--resolve"], USER, ["--resolve only works together with --cfg"]),
     (["-m", "model=gru,transformer"], USER, ["model=gru,transformer sweeps over transformer", "lstm"]),
+    # sweeper and launcher settings: their types by the plugins' schemas, their ranges up front
+    (
+        ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=abc", "model.units=8,16"],
+        USER,
+        ["Error merging override hydra.launcher.n_jobs=abc", "could not be converted to Integer"],
+    ),
+    (
+        ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=0", "model.units=8,16"],
+        USER,
+        ["hydra.launcher.n_jobs=0 runs no job", "-1 for one per core"],
+    ),
+    (
+        ["-m", "hydra.sweeper.max_batch_size=0", "model.units=8,16"],
+        USER,
+        ["hydra.sweeper.max_batch_size=0 must be at least 1", "null: all at once"],
+    ),
+    (
+        ["-m", "hydra/launcher=slurm", "hydra.launcher.timeout_min=0", "hydra.launcher.cpus_per_task=0"],
+        USER,
+        ["2 bad sweep settings", "hydra.launcher.timeout_min=0 must be at least 1", "cpus_per_task=0"],
+    ),
+    (
+        ["-m", "hydra/launcher=ray", "hydra.launcher.ray.remote.num_gpus=-1", "model.units=8,16"],
+        USER,
+        ["hydra.launcher.ray.remote.num_gpus=-1 must be at least 0"],
+    ),
     # wrong types and unknown keys, refused before TensorFlow is imported
     (["trainer.epochs=abc"], USER, ["trainer.epochs=abc", "must be an integer of at least 1"]),
     (["trainer.mixed_precision=maybe"], USER, ["trainer.mixed_precision=maybe", "true or false"]),

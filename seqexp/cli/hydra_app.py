@@ -132,17 +132,23 @@ def compose_or_refuse(config_name: str, overrides: list[str]) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    from seqexp.config.launchers import launcher_problems
+
     if GlobalHydra.instance().is_initialized():  # inside a running Hydra app: it composes itself
         return
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            compose(config_name, overrides=overrides, return_hydra_config=True)
+            cfg = compose(config_name, overrides=overrides, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as err:
         cause = err.__cause__ if isinstance(err.__cause__, OmegaConfBaseException) else None
         reason = str(cause).splitlines()[0].strip() if cause else ""  # e.g. "Key 'x' is not in struct"
         text = one_paragraph(str(err))
         text = f"{text.rstrip('.')} ({reason})." if reason else text
         raise SeqexpError(text) from None
+    problems = launcher_problems(cfg.hydra)
+    if problems:
+        count = f"{len(problems)} bad sweep settings: " if len(problems) > 1 else ""
+        raise SeqexpError(count + "; ".join(problems) + ".")
 
 
 def one_paragraph(message: str) -> str:
