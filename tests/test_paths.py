@@ -127,3 +127,32 @@ def test_an_unquoted_special_path_is_refused_with_how_to_quote_it(tmp_path, caps
     (line,) = err.splitlines()
     assert line.startswith(f"seqexp: error: Cannot read the override 'data.path={value}': {words}")
     assert "Quote a value" in line and not (tmp_path / "run").exists()
+
+
+def test_a_finished_run_under_a_quoted_special_run_dir_is_refused(tmp_path, capsys):
+    """The guard reads hydra.run.dir as Hydra does: the quotes are not part of the folder."""
+    run = tmp_path / SPECIAL / "run=1,[2]"
+    run.mkdir(parents=True)
+    finished = json.dumps({"status": "completed"})
+    (run / "metrics.json").write_text(finished)
+    code, err = run_cli(["train", "experiment=smoke", quoted_override("hydra.run.dir", str(run))], capsys)
+    assert code == 2 and "already holds a run that ended with status 'completed'" in err
+    assert sorted(p.name for p in run.iterdir()) == ["metrics.json"]  # .hydra/ not rewritten
+
+
+def test_a_sweep_never_runs_into_a_quoted_special_sweep_dir_with_finished_runs(tmp_path, capsys):
+    sweep = tmp_path / SPECIAL
+    (sweep / "0_jena_gru").mkdir(parents=True)
+    (sweep / "0_jena_gru" / "metrics.json").write_text(json.dumps({"status": "completed"}))
+    code, err = run_cli(
+        [
+            "train",
+            "-m",
+            "experiment=smoke",
+            "model.units=8,16",
+            quoted_override("hydra.sweep.dir", str(sweep)),
+        ],
+        capsys,
+    )
+    assert code == 2 and "already holds 1 finished run(s) (0_jena_gru)" in err
+    assert sorted(p.name for p in sweep.iterdir()) == ["0_jena_gru"]

@@ -230,6 +230,22 @@ NO_RUN_FLAGS = {
 }
 
 
+def given_value(args: list[str], key: str) -> str | None:
+    """The value the last `key=...` of a command line gives, as Hydra reads it: a quoted folder
+    name (`hydra.run.dir='/runs/a=1,[2]'`) is the folder without its quotes."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    given = [a for a in args if a.startswith(f"{key}=")]
+    if not given:
+        return None
+    try:
+        value = OverridesParser.create().parse_override(given[-1]).value()
+    except OverrideParseException:  # the Hydra app refuses it in one paragraph
+        return given[-1].split("=", 1)[1]
+    return value if isinstance(value, str) else given[-1].split("=", 1)[1]
+
+
 def check_run_dir(args: list[str]) -> None:
     """Before Hydra writes anything: `hydra.run.dir=<dir>` may point at an interrupted run of the
     same overrides (it resumes), but never at a finished run or at another config's run."""
@@ -237,10 +253,10 @@ def check_run_dir(args: list[str]) -> None:
         check_sweep_dir(args)
     if NO_RUN_FLAGS & set(args):
         return
-    given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.run.dir=")]
-    if not given or "${" in given[-1]:
+    given = given_value(args, "hydra.run.dir")
+    if given is None or "${" in given:
         return
-    run_dir = Path(given[-1])
+    run_dir = Path(given)
     refuse_finished(run_dir)
     status = read_status(run_dir)
     saved = saved_overrides(run_dir)
@@ -255,15 +271,15 @@ def check_run_dir(args: list[str]) -> None:
 def check_sweep_dir(args: list[str]) -> None:
     """A sweep never runs into `hydra.sweep.dir=<dir>` that holds finished runs: its jobs would
     land in the same job folders."""
-    given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.sweep.dir=")]
-    if not given or "${" in given[-1] or "--cfg" in args or "-c" in args:
+    given = given_value(args, "hydra.sweep.dir")
+    if given is None or "${" in given or "--cfg" in args or "-c" in args:
         return
     finished = sorted(
-        p.parent.name for p in Path(given[-1]).glob(f"*/{METRICS}") if read_status(p.parent) in FINISHED
+        p.parent.name for p in Path(given).glob(f"*/{METRICS}") if read_status(p.parent) in FINISHED
     )
     if finished:
         raise SeqexpError(
-            f"hydra.sweep.dir={given[-1]} already holds {len(finished)} finished run(s) "
+            f"hydra.sweep.dir={given} already holds {len(finished)} finished run(s) "
             f"({', '.join(finished[:5])}{', ...' if len(finished) > 5 else ''}); a new sweep there "
             f"would write into the same job folders. Choose another hydra.sweep.dir (the default "
             f"is a new timestamped folder), or delete that one to sweep again."
