@@ -33,8 +33,8 @@ class HydraApp:
         from seqexp.config import launchers
 
         launchers.register()  # seqexp's joblib and ray presets, under the plugins' own names
-        refuse_bad_command_line(args, self.config_name)
         sys.argv = ["seqexp", *args]  # Hydra parses sys.argv; its completion installs for argv[0]
+        refuse_bad_command_line(args, self.config_name)
         app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=self.config_name)
         app(job_runner(self.target, self.check))()
         return sweep_exit_code()
