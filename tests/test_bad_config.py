@@ -257,13 +257,15 @@ def test_names_keras_does_not_know_are_refused_before_loading(tmp_path, capsys, 
 
 
 def test_accuracy_aliases_and_seqexp_metrics_pass_the_name_check():
-    """compile's own aliases (accuracy, acc) and seqexp's metrics are not refused."""
+    """compile's own aliases (accuracy, acc), seqexp's metrics and every preset's names pass."""
     from seqexp.run.train import keras_name_problems
 
     cfg = composed(
         "experiment=smoke", "trainer.metrics=[acc,accuracy,perplexity,mae,auc]", "trainer.loss=huber"
     )
     assert keras_name_problems(cfg) == []
+    for cfg, choices in composed_all(ALL):  # nor is any name of a preset
+        assert keras_name_problems(cfg) == [], choices
 
 
 def test_bad_values_are_refused_without_importing_tensorflow(tmp_path):

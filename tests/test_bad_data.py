@@ -328,7 +328,8 @@ CASES = [
     Case("jena-too-few-rows-for-windows",
          jena(lambda p: p, "data.split.train=[0,300]", "data.split.val=[300,560]",
               "data.split.test=[560,null]"),  # the open end: 40 rows, lookback 240
-         ("test rows [560, 600) hold no window", "data.lookback=240", "{file} (600 rows, data.windows=dlwp1)")),
+         ("test rows [560, 600) hold no window", "data.lookback=240",
+          "{file} (600 rows, data.windows=dlwp1)")),
     Case("jena-header-only", jena(header_only),
          ("{file} has a header but no data rows",)),
     Case("jena-binary-file", jena(binary_garbage),
