@@ -8,7 +8,8 @@ import json
 import pytest
 
 from seqexp.reports.curves import curve_figures, plot_curves, plt
-from seqexp.summary.sweep import comparison_figure, summarize
+from seqexp.summary.comparison import comparison_figure
+from seqexp.summary.sweep import summarize
 
 HISTORY = {"loss": [0.9, 0.5, 0.45, 0.44], "mae": [0.8, 0.6, 0.5, 0.49],
            "val_loss": [0.7, 0.4, 0.42, 0.5], "val_mae": [0.6, 0.31, 0.33, 0.4]}  # fmt: skip

@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return module.run(rest)
+    except BrokenPipeError:  # `seqexp train --help | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more is written
+        return 0
     except SeqexpError as err:  # a user error before any job ran (jobs report their own)
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise  # the user asked for the whole story

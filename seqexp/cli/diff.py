@@ -12,7 +12,7 @@ ORDER = 5
 
 
 def run(argv: list[str]) -> int:
-    from seqexp.summary.runs import diff_text, open_run
+    from seqexp.summary.diff import diff_text, open_run
 
     p = argparse.ArgumentParser(
         prog="seqexp diff",

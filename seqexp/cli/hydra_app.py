@@ -1,7 +1,9 @@
 """Running a command as a Hydra app over conf/<config>.yaml, with seqexp's exit codes.
 
-The job function is imported only when a job runs (and TensorFlow with it). A user error ends a
-single run with exit code 2 and one paragraph; in a sweep it is recorded in the job's
+The command line is checked first, the way Hydra will read it (flags, the override grammar, the
+composed config, sweep settings), so Hydra's own refusals are one paragraph and exit code 2 as
+well. The job function is imported only when a job runs (and TensorFlow with it). A user error
+ends a single run with exit code 2 and one paragraph; in a sweep it is recorded in the job's
 metrics.json and the other jobs go on (`seqexp` then exits 1, naming the failed jobs).
 """
 
@@ -14,6 +16,7 @@ import sys
 from dataclasses import dataclass
 
 import hydra
+from hydra.errors import HydraException
 from hydra.utils import get_method
 from omegaconf import DictConfig
 
@@ -36,7 +39,15 @@ class HydraApp:
         sys.argv = ["seqexp", *args]  # Hydra parses sys.argv; its completion installs for argv[0]
         refuse_bad_command_line(args, self.config_name)
         app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=self.config_name)
-        app(job_runner(self.target, self.check))()
+        try:
+            app(job_runner(self.target, self.check))()
+        except HydraException as err:
+            # Hydra prints its own refusals (an unknown option, a key set without +) and exits 1,
+            # but re-raises them under a tracer (a debugger, coverage): say them the same way.
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            print(f"seqexp: error: {err}", file=sys.stderr)
+            return 1
         return sweep_exit_code()
 
 
@@ -129,7 +140,6 @@ def compose_or_refuse(config_name: str, overrides: list[str]) -> None:
     """Compose the config as Hydra will; what it refuses becomes one paragraph."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
     from seqexp.config.launchers import launcher_problems

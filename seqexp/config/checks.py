@@ -23,11 +23,12 @@ from typing import Annotated, Any, Literal, Union
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from pydantic import ConfigDict, TypeAdapter, ValidationError
-from typing_extensions import is_typeddict
+from typing_extensions import Unpack, is_typeddict
 
 from seqexp.config.types import KwargsOf
 from seqexp.errors import SeqexpError
 
+UNRESOLVED = object()  # a value only a running Hydra job can resolve (seqexp.config.checks.resolved)
 SWITCH = "enabled"  # callbacks.<name>.enabled turns a built part on or off; not a parameter
 
 # A rule reads the node's values and yields (key, value, what is wrong) for each bad one.
@@ -215,8 +216,8 @@ def _check_fields(
     for name, (annotation, optional) in fields.items():
         if name not in values:
             if not optional:
-                problems.add(
-                    key_of(prefix, name), "", f"is missing: {what} needs it ({describe(annotation)})"
+                problems.items.append(
+                    f"{key_of(prefix, name)} is missing: {what} needs it ({describe(annotation)})"
                 )
             continue
         if own is None or name in own:  # an interpolated value is checked where it is set
@@ -228,14 +229,20 @@ def parameters(function: Callable) -> dict[str, tuple[Any, bool]]:
     """{name: (type hint, has a default)} of the keyword parameters a config may set.
 
     Positional-only parameters (a builder's `spec`, a layer's input) come from the run, not the
-    config."""
+    config. `**shared: Unpack[SomeTypedDict]` adds that TypedDict's fields: options several
+    functions share are written once."""
     function = inspect.unwrap(function)
     hints = typing.get_type_hints(function, include_extras=True)
-    return {
-        name: (hints.get(name, Any), p.default is not inspect.Parameter.empty)
-        for name, p in inspect.signature(function).parameters.items()
-        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-    }
+    found = {}
+    for name, p in inspect.signature(function).parameters.items():
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+            found[name] = (hints.get(name, Any), p.default is not inspect.Parameter.empty)
+        elif p.kind is p.VAR_KEYWORD and typing.get_origin(hints.get(name)) is Unpack:
+            (shared,) = typing.get_args(hints[name])
+            required = shared.__required_keys__
+            for field, hint in typing.get_type_hints(shared, include_extras=True).items():
+                found[field] = (hint, field not in required)
+    return found
 
 
 def check_arguments(
@@ -259,9 +266,15 @@ def checked(prefix: str, *checks: Rule):
     def decorate(function):
         @functools.wraps(function)
         def call(*args, **kwargs):
-            bound = inspect.signature(function).bind_partial(*args, **kwargs)
+            signature = inspect.signature(function)
+            bound = signature.bind_partial(*args, **kwargs)
             names = parameters(function)
-            values = {k: _plain(v) for k, v in bound.arguments.items() if k in names}
+            values = {}
+            for name, value in bound.arguments.items():
+                if signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+                    values.update({k: _plain(v) for k, v in value.items()})  # **shared: Unpack[...]
+                elif name in names:
+                    values[name] = _plain(value)
             problems = Problems()
             check_arguments(call, values, prefix, problems)
             problems.raise_if_any()
@@ -287,6 +300,29 @@ def is_number(value) -> bool:
 # ---- the train config --------------------------------------------------------------------------
 
 
+def resolved(node: DictConfig) -> tuple[dict, set]:
+    """(the node's values, resolved; the keys set here, not interpolated from elsewhere).
+
+    A value only a running job can resolve (`${hydra:runtime.output_dir}` when the config was
+    composed outside one, e.g. by `seqexp search`) is left out of the check: it is a path that
+    Hydra fills in, not something a user typed."""
+    values, own = {}, set()
+    for key in node:
+        try:
+            value = node[key]
+            values[key] = (
+                OmegaConf.to_container(value, resolve=True)
+                if isinstance(value, (DictConfig, ListConfig))
+                else value
+            )
+        except Exception:  # noqa: BLE001 - any resolver error: the job resolves it later
+            values[key] = UNRESOLVED
+            continue
+        if not OmegaConf.is_interpolation(node, key):
+            own.add(key)
+    return values, own
+
+
 def check_node(node: DictConfig, prefix: str, problems: Problems) -> None:
     """A node with a `_target_`: against the target's signature."""
     from hydra.utils import get_method
@@ -296,12 +332,7 @@ def check_node(node: DictConfig, prefix: str, problems: Problems) -> None:
     except Exception as err:  # an unknown _target_: Hydra's message names the module it tried
         problems.add(f"{prefix}._target_", node._target_, f"cannot be imported ({err})")
         return
-    own = {k for k in node if not OmegaConf.is_interpolation(node, k)}
-    try:
-        values = OmegaConf.to_container(node, resolve=True)
-    except Exception as err:
-        problems.add(prefix, "...", f"has a value that cannot be resolved ({err})")
-        return
+    values, own = resolved(node)
     check_arguments(function, values, prefix, problems, own)
 
 

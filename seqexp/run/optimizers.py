@@ -1,8 +1,8 @@
 """The optimizers a config can name (conf/optimizer/<name>.yaml -> one function here).
 
 Each function's signature is its option's schema; it builds the Keras optimizer of the same name
-(Keras is imported only then). Gradient clipping and weight decay are what every Keras optimizer
-takes; only one of the three clipping settings may be set.
+(Keras is imported only then). Weight decay and gradient clipping, which every Keras optimizer
+takes, are `Shared` (written once); only one of the three clipping settings may be set.
 """
 
 from __future__ import annotations
@@ -10,13 +10,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import Field
+from typing_extensions import TypedDict, Unpack
 
 from seqexp.config.checks import checked
 from seqexp.config.types import NonNegativeNumber, PositiveNumber
 
 LearningRate = Annotated[float, Field(gt=0, description="e.g. 1e-3")]
-Clip = PositiveNumber | None
 Beta = Annotated[float, Field(ge=0, lt=1)]
+
+
+class Shared(TypedDict):
+    """What every Keras optimizer takes besides its own settings (null: off)."""
+
+    weight_decay: NonNegativeNumber | None  # decoupled weight decay
+    clipnorm: PositiveNumber | None  # clip each gradient to this norm
+    clipvalue: PositiveNumber | None  # clip each gradient value to [-v, v]
+    global_clipnorm: PositiveNumber | None  # clip all gradients together to this norm
+
+
 CLIPPING = ("clipnorm", "clipvalue", "global_clipnorm")
 
 
@@ -32,88 +43,28 @@ def one_clipping(values: dict):
 
 
 @checked("optimizer", one_clipping)
-def rmsprop(
-    *,
-    learning_rate: LearningRate,
-    rho: Beta,
-    weight_decay: NonNegativeNumber | None,
-    clipnorm: Clip,
-    clipvalue: Clip,
-    global_clipnorm: Clip,
-):
+def rmsprop(*, learning_rate: LearningRate, rho: Beta, **shared: Unpack[Shared]):
     import keras
 
-    return keras.optimizers.RMSprop(
-        learning_rate=learning_rate,
-        rho=rho,
-        weight_decay=weight_decay,
-        clipnorm=clipnorm,
-        clipvalue=clipvalue,
-        global_clipnorm=global_clipnorm,
-    )
+    return keras.optimizers.RMSprop(learning_rate=learning_rate, rho=rho, **shared)
 
 
 @checked("optimizer", one_clipping)
-def adam(
-    *,
-    learning_rate: LearningRate,
-    beta_1: Beta,
-    beta_2: Beta,
-    weight_decay: NonNegativeNumber | None,
-    clipnorm: Clip,
-    clipvalue: Clip,
-    global_clipnorm: Clip,
-):
+def adam(*, learning_rate: LearningRate, beta_1: Beta, beta_2: Beta, **shared: Unpack[Shared]):
     import keras
 
-    return keras.optimizers.Adam(
-        learning_rate=learning_rate,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        weight_decay=weight_decay,
-        clipnorm=clipnorm,
-        clipvalue=clipvalue,
-        global_clipnorm=global_clipnorm,
-    )
+    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, **shared)
 
 
 @checked("optimizer", one_clipping)
-def sgd(
-    *,
-    learning_rate: LearningRate,
-    momentum: NonNegativeNumber,
-    weight_decay: NonNegativeNumber | None,
-    clipnorm: Clip,
-    clipvalue: Clip,
-    global_clipnorm: Clip,
-):
+def sgd(*, learning_rate: LearningRate, momentum: NonNegativeNumber, **shared: Unpack[Shared]):
     import keras
 
-    return keras.optimizers.SGD(
-        learning_rate=learning_rate,
-        momentum=momentum,
-        weight_decay=weight_decay,
-        clipnorm=clipnorm,
-        clipvalue=clipvalue,
-        global_clipnorm=global_clipnorm,
-    )
+    return keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, **shared)
 
 
 @checked("optimizer", one_clipping)
-def adagrad(
-    *,
-    learning_rate: LearningRate,
-    weight_decay: NonNegativeNumber | None,
-    clipnorm: Clip,
-    clipvalue: Clip,
-    global_clipnorm: Clip,
-):
+def adagrad(*, learning_rate: LearningRate, **shared: Unpack[Shared]):
     import keras
 
-    return keras.optimizers.Adagrad(
-        learning_rate=learning_rate,
-        weight_decay=weight_decay,
-        clipnorm=clipnorm,
-        clipvalue=clipvalue,
-        global_clipnorm=global_clipnorm,
-    )
+    return keras.optimizers.Adagrad(learning_rate=learning_rate, **shared)

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from seqexp.readback import DamagedFile, csv_numbers, json_object, yaml_strings
 
 METRICS = "metrics.json"
 HISTORY = "history.csv"
+# any of these makes a folder a run directory (env.json and train.log: a run that died early)
+RUN_MARKERS = (METRICS, "env.json", "train.log", ".hydra")
 FINISHED = ("completed", "stopped early", "pruned")  # statuses of a run with nothing left to train
 # ("pruned": stopped by a search's pruner, seqexp.search; it keeps its history and curves)
 
@@ -301,3 +304,22 @@ def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
             "metrics.json). Start a new run instead."
         )
     return overrides, status
+
+
+# ---- finding run directories ------------------------------------------------------------------
+
+
+def find_run_dirs(root: Path) -> list[Path]:
+    """Run directories under root (root itself if it is one), sorted by path. A run's own
+    subfolders (checkpoints/, .hydra/, tensorboard/) and hidden folders are not searched."""
+    found = []
+    for here, dirs, files in os.walk(root):
+        names = set(files) | set(dirs)
+        if any(marker in names for marker in RUN_MARKERS):
+            found.append(Path(here))
+            dirs[:] = []
+        elif "meta.yaml" in files:  # an MLflow file store's experiment or run: copies, not runs
+            dirs[:] = []
+        else:
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    return sorted(found)

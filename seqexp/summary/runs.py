@@ -25,11 +25,11 @@ from pathlib import Path
 import yaml
 
 from seqexp.errors import SeqexpError
-from seqexp.run.environment import ENV, read_env
+from seqexp.run.environment import read_env
 from seqexp.run.monitor import best_mode
-from seqexp.run.rundir import METRICS, metric_value
+from seqexp.run.rundir import METRICS, find_run_dirs, metric_value
+from seqexp.summary.values import number
 
-MARKERS = (METRICS, ENV, "train.log", ".hydra")  # any of them makes a folder a run directory
 NO_METRICS = "no metrics.json"
 UNREADABLE = "unreadable metrics.json"
 FORMATS = ("table", "csv", "json", "md")
@@ -42,12 +42,6 @@ def _load_yaml(path: Path):
             return yaml.load(f, Loader=Loader)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError):
         return None
-
-
-def _number(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 @dataclass
@@ -184,10 +178,10 @@ class Run:
             "run": self.name, "date": self.started, "data": self.get("data") or "",
             "model": self.get("model") or "", "status": self.state,
             "best_epoch": self.get("best_epoch", int), "monitor": self.monitor or "", "best": self.best,
-            "test": self.test, "wall_time_s": _number(self.metrics.get("wall_time_s")),
+            "test": self.test, "wall_time_s": number(self.metrics.get("wall_time_s")),
             "tags": ",".join(self.tags), "reference_metric": ref.get("metric") or "",
-            "ours": _number(ref.get("ours")), "book": _number(ref.get("value")),
-            "difference": _number(ref.get("difference")), "source": ref.get("source") or "",
+            "ours": number(ref.get("ours")), "book": number(ref.get("value")),
+            "difference": number(ref.get("difference")), "source": ref.get("source") or "",
             "note": self.get("note") or "", "overrides": " ".join(self.overrides), "reason": self.reason,
         }  # fmt: skip
         if extra and extra not in row:
@@ -213,22 +207,6 @@ def _find(node: yaml.Node | None, key: str) -> tuple[bool, object]:
 # ---- finding and filtering ---------------------------------------------------------------------
 
 
-def find_runs(root: Path) -> list[Path]:
-    """Run directories under root (root itself if it is one), sorted by path. A run's own
-    subfolders (checkpoints/, .hydra/, tensorboard/) and hidden folders are not searched."""
-    found = []
-    for here, dirs, files in os.walk(root):
-        names = set(files) | set(dirs)
-        if any(marker in names for marker in MARKERS):
-            found.append(Path(here))
-            dirs[:] = []
-        elif "meta.yaml" in files:  # an MLflow file store's experiment or run: copies, not runs
-            dirs[:] = []
-        else:
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-    return sorted(found)
-
-
 def read_runs(root: Path | str) -> list[Run]:
     root = Path(root)
     if not root.is_dir():
@@ -236,7 +214,7 @@ def read_runs(root: Path | str) -> list[Run]:
             f"{root} is not a folder; give the folder your runs are in (by default "
             f"outputs/, where `seqexp train` writes them)."
         )
-    return [Run.read(path, root) for path in find_runs(root)]
+    return [Run.read(path, root) for path in find_run_dirs(root)]
 
 
 WHERE = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(==|!=|>=|<=|>|<|=)\s*(.*?)\s*$")
@@ -265,7 +243,7 @@ class Where:
             value = yaml.load(raw, Loader=Loader) if raw else None  # noqa: S506 - a safe loader
         except yaml.YAMLError:
             value = raw
-        if op in ORDERING and _number(value) is None:
+        if op in ORDERING and number(value) is None:
             raise SeqexpError(
                 f"--where {text!r}: {op} compares numbers, and {raw!r} is not one; use == "
                 f"or != for words, e.g. --where 'optimizer._target_==keras.optimizers.Adam'."
@@ -277,11 +255,9 @@ class Where:
         if not found:
             return False
         if self.op in ORDERING:
-            return _number(value) is not None and ORDERING[self.op](float(value), float(self.value))
+            return number(value) is not None and ORDERING[self.op](float(value), float(self.value))
         same = value == self.value or (
-            _number(value) is not None
-            and _number(self.value) is not None
-            and float(value) == float(self.value)
+            number(value) is not None and number(self.value) is not None and float(value) == float(self.value)
         )
         return same if self.op == "==" else not same
 
@@ -315,7 +291,7 @@ def order(runs: list[Run], sort: str) -> list[Run]:
     if sort == "date":
         return sorted(runs, key=lambda r: r.started, reverse=True)
     if sort == "wall_time":
-        return sorted(runs, key=lambda r: _number(r.metrics.get("wall_time_s")) or math.inf)
+        return sorted(runs, key=lambda r: number(r.metrics.get("wall_time_s")) or math.inf)
     with_value = [r for r in runs if r.value(sort) is not None]
     if runs and not with_value:
         known = sorted({k for r in runs for k in _metric_names(r)})
@@ -439,114 +415,3 @@ def runs_text(runs: list[Run], form: str = "table", extra: str | None = None, te
         for row in rows
     ]
     return render([heading for _, heading in columns], lines, form, terminal=terminal)
-
-
-# ---- two runs side by side -----------------------------------------------------------------------
-
-
-def flatten(node, prefix: str = "") -> dict:
-    """{dotted.key: value} of a nested dict; lists stay whole values."""
-    if not isinstance(node, dict):
-        return {prefix: node}
-    flat = {}
-    for key, value in node.items():
-        flat.update(
-            flatten(value, f"{prefix}{key}.")
-            if isinstance(value, dict) and value
-            else {f"{prefix}{key}": value}
-        )
-    return flat
-
-
-def _cell(value) -> str:
-    if isinstance(value, list | dict):
-        return json.dumps(value)
-    return fmt(value)
-
-
-def open_run(path: Path | str) -> Run:
-    path = Path(path)
-    if not path.is_dir() or not any((path / marker).exists() for marker in MARKERS):
-        raise SeqexpError(
-            f"{path} is not a run directory (it has none of {', '.join(MARKERS)}); give "
-            f"the folder of one run, as `seqexp runs` lists them."
-        )
-    return Run.read(path, path.parent)
-
-
-def diff(a: Run, b: Run) -> dict:
-    """{"config": [(key, a, b)] of the composed-config keys that differ,
-    "metrics": [(key, a, b)] side by side, "environment": [(key, a, b)] side by side}."""
-    config_a, config_b = flatten(a.config), flatten(b.config)
-    missing = object()
-    config = [
-        (k, config_a.get(k, missing), config_b.get(k, missing))
-        for k in dict.fromkeys([*config_a, *config_b])
-        if config_a.get(k, missing) != config_b.get(k, missing)
-    ]
-    config = [(k, "(absent)" if x is missing else x, "(absent)" if y is missing else y) for k, x, y in config]
-
-    def side_by_side(pairs):
-        keys = list(dict.fromkeys([*pairs[0], *pairs[1]]))
-        return [(k, pairs[0].get(k), pairs[1].get(k)) for k in keys]
-
-    def metrics(run: Run) -> dict:
-        m = run.metrics
-        out = {
-            "status": run.state,
-            "monitor": run.monitor,
-            "best_epoch": run.get("best_epoch", int),
-            "epochs_run": run.get("epochs_run", int),
-            "wall_time_s": _number(m.get("wall_time_s")),
-        }
-        for part in ("best", "test"):
-            values = m.get(part) if isinstance(m.get(part), dict) else {}
-            out.update({f"{part}.{k}": _number(v) for k, v in values.items()})
-        ref = run.reference
-        if ref:
-            out.update({f"reference.{k}": ref.get(k) for k in ("metric", "value", "ours", "difference")})
-        out.update(tags=",".join(run.tags) or None, note=run.get("note"))
-        return out
-
-    return {
-        "config": config,
-        "metrics": side_by_side([metrics(a), metrics(b)]),
-        "environment": side_by_side([a.env, b.env]),
-    }
-
-
-def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> str:
-    parts = diff(a, b)
-    if form == "json":
-        return (
-            json.dumps(
-                {
-                    "a": str(a.path),
-                    "b": str(b.path),
-                    **{k: [{"key": key, "a": x, "b": y} for key, x, y in v] for k, v in parts.items()},
-                },
-                indent=2,
-                default=str,
-            )
-            + "\n"
-        )
-    headers = ["key", f"A: {a.path}", f"B: {b.path}"]
-    changed = len(parts["config"])
-    titles = {
-        "config": f"composed config (.hydra/config.yaml): {changed} key(s) differ",
-        "metrics": "metrics (metrics.json); * marks a difference",
-        "environment": "environment (env facts in metrics.json); * marks a difference",
-    }
-    out = []
-    for name, rows in parts.items():
-        if name == "config" and not rows:
-            out.append(
-                f"{titles[name]}\n"
-                if a.config or b.config
-                else "composed config: neither run has .hydra/config.yaml\n"
-            )
-            continue
-        mark = (lambda x, y: "" if x == y else " *") if name != "config" else (lambda x, y: "")
-        lines = [[key + mark(x, y), _cell(x), _cell(y)] for key, x, y in rows]
-        out.append(render(headers, lines, "md" if form == "md" else "table", titles[name], terminal))
-    return "\n".join(out)

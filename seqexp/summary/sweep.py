@@ -23,7 +23,8 @@ from seqexp.atomic import replacing, write_text
 from seqexp.errors import SeqexpError
 from seqexp.readback import DamagedFile, json_object, yaml_strings
 from seqexp.run.monitor import best_mode
-from seqexp.run.rundir import FINISHED, read_history
+from seqexp.run.rundir import FINISHED, find_run_dirs, read_history
+from seqexp.summary.values import number, short
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +71,18 @@ class Job:
 
     @property
     def best(self) -> float | None:
-        return _number((self.metrics.get("best") or {}).get(self.monitor))
+        return number((self.metrics.get("best") or {}).get(self.monitor))
 
     @property
     def best_epoch(self) -> int | None:
         """The checkpointed epoch, from 1 (None: no epoch was best, e.g. the naive baseline)."""
-        number = _number(self.metrics.get("best_epoch"))
-        return None if number is None else int(number)
+        epoch = number(self.metrics.get("best_epoch"))
+        return None if epoch is None else int(epoch)
 
     @property
     def test(self) -> float | None:
         name = (self.monitor or "").removeprefix("val_")
-        return _number((self.metrics.get("test") or {}).get(name))
+        return number((self.metrics.get("test") or {}).get(name))
 
     @property
     def status_text(self) -> str:
@@ -117,14 +118,6 @@ class Summary:
         return [job for job in self.jobs if not job.ok]
 
 
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _load_yaml(path: Path):
     """A YAML file of a job (None: missing; a torn one is named in the log and left out)."""
     if not path.exists():
@@ -138,17 +131,14 @@ def _load_yaml(path: Path):
 
 
 def find_runs(root: Path) -> list[Path]:
-    """Run directories under root (root itself included): those with metrics.json or .hydra/."""
-    found = {p.parent for p in root.rglob("metrics.json")}
-    found |= {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
-    found = {p for p in found if ".submitit" not in p.parts}
+    """The run directories under root (seqexp.run.rundir.find_run_dirs), jobs in number order."""
 
     def order(path: Path):
         name = path.relative_to(root).as_posix()
         head = name.split("/")[-1].split("_")[0]
         return (str(path.parent), int(head) if head.isdigit() else math.inf, name)
 
-    return sorted(found, key=order)
+    return sorted(find_run_dirs(root), key=order)
 
 
 def load_job(run_dir: Path, root: Path) -> Job:
@@ -182,7 +172,7 @@ def label_jobs(jobs: list[Job]) -> list[str]:
     for job, overrides in zip(jobs, parsed, strict=True):
         job.swept = {k: overrides.get(k, "") for k in swept}
         shown = job.swept if swept else overrides
-        job.label = " ".join(f"{k}={_short(v)}" for k, v in shown.items() if v != "")
+        job.label = " ".join(f"{k}={short(v)}" for k, v in shown.items() if v != "")
         job.label = job.label or "(defaults)"
     return swept
 
@@ -218,36 +208,22 @@ def csv_rows(summary: Summary) -> list[dict]:
             "epochs_run": m.get("epochs_run", ""),
             "best": _blank(job.best),
             "test": _blank(job.test),
-            "wall_time_s": _blank(_number(m.get("wall_time_s"))),
+            "wall_time_s": _blank(number(m.get("wall_time_s"))),
         }
-        row.update({f"best.{k}": _blank(_number((m.get("best") or {}).get(k))) for k in best_keys})
-        row.update({f"test.{k}": _blank(_number((m.get("test") or {}).get(k))) for k in test_keys})
+        row.update({f"best.{k}": _blank(number((m.get("best") or {}).get(k))) for k in best_keys})
+        row.update({f"test.{k}": _blank(number((m.get("test") or {}).get(k))) for k in test_keys})
         if any(j.reference for j in summary.jobs):
             ref = job.reference
             row.update(
                 reference_metric=ref.get("metric", ""),
-                ours=_blank(_number(ref.get("ours"))),
-                book=_blank(_number(ref.get("value"))),
-                difference=_blank(_number(ref.get("difference"))),
+                ours=_blank(number(ref.get("ours"))),
+                book=_blank(number(ref.get("value"))),
+                difference=_blank(number(ref.get("difference"))),
                 source=ref.get("source", ""),
             )
         row["all_overrides"] = " ".join(job.overrides)
         rows.append(row)
     return rows
-
-
-def _short(value: str) -> str:
-    """0.28402228054696615 -> 0.284 in labels (Optuna's samples); the CSV keeps every digit."""
-    number = _number(value)
-    if number is None or "." not in value or len(value) <= 8:
-        return value
-    return f"{number:.4g}"
-
-
-def _scalar(value: str) -> str:
-    """`[16]` (one stacked layer's units) reads as 16 on a numeric axis."""
-    inner = value[1:-1] if value.startswith("[") and value.endswith("]") else value
-    return inner if "," not in inner and _number(inner) is not None else value
 
 
 def _blank(value):
@@ -300,7 +276,7 @@ def markdown(summary: Summary) -> str:
     if summary.optuna:
         best_params = summary.optuna.get("best_params") or {}
         params = ", ".join(f"{k}={v}" for k, v in best_params.items())
-        value = _number(summary.optuna.get("best_value"))
+        value = number(summary.optuna.get("best_value"))
         trial = next(
             (
                 j
@@ -336,15 +312,15 @@ def markdown(summary: Summary) -> str:
             _fmt(job.metrics.get("best_epoch")),
             _fmt(job.best),
             _fmt(job.test),
-            _fmt(_number(job.metrics.get("wall_time_s")), 3),
+            _fmt(number(job.metrics.get("wall_time_s")), 3),
         ]
         if references:
             ref = job.reference
             cells += [
                 ref.get("metric") or "–",
-                _fmt(_number(ref.get("ours"))),
-                _fmt(_number(ref.get("value"))),
-                _signed(_number(ref.get("difference"))),
+                _fmt(number(ref.get("ours"))),
+                _fmt(number(ref.get("value"))),
+                _signed(number(ref.get("difference"))),
                 ref.get("source") or "–",
             ]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
@@ -360,113 +336,10 @@ def markdown(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def plot_comparison(summary: Summary, path: Path) -> Path:
-    from seqexp.reports.curves import save_figure
-
-    return save_figure(comparison_figure(summary), path)
-
-
-def comparison_figure(summary: Summary):
-    """comparison.png's Figure. Left: every job's validation curve (training lighter), its best
-    epoch starred; right: swept values vs best. The book's figure of the jobs' configs
-    (`reference:`) is dashed on both.
-
-    One or two swept parameters share one panel (the second one as lines); more (an Optuna
-    search) get one panel each."""
-    from seqexp.reports.curves import draw_reference, integer_epochs, mark_best, plt
-
-    keys = summary.swept_keys
-    panels = 1 if len(keys) <= 2 else min(len(keys), 4)
-    if panels == 1:
-        fig, (curves, param) = plt.subplots(1, 2, figsize=(13, 5))
-        params = [param]
-    else:  # curves on the left, a 2x2 grid of parameter panels on the right
-        fig = plt.figure(figsize=(15, 8))
-        grid = fig.add_gridspec(2, 3)
-        curves = fig.add_subplot(grid[:, 0])
-        params = [fig.add_subplot(grid[i // 2, 1 + i % 2]) for i in range(panels)]
-    colors = plt.get_cmap("tab10")
-    monitor = next((j.monitor for j in summary.jobs if j.monitor), "val_loss")
-    for i, job in enumerate(summary.jobs):
-        history = job.history()
-        key = job.monitor or monitor
-        if key not in history:
-            continue
-        color = colors(i % 10)
-        epochs = range(1, len(history[key]) + 1)
-        curves.plot(epochs, history[key], "o-", color=color, label=job.label[:70])
-        mark_best(curves, history[key], job.best_epoch, color=color)
-        train_key = key.removeprefix("val_")
-        if train_key != key and train_key in history:
-            curves.plot(epochs, history[train_key], "--", color=color, alpha=0.35)
-    references = _references(summary.jobs)
-    for reference in references:
-        draw_reference(curves, reference, monitor)
-    integer_epochs(curves)
-    curves.set_xlabel("epoch")
-    curves.set_ylabel(f"{monitor} (solid), training {monitor.removeprefix('val_')} (dashed)")
-    curves.set_title("validation curves (best job first)")
-    curves.grid(alpha=0.3)
-    if curves.get_legend_handles_labels()[0]:
-        curves.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.13))
-
-    scored = sorted((j for j in summary.jobs if j.best is not None), key=lambda j: j.index)
-    if not keys:
-        params[0].bar(range(len(scored)), [j.best for j in scored])
-        params[0].set_xticks(range(len(scored)), [j.name for j in scored], rotation=30, ha="right")
-    elif panels == 1:
-        _plot_param(params[0], scored, keys[0], keys[1] if len(keys) == 2 else None, colors)
-    else:
-        for ax, key in zip(params, keys, strict=False):
-            _plot_param(ax, scored, key, None, colors)
-    for ax in params:
-        if any([draw_reference(ax, reference, monitor) for reference in references]):
-            ax.legend(fontsize="small")  # the book's line is labelled with its source
-        ax.set_ylabel(f"best {monitor}")
-        ax.grid(alpha=0.3)
-    params[0].set_title("swept parameters vs best value")
-    fig.suptitle(f"{summary.root.name}: {len(summary.jobs)} jobs")
-    fig.tight_layout()
-    return fig
-
-
-def _references(jobs: list[Job]) -> list[dict]:
-    """The distinct `reference:` figures of the jobs' configs (a sweep over presets has several)."""
-    found = []
-    for job in jobs:
-        reference = job.config.get("reference")
-        if isinstance(reference, dict) and reference not in found:
-            found.append(reference)
-    return found
-
-
-def _plot_param(ax, jobs: list[Job], key: str, group_key: str | None, colors) -> None:
-    """Best value against one swept parameter; one line per value of group_key."""
-    xs = [_scalar(j.swept.get(key, "")) for j in jobs]
-    numeric = bool(xs) and all(_number(x) is not None for x in xs)
-    categories = list(dict.fromkeys(xs))
-    groups = {}
-    for job, x in zip(jobs, xs, strict=True):
-        group = f"{group_key}={_short(job.swept.get(group_key, ''))}" if group_key else ""
-        groups.setdefault(group, []).append((_number(x) if numeric else categories.index(x), job.best))
-    for i, (group, points) in enumerate(groups.items()):
-        points.sort()
-        style = "o-" if group_key else "o"
-        ax.plot(
-            [p[0] for p in points], [p[1] for p in points], style, color=colors(i % 10), label=group or None
-        )
-    if not numeric:
-        ax.set_xticks(range(len(categories)), categories, rotation=30, ha="right")
-    elif min(map(float, xs)) > 0 and max(map(float, xs)) >= 20 * min(map(float, xs)):
-        ax.set_xscale("log")  # learning rates and the like
-    ax.set_xlabel(key)
-    ax.tick_params(axis="x", labelrotation=30)
-    if group_key:
-        ax.legend(fontsize="small")
-
-
 def summarize(root: Path | str, out_dir: Path | str | None = None) -> Summary:
     """Read every run under root and write summary.csv, summary.md and comparison.png."""
+    from seqexp.summary.comparison import plot_comparison  # matplotlib, only here
+
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise SeqexpError(

@@ -1,0 +1,120 @@
+"""`seqexp diff RUN_A RUN_B`: the composed-config keys that differ, then the metrics and the
+environment of the two runs side by side. Reads run directories only (no TensorFlow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from seqexp.errors import SeqexpError
+from seqexp.run.rundir import RUN_MARKERS
+from seqexp.summary.runs import Run, fmt, render
+from seqexp.summary.values import number
+
+
+def flatten(node, prefix: str = "") -> dict:
+    """{dotted.key: value} of a nested dict; lists stay whole values."""
+    if not isinstance(node, dict):
+        return {prefix: node}
+    flat = {}
+    for key, value in node.items():
+        flat.update(
+            flatten(value, f"{prefix}{key}.")
+            if isinstance(value, dict) and value
+            else {f"{prefix}{key}": value}
+        )
+    return flat
+
+
+def _cell(value) -> str:
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return fmt(value)
+
+
+def open_run(path: Path | str) -> Run:
+    path = Path(path)
+    if not path.is_dir() or not any((path / marker).exists() for marker in RUN_MARKERS):
+        raise SeqexpError(
+            f"{path} is not a run directory (it has none of {', '.join(RUN_MARKERS)}); give "
+            f"the folder of one run, as `seqexp runs` lists them."
+        )
+    return Run.read(path, path.parent)
+
+
+def diff(a: Run, b: Run) -> dict:
+    """{"config": [(key, a, b)] of the composed-config keys that differ,
+    "metrics": [(key, a, b)] side by side, "environment": [(key, a, b)] side by side}."""
+    config_a, config_b = flatten(a.config), flatten(b.config)
+    missing = object()
+    config = [
+        (k, config_a.get(k, missing), config_b.get(k, missing))
+        for k in dict.fromkeys([*config_a, *config_b])
+        if config_a.get(k, missing) != config_b.get(k, missing)
+    ]
+    config = [(k, "(absent)" if x is missing else x, "(absent)" if y is missing else y) for k, x, y in config]
+
+    def side_by_side(pairs):
+        keys = list(dict.fromkeys([*pairs[0], *pairs[1]]))
+        return [(k, pairs[0].get(k), pairs[1].get(k)) for k in keys]
+
+    def metrics(run: Run) -> dict:
+        m = run.metrics
+        out = {
+            "status": run.state,
+            "monitor": run.monitor,
+            "best_epoch": run.get("best_epoch", int),
+            "epochs_run": run.get("epochs_run", int),
+            "wall_time_s": number(m.get("wall_time_s")),
+        }
+        for part in ("best", "test"):
+            values = m.get(part) if isinstance(m.get(part), dict) else {}
+            out.update({f"{part}.{k}": number(v) for k, v in values.items()})
+        ref = run.reference
+        if ref:
+            out.update({f"reference.{k}": ref.get(k) for k in ("metric", "value", "ours", "difference")})
+        out.update(tags=",".join(run.tags) or None, note=run.get("note"))
+        return out
+
+    return {
+        "config": config,
+        "metrics": side_by_side([metrics(a), metrics(b)]),
+        "environment": side_by_side([a.env, b.env]),
+    }
+
+
+def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> str:
+    parts = diff(a, b)
+    if form == "json":
+        return (
+            json.dumps(
+                {
+                    "a": str(a.path),
+                    "b": str(b.path),
+                    **{k: [{"key": key, "a": x, "b": y} for key, x, y in v] for k, v in parts.items()},
+                },
+                indent=2,
+                default=str,
+            )
+            + "\n"
+        )
+    headers = ["key", f"A: {a.path}", f"B: {b.path}"]
+    changed = len(parts["config"])
+    titles = {
+        "config": f"composed config (.hydra/config.yaml): {changed} key(s) differ",
+        "metrics": "metrics (metrics.json); * marks a difference",
+        "environment": "environment (env facts in metrics.json); * marks a difference",
+    }
+    out = []
+    for name, rows in parts.items():
+        if name == "config" and not rows:
+            out.append(
+                f"{titles[name]}\n"
+                if a.config or b.config
+                else "composed config: neither run has .hydra/config.yaml\n"
+            )
+            continue
+        mark = (lambda x, y: "" if x == y else " *") if name != "config" else (lambda x, y: "")
+        lines = [[key + mark(x, y), _cell(x), _cell(y)] for key, x, y in rows]
+        out.append(render(headers, lines, "md" if form == "md" else "table", titles[name], terminal))
+    return "\n".join(out)
