@@ -274,7 +274,7 @@ def load_imdb(
     start_char: NonNegativeInt | None,
     oov_char: NonNegativeInt | None,
     index_from: NonNegativeInt,
-    shuffle_seed: int | None,
+    shuffle_seed: Seed | None,
     maxlen: Annotated[int, Field(ge=1, description="tokens per sample")] | None,
     padding: PadSide,
     truncating: PadSide,
@@ -282,7 +282,7 @@ def load_imdb(
         float, Field(gt=0, lt=1, description="the training reviews held out, e.g. 0.2")
     ],
     validation_mode: Literal["last", "random"],
-    validation_seed: int,
+    validation_seed: Seed,
     batch_size: BatchSize,
     seed: Seed,
 ) -> DataBundle:

@@ -25,7 +25,10 @@ def checkpoint(*, filepath: str, monitor: Monitored | None, mode: Mode | None, s
     """The best weights by the monitor, written atomically (checkpoints/best.keras)."""
     from seqexp.run.keras_callbacks import AtomicModelCheckpoint
 
-    return AtomicModelCheckpoint(filepath, monitor=monitor, mode=mode, save_best_only=save_best_only)
+    # One file that the run reloads, not a Keras name template: braces in a folder name (a run dir
+    # such as `run {a}`) are literal, where Keras would format them with the epoch's logs.
+    literal = filepath.replace("{", "{{").replace("}", "}}")
+    return AtomicModelCheckpoint(literal, monitor=monitor, mode=mode, save_best_only=save_best_only)
 
 
 @checked("callbacks.early_stopping")

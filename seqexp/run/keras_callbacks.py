@@ -16,8 +16,10 @@ from pathlib import Path
 import keras
 
 from seqexp.atomic import replacing, write_text
+from seqexp.readback import DamagedFile, json_object
 from seqexp.reports.curves import plot_curves
 from seqexp.run.monitor import Monitor
+from seqexp.run.resume import REPAIR
 from seqexp.run.rundir import write_history
 
 
@@ -72,6 +74,12 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             )
         write_text(self._training_metadata_path, json.dumps(record))
 
+    def on_train_begin(self, logs=None):
+        try:  # Keras falls back to the previous backup itself when it keeps one
+            super().on_train_begin(logs)
+        except OSError as err:  # a torn or foreign weights file (h5py)
+            raise DamagedFile(self._weights_path, f"its weights cannot be loaded ({err})", REPAIR) from None
+
     def on_train_end(self, logs=None):
         if self._current_epoch:  # at least one epoch, this time or before
             self._save_model(trained=True)
@@ -80,7 +88,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         super()._load_model()
         path = Path(self._training_metadata_path)
         if path.exists():
-            saved = json.loads(path.read_text()).get("seed_states", [])
+            saved = json_object(path, fix=REPAIR).get("seed_states", [])
             states = seed_states(self.model)
             if len(saved) == len(states):
                 for variable, value in zip(states, saved, strict=True):

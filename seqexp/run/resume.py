@@ -10,13 +10,15 @@ from it would number the epochs wrongly and let a worse epoch replace the best c
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from seqexp.errors import SeqexpError
+from seqexp.readback import DamagedFile, json_object
 from seqexp.run.rundir import HISTORY, read_history
 
 METADATA = "training_metadata.json"  # Keras' name, in the backup folder
+
+REPAIR = "Delete the backup folder to train this run again from its first epoch."
 
 
 def backup_record(backup_dir: str | Path | None) -> dict:
@@ -27,16 +29,9 @@ def backup_record(backup_dir: str | Path | None) -> dict:
     path = Path(backup_dir) / METADATA
     if not path.exists():
         return {}
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
-        record = None
-    if not isinstance(record, dict) or not isinstance(record.get("epoch"), int):
-        raise SeqexpError(
-            f"{path} is not readable (torn or edited by hand), so the epochs this run finished are "
-            f"unknown. Delete the folder {backup_dir} to train the run again from epoch 1 (its "
-            f"history.csv is then rewritten)."
-        )
+    record = json_object(path, {"epoch": int}, fix=REPAIR)
+    if record["epoch"] < 0:
+        raise DamagedFile(path, f"its epoch is {record['epoch']}, not a count of finished epochs", REPAIR)
     return record
 
 

@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import re
 import socket
 import time
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from seqexp.atomic import write_text
 from seqexp.errors import SeqexpError
+from seqexp.readback import DamagedFile, csv_numbers, json_object, yaml_strings
 
 METRICS = "metrics.json"
 HISTORY = "history.csv"
@@ -60,6 +62,19 @@ def read_metrics(run_dir: Path) -> dict | None:
 def read_status(run_dir: Path) -> str | None:
     """The status in a run directory's metrics.json (None: no readable metrics.json)."""
     return (read_metrics(run_dir) or {}).get("status")
+
+
+def checked_status(run_dir: Path) -> str | None:
+    """The status of a folder about to be trained into or resumed: None without metrics.json, and
+    a DamagedFile for one that cannot be read (the run it describes may be finished)."""
+    path = Path(run_dir) / METRICS
+    if not path.exists():
+        return None
+    fix = "Restore it (the run's numbers are also in train.log), or delete the folder to start over."
+    status = json_object(path, fix=fix).get("status")
+    if status is not None and not isinstance(status, str):
+        raise DamagedFile(path, f"its 'status' is {status!r}, not text such as 'interrupted'", fix)
+    return status
 
 
 def write_metrics(run_dir: Path, report: dict) -> None:
@@ -178,7 +193,7 @@ def write_history(run_dir: Path, history: dict[str, list[float]]) -> None:
 
 
 def read_history(run_dir: Path, epochs: int | None = None) -> dict[str, list[float]]:
-    """history.csv as {metric: values} (unreadable cells become nan; missing file: {}).
+    """history.csv as {metric: values} (missing file: {}; a torn or hand-edited one: DamagedFile).
 
     `epochs`: only the first `epochs` rows, and {} when the file holds fewer (resume then starts
     over rather than relabel epochs).
@@ -186,21 +201,13 @@ def read_history(run_dir: Path, epochs: int | None = None) -> dict[str, list[flo
     path = Path(run_dir) / HISTORY
     if epochs == 0 or not path.exists():
         return {}
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = csv_numbers(path, fix="Its epochs are also in train.log; restore the rows or delete the file.")
     if epochs is not None:
         if len(rows) < epochs:
             return {}
         rows = rows[:epochs]
     keys = [key for key in (rows[0] if rows else ()) if key != "epoch"]
-    return {key: [_number(row.get(key)) for row in rows] for key in keys}
-
-
-def _number(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
+    return {key: [row[key] for row in rows] for key in keys}
 
 
 # ---- which folder may be used for what --------------------------------------------------------
@@ -208,6 +215,7 @@ def _number(value) -> float:
 
 def refuse_finished(run_dir: Path) -> None:
     """A folder that holds a finished run is never trained over: nothing written is lost."""
+    checked_status(run_dir)  # a torn or hand-edited metrics.json is named, not taken as empty
     report = read_metrics(run_dir)
     if not may_continue(report):
         raise NotThisRun(
@@ -220,23 +228,22 @@ def refuse_finished(run_dir: Path) -> None:
 def saved_overrides(run_dir: Path) -> list[str] | None:
     """The command-line overrides a run was started with, or None: identity.json's (written by
     seqexp, never rewritten), else .hydra/overrides.yaml (runs of older versions)."""
-    import yaml
-
     recorded = read_identity(run_dir)
     if recorded is not None and isinstance(recorded.get("overrides"), list):
         return [str(o) for o in recorded["overrides"]]
     path = Path(run_dir) / ".hydra" / "overrides.yaml"
     if not path.exists():
         return None
-    try:
-        saved = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except (OSError, yaml.YAMLError) as err:
-        raise SeqexpError(
-            f"{path} is not readable YAML ({err}); it should list the run's overrides."
-        ) from None
-    if not isinstance(saved, list):
-        raise SeqexpError(f"{path} holds {type(saved).__name__}, not the list of the run's overrides.")
-    return [str(o) for o in saved]
+    fix = "The overrides are also at the top of train.log (the composed config); restore the file from them."
+    return yaml_strings(path, fix=fix)
+
+
+def quoted_override(key: str, value: str) -> str:
+    """`key='value'` in Hydra's override grammar, for a value that may hold any character
+    (a path with spaces, unicode, =, commas, brackets or quotes). Inside single quotes only a
+    quote, and the backslashes right before a quote or at the end, are escaped."""
+    escaped = re.sub(r"(\\*)(?='|$)", lambda m: m.group(1) * 2, value).replace("'", "\\'")
+    return f"{key}='{escaped}'"
 
 
 def task_overrides(args: list[str]) -> list[str]:
@@ -315,6 +322,7 @@ def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
             f"{run_dir} is not a seqexp run directory: it has no .hydra/overrides.yaml. "
             "Give the folder of one run (e.g. outputs/<date>/<time>_<data>_<model>)."
         )
+    checked_status(run_dir)  # a torn metrics.json is named, not taken as empty
     report = read_metrics(run_dir)
     if not may_continue(report):
         raise SeqexpError(

@@ -110,11 +110,71 @@ def limit(dataset, steps):
     return dataset if dataset is None or steps is None else dataset.take(steps)
 
 
+def keras_name_problems(cfg: DictConfig) -> list[str]:
+    """The loss, metric and activation names of the config that Keras would not know, each as
+    `key=value` and what is allowed; checked by Keras' own lookups, before data is loaded (a
+    bad name would otherwise surface as a ValueError deep inside model building or fit)."""
+    import keras
+
+    from seqexp.models.metrics import SEQEXP_METRICS
+
+    problems = []
+    loss = cfg.trainer.loss
+    if loss is not None:
+        try:
+            keras.losses.get(loss)
+        except (ValueError, TypeError):
+            problems.append(
+                f"trainer.loss={loss} is not a Keras loss (e.g. mse, mae, huber, binary_crossentropy, "
+                "sparse_categorical_crossentropy; null: the task's default)"
+            )
+    for name in cfg.trainer.metrics or ():
+        if name in SEQEXP_METRICS or str(name).lower() in ("accuracy", "acc"):  # compile's aliases
+            continue
+        try:
+            keras.metrics.get(name)
+        except (ValueError, TypeError):
+            problems.append(
+                f"trainer.metrics has {name}, which is not a Keras metric (e.g. mae, mse, accuracy, "
+                f"auc, {', '.join(SEQEXP_METRICS)}; null: the task's default)"
+            )
+    activations = sorted(n for n in dir(keras.activations) if n not in ("get", "serialize", "deserialize"))
+    for key, value in _activations(cfg.model, "model"):
+        for name in value if isinstance(value, list) else [value]:
+            try:
+                keras.activations.get(name)
+            except (ValueError, TypeError):
+                problems.append(
+                    f"{key}={_text(value)} names {name!r}, which is not a Keras activation (one of "
+                    f"{', '.join(n for n in activations if not n.startswith('_'))})"
+                )
+                break
+    return problems
+
+
+def _text(value) -> str:
+    return f"[{', '.join(map(str, value))}]" if isinstance(value, list) else str(value)
+
+
+def _activations(node, prefix: str):
+    """(dotted key, value) of every `*activation` setting under a config node."""
+    for key, value in node.items():
+        if OmegaConf.is_dict(value):
+            yield from _activations(value, f"{prefix}.{key}")
+        elif "activation" in str(key) and value is not None:
+            yield f"{prefix}.{key}", list(value) if OmegaConf.is_list(value) else value
+
+
 def build(cfg: DictConfig, data_name: str, model_name: str):
-    """Refuse an incompatible model before loading data, then load data and build the model."""
+    """Refuse an incompatible model and names Keras does not know before loading data, then load
+    data and build the model."""
     builder = get_method(cfg.model._target_)
     loader = get_method(cfg.data._target_)
     check_compatible(builder, loader.input_kind, model_name, data_name)
+    problems = keras_name_problems(cfg)
+    if problems:
+        count = f"{len(problems)} bad names: " if len(problems) > 1 else ""
+        raise SeqexpError(count + "; ".join(problems) + ".")
     try:
         data = instantiate(cfg.data)
         model = instantiate(cfg.model)(data.spec)
