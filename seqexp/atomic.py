@@ -1,6 +1,8 @@
-"""Atomic file writes: a reader, or a run killed at any moment, sees the old file or the new one,
-never a torn one. Each write goes to a temporary name beside the target and is renamed over it
-(an atomic step on POSIX); Ctrl-C and SIGTERM are held until the rename is done."""
+"""Atomic file writes: a reader, a run killed at any moment, or a machine that loses power sees
+the old file or the new one, never a torn one. Each write goes to a temporary name beside the
+target, is flushed to disk (fsync), and is renamed over it (an atomic step on POSIX); the folder
+is flushed after the rename so the new name survives a power loss too. Ctrl-C and SIGTERM are
+held until the rename is done."""
 
 from __future__ import annotations
 
@@ -12,19 +14,34 @@ from pathlib import Path
 from seqexp.interrupt import deferred
 
 
+def _fsync(path: Path, directory: bool = False) -> None:
+    """Flush a file's (or a folder's entries') data to the disk."""
+    if directory and os.name == "nt":  # Windows cannot open a folder to flush it
+        return
+    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def replacing(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path to write; it replaces `path` when the block succeeds.
 
     The temporary name is a prefix (`tmp.best.keras`, `tmp.latest.weights.h5`): writers such as
-    Keras and matplotlib choose the format by the file's suffixes.
+    Keras and matplotlib choose the format by the file's suffixes. Without the fsync before the
+    rename, a power loss can leave the new name pointing at a file whose data never reached the
+    disk (an empty or torn file, on ext4 and XFS).
     """
     path = Path(path)
     tmp = path.with_name(f"tmp.{path.name}")
     with deferred():
         try:
             yield tmp
+            _fsync(tmp)
             os.replace(tmp, path)
+            _fsync(path.parent, directory=True)
         finally:
             tmp.unlink(missing_ok=True)
 

@@ -1,7 +1,9 @@
-"""Bad configuration: refused by Hydra while composing (exit 1: an unknown option or a key set
-without `+`), by seqexp.config.checks.check before TensorFlow is imported (exit 2, every bad value
-in one paragraph, derived from the loaders' and builders' signatures), or, for a model that cannot
-read the data, before any data is loaded (exit 2, the models that can).
+"""Bad configuration: refused by Hydra's parser or composition (an unknown option, a key set
+without `+`, a malformed override, flags that exclude each other: one paragraph, exit 2, checked
+up front by seqexp.cli.hydra_app), by seqexp.config.checks.check before TensorFlow is imported
+(exit 2, every bad value in one paragraph, derived from the loaders' and builders' signatures), or,
+for a model that cannot read the data or a name Keras does not know, before any data is loaded
+(exit 2).
 
 Every case runs the real `seqexp train` path in this process (tests/badinput.py) and checks that
 nothing in the run directory claims success.
@@ -23,14 +25,47 @@ from seqexp.config.checks import check
 from seqexp.errors import SeqexpError
 from tests.badinput import assert_no_success, run_cli
 
-HYDRA = 1  # Hydra's own exit code for a config it cannot compose
 USER = 2  # seqexp's exit code for a user error
 
 # (overrides, exit code, words the message must contain)
 CASES = [
-    # an option or a key Hydra cannot compose
-    (["model=transformer"], HYDRA, ["model/transformer", "gru"]),
-    (["data.lokback=144"], HYDRA, ["data.lokback", "+data.lokback"]),
+    # Hydra's own refusals: an override its grammar cannot read, a config it cannot compose
+    (["model=transformer"], USER, ["Could not find 'model/transformer'", "options in 'model':", "gru, "]),
+    (["data.lokback=144"], USER, ["Could not override 'data.lokback'", "use +data.lokback=144"]),
+    (["hydra/launcher=slurmm"], USER, ["'hydra/launcher/slurmm'", "joblib, ray"]),
+    (["model.units=[1,"], USER, ["Cannot read the override 'model.units=[1,'", "Quote a value"]),
+    (["+data.foo='unclosed"], USER, ['override "+data.foo=\'unclosed"', 'character "\'" (at position 11)']),
+    (["data.path=a,b"], USER, ["Ambiguous value for argument 'data.path=a,b'", "add --multirun"]),
+    (["-m", "--cfg", "job"], USER, ["--multirun and --cfg cannot be used together", "--cfg job"]),
+    (["--info", "--cfg", "job"], USER, ["--cfg and --info cannot be used together"]),
+    (["--resolve"], USER, ["--resolve only works together with --cfg"]),
+    (["-m", "model=gru,transformer"], USER, ["model=gru,transformer sweeps over transformer", "lstm"]),
+    # sweeper and launcher settings: their types by the plugins' schemas, their ranges up front
+    (
+        ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=abc", "model.units=8,16"],
+        USER,
+        ["Error merging override hydra.launcher.n_jobs=abc", "could not be converted to Integer"],
+    ),
+    (
+        ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=0", "model.units=8,16"],
+        USER,
+        ["hydra.launcher.n_jobs=0 runs no job", "-1 for one per core"],
+    ),
+    (
+        ["-m", "hydra.sweeper.max_batch_size=0", "model.units=8,16"],
+        USER,
+        ["hydra.sweeper.max_batch_size=0 must be at least 1", "null: all at once"],
+    ),
+    (
+        ["-m", "hydra/launcher=slurm", "hydra.launcher.timeout_min=0", "hydra.launcher.cpus_per_task=0"],
+        USER,
+        ["2 bad sweep settings", "hydra.launcher.timeout_min=0 must be at least 1", "cpus_per_task=0"],
+    ),
+    (
+        ["-m", "hydra/launcher=ray", "hydra.launcher.ray.remote.num_gpus=-1", "model.units=8,16"],
+        USER,
+        ["hydra.launcher.ray.remote.num_gpus=-1 must be at least 0"],
+    ),
     # wrong types and unknown keys, refused before TensorFlow is imported
     (["trainer.epochs=abc"], USER, ["trainer.epochs=abc", "must be an integer of at least 1"]),
     (["trainer.mixed_precision=maybe"], USER, ["trainer.mixed_precision=maybe", "true or false"]),
@@ -107,6 +142,22 @@ CASES = [
         USER,
         ["2 bad config values", "data.val_fraction=1.5", "data.max_length=1"],
     ),
+    # seeds reach NumPy's RandomState and TensorFlow's seed: both take [0, 2**32 - 1]
+    (["trainer.seed=-1"], USER, ["trainer.seed=-1", "[0, 4294967295]", "NumPy and TensorFlow"]),
+    (["trainer.seed=4294967296"], USER, ["trainer.seed=4294967296", "[0, 4294967295]"]),
+    (["trainer.seed=1.5"], USER, ["trainer.seed=1.5", "integer"]),
+    (["data=imdb", "data.shuffle_seed=-113"], USER, ["data.shuffle_seed=-113", "[0, 4294967295]"]),
+    (["data=imdb", "data.validation_seed=-1"], USER, ["data.validation_seed=-1", "[0, 4294967295]"]),
+    (
+        ["data=fashion-mnist", "model=cnn", "data.split_seed=99999999999"],
+        USER,
+        ["data.split_seed=99999999999", "[0, 4294967295]"],
+    ),
+    # thread pools and devices
+    (["trainer.threads=0"], USER, ["trainer.threads=0", "auto or an integer of at least 1"]),
+    (["trainer.threads=many"], USER, ["trainer.threads=many", "auto"]),
+    (["trainer.cpu_devices=0"], USER, ["trainer.cpu_devices=0", "at least 1"]),
+    (["trainer.strategy=horovod"], USER, ["trainer.strategy=horovod", "mirrored, multi_worker"]),
     (
         ["trainer.epochs=0", "model.dropout=1.5", "data.delay=-1", "optimizer.learning_rate=-1"],
         USER,
@@ -141,6 +192,28 @@ INCOMPATIBLE = [
 ]
 
 
+# A name that only Keras knows (loss, metric, activation): refused by Keras' own lookups before
+# the data is read, every bad name in one paragraph.
+KERAS_NAMES = [
+    (["trainer.loss=nosuch"], ["trainer.loss=nosuch is not a Keras loss", "huber"]),
+    (["trainer.metrics=[mae,nosuch]"], ["trainer.metrics has nosuch", "not a Keras metric", "perplexity"]),
+    (["model.activation=nosuch"], ["model.activation=nosuch", "not a Keras activation", "relu, relu6"]),
+    (
+        ["model=gru_stacked", "model.activation=[tanh,rellu]"],
+        ["model.activation=[tanh, rellu] names 'rellu'", "not a Keras activation"],
+    ),
+    (["model=dense", "model.activation=Relu"], ["model.activation=Relu", "not a Keras activation"]),
+    (
+        ["model=conv1d_gru", "model.rnn.activation=tanhh"],
+        ["model.rnn.activation=tanhh", "not a Keras activation"],
+    ),
+    (
+        ["trainer.loss=mean_squared", "trainer.metrics=[rmse]", "model.activation=sigmoidd"],
+        ["3 bad names", "trainer.loss=mean_squared", "rmse", "model.activation=sigmoidd"],
+    ),
+]
+
+
 def case_id(case) -> str:
     return " ".join(case[0])
 
@@ -171,6 +244,31 @@ def test_incompatible_model_and_data_are_refused_before_loading(tmp_path, capsys
         assert word in line, f"{word!r} not in:\n{line}"
     assert "Traceback" not in err and not never_read.exists()
     assert_no_success(run)
+
+
+@pytest.mark.parametrize(("overrides", "words"), KERAS_NAMES, ids=[case_id(c) for c in KERAS_NAMES])
+def test_names_keras_does_not_know_are_refused_before_loading(tmp_path, capsys, overrides, words):
+    never_read = tmp_path / "never-read"
+    run = tmp_path / "run"
+    exit_code, err = run_cli(["train", *overrides, f"data.path={never_read}", f"hydra.run.dir={run}"], capsys)
+    assert exit_code == USER, err
+    (line,) = [line for line in err.splitlines() if line.startswith("seqexp: error:")]
+    for word in words:
+        assert word in line, f"{word!r} not in:\n{line}"
+    assert "Traceback" not in err and not never_read.exists()
+    assert_no_success(run)
+
+
+def test_accuracy_aliases_and_seqexp_metrics_pass_the_name_check():
+    """compile's own aliases (accuracy, acc), seqexp's metrics and every preset's names pass."""
+    from seqexp.run.train import keras_name_problems
+
+    cfg = composed(
+        "experiment=smoke", "trainer.metrics=[acc,accuracy,perplexity,mae,auc]", "trainer.loss=huber"
+    )
+    assert keras_name_problems(cfg) == []
+    for cfg, choices in composed_all(ALL):  # nor is any name of a preset
+        assert keras_name_problems(cfg) == [], choices
 
 
 def test_bad_values_are_refused_without_importing_tensorflow(tmp_path):

@@ -328,7 +328,8 @@ CASES = [
     Case("jena-too-few-rows-for-windows",
          jena(lambda p: p, "data.split.train=[0,300]", "data.split.val=[300,560]",
               "data.split.test=[560,null]"),  # the open end: 40 rows, lookback 240
-         ("test rows [560, 600) hold no window", "data.lookback=240", "{file} (600 rows, data.windows=dlwp1)")),
+         ("test rows [560, 600) hold no window", "data.lookback=240",
+          "{file} (600 rows, data.windows=dlwp1)")),
     Case("jena-header-only", jena(header_only),
          ("{file} has a header but no data rows",)),
     Case("jena-binary-file", jena(binary_garbage),
@@ -539,3 +540,101 @@ def test_real_command_names_the_bad_cell(tmp_path):
     assert f"seqexp: error: {path} line 9, column 'Tpot (K)': 'abc' is not a number" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert_no_success(tmp_path / "run")
+
+
+# --- files from another OS or program: a byte-order mark, CRLF or CR line ends, another encoding ---
+#
+# Each variant of a good file reads back exactly as the original does (BOM and line ends); a file in
+# another encoding is named with the line and what to do (the CASES above: jena-binary-file,
+# aclimdb-latin1-review, headlines-latin1, and jena-latin1-header / glove-latin1 below).
+
+BOM = b"\xef\xbb\xbf"
+VARIANTS = {
+    "bom": lambda data: BOM + data,
+    "crlf": lambda data: data.replace(b"\n", b"\r\n"),
+    "bom-crlf": lambda data: BOM + data.replace(b"\n", b"\r\n"),
+    "cr": lambda data: data.replace(b"\n", b"\r"),  # classic Mac OS
+}
+
+
+def variant_of(path: Path, variant: str, folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    copy = folder / path.name
+    copy.write_bytes(VARIANTS[variant](path.read_bytes()))
+    return copy
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_jena_csv_from_another_program_reads_the_same(tmp_path, variant):
+    from seqexp.data.jena import read_jena
+
+    good = jena_file(tmp_path, rows=50)
+    columns, values = read_jena(good)
+    other = variant_of(good, variant, tmp_path / variant)
+    other_columns, other_values = read_jena(other)
+    assert other_columns == columns and np.array_equal(other_values, values)
+    zipped = tmp_path / variant / JENA_ZIP  # the same bytes inside the zip
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("jena_climate_2009_2016.csv", other.read_bytes())
+    assert np.array_equal(read_jena(zipped)[1], values)
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "cr"])  # csv needs \n or \r\n
+def test_an_nyt_articles_csv_from_another_program_reads_the_same(tmp_path, variant):
+    from seqexp.data.headlines import read_column
+
+    good = write_articles(tmp_path / "ArticlesJan2017.csv", ["Cats chase dogs", 'A "quoted", headline'])
+    other = variant_of(good, variant, tmp_path / variant)
+    assert read_column([other], "headline") == read_column([good], "headline")
+    assert read_column([other], "articleID") == read_column([good], "articleID")  # the first column
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "cr"])  # GloVe lines end in \n
+def test_a_glove_file_from_another_program_reads_the_same(tmp_path, variant):
+    from seqexp.models.glove import glove_matrix
+
+    vectors = {"the": [0.1, 0.2, 0.3], "great": [0.4, 0.5, 0.6], "awful": [-0.1, 0.0, 0.9]}
+    good = write_glove(tmp_path / "glove.test.3d.txt", vectors)
+    vocabulary = ["", "[UNK]", "the", "great", "awful", "unseen"]
+    matrix, facts = glove_matrix(str(good), vocabulary)
+    other_matrix, other_facts = glove_matrix(str(variant_of(good, variant, tmp_path / variant)), vocabulary)
+    assert np.array_equal(other_matrix, matrix)
+    assert {**other_facts, "source": None} == {**facts, "source": None}  # the same words found
+    assert np.allclose(other_matrix[2], vectors["the"])  # the first word, after the mark
+
+
+@pytest.mark.parametrize("variant", ["bom", "crlf", "bom-crlf"])
+def test_aclimdb_reviews_from_another_program_read_the_same(tmp_path, variant):
+    from seqexp.data.imdb_raw import read_reviews
+
+    root = write_toy_aclimdb(tmp_path / "good", n=4, n_test=2)
+    texts, labels = read_reviews(root / "train")
+    for review in (root / "train").rglob("*.txt"):
+        review.write_bytes(VARIANTS[variant](review.read_bytes() + b"\nsecond line\n"))
+    other_texts, other_labels = read_reviews(root / "train")
+    assert np.array_equal(other_labels, labels)
+    for text, other in zip(texts, other_texts, strict=True):
+        assert not other.startswith(BOM)
+        assert other.replace(b"\r\n", b"\n") == text + b"\nsecond line\n"
+
+
+def test_a_jena_csv_in_latin1_is_named_with_how_to_fix_it(tmp_path, capsys):
+    path = jena_file(tmp_path)
+    text = path.read_text().replace('"T (degC)"', '"T (\xb0C)"')  # Excel's degree sign, saved as latin-1
+    path.write_bytes(text.encode("latin-1"))
+    code, err = run_cli(
+        ["train", f"data.path={path}", *TINY_JENA, f"hydra.run.dir={tmp_path / 'run'}"], capsys
+    )
+    assert code == 2 and "Traceback" not in err
+    assert f"{path} is not a text CSV: line 1 is not UTF-8" in err
+    assert "latin-1 or Windows-1252, must be re-saved as UTF-8" in err
+
+
+def test_a_glove_file_in_latin1_is_named_by_line(tmp_path):
+    from seqexp.errors import SeqexpError
+    from seqexp.models.glove import glove_matrix
+
+    path = tmp_path / "glove.test.3d.txt"
+    path.write_bytes("the 0.1 0.2 0.3\ncaf\xe9 0.4 0.5 0.6\n".encode("latin-1"))
+    with pytest.raises(SeqexpError, match=rf"{path} line 2 is not UTF-8 text"):
+        glove_matrix(str(path), ["", "[UNK]", "the", "café"])

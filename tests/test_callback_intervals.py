@@ -1,5 +1,5 @@
-"""The cheaper defaults of the epoch-end work: the backup after the first and the last epoch and
-at most every callbacks.backup.every_s seconds between them, the curve PNGs at most every
+"""The cheaper defaults of the epoch-end work: the backup after the first epoch, then at most
+every callbacks.backup.every_s seconds, and when fit ends; the curve PNGs at most every
 trainer.curves_every_s seconds and always once more when fit ends."""
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ def saved_epochs(monkeypatch):
     saved = []
     save = keras_callbacks.AtomicBackupAndRestore._save_model
 
-    def spy(self):
-        saved.append(self._current_epoch)
-        save(self)
+    def spy(self, trained=False):
+        saved.append(f"end {self._current_epoch}" if trained else self._current_epoch)
+        save(self, trained)
 
     monkeypatch.setattr(keras_callbacks.AtomicBackupAndRestore, "_save_model", spy)
     return saved
@@ -44,8 +44,8 @@ def drawn(monkeypatch):
     return epochs
 
 
-@pytest.mark.parametrize(("every_s", "expected"), [(0, [1, 2, 3, 4]), (3600, [1, 4])])
-def test_backup_after_the_first_and_last_epoch_and_every_n_seconds(
+@pytest.mark.parametrize(("every_s", "expected"), [(0, [1, 2, 3, 4, "end 4"]), (3600, [1, "end 4"])])
+def test_backup_after_the_first_epoch_every_n_seconds_and_at_the_end(
     tmp_path, jena_csv, saved_epochs, every_s, expected
 ):
     train(
@@ -56,7 +56,7 @@ def test_backup_after_the_first_and_last_epoch_and_every_n_seconds(
     assert saved_epochs == expected
 
 
-def test_backup_on_the_epoch_early_stopping_ends(tmp_path, jena_csv, saved_epochs):
+def test_backup_when_early_stopping_ends_training(tmp_path, jena_csv, saved_epochs):
     """patience=0 with a learning rate of 0: epoch 2 does not improve, training stops there."""
     cfg = compose_train(
         tmp_path / "run",
@@ -70,7 +70,7 @@ def test_backup_on_the_epoch_early_stopping_ends(tmp_path, jena_csv, saved_epoch
     train(cfg)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "stopped early"
-    assert saved_epochs == [1, metrics["epochs_run"]]
+    assert saved_epochs == [1, f"end {metrics['epochs_run']}"]
 
 
 @pytest.mark.parametrize(("every_s", "expected"), [(0, [1, 2, 3, 4]), (3600, [4])])

@@ -106,3 +106,12 @@ def test_thread_settings():
     assert job_threads(None) is None
     assert job_threads(3) == 3
     assert job_threads("auto") is None  # a single run outside a sweep: TensorFlow's default
+
+
+def test_a_batch_smaller_than_the_replicas_is_refused():
+    from seqexp.run.runtime import check_replicas
+
+    with pytest.raises(SeqexpError, match=r"trainer.batch_size=1 is smaller than the 2 replicas.*mirrored"):
+        check_replicas(1, 2, "mirrored")
+    check_replicas(2, 2, "mirrored")  # one sample per replica
+    check_replicas(3, 2, "mirrored")  # unequal shares: a warning, not a refusal

@@ -268,3 +268,239 @@ def test_a_sweep_never_runs_into_a_sweep_dir_with_finished_runs(tmp_path):
     assert main(["train", "-m", "experiment=smoke", "model.units=8,16", f"hydra.sweep.dir={sweep_dir}"]) == 2
     assert (sweep_dir / "0_jena_gru" / "metrics.json").read_text() == finished
     assert sorted(p.name for p in sweep_dir.iterdir()) == ["0_jena_gru"]  # nothing else written
+
+
+# ---- an interrupt outside fit: status never stays "running" ----------------------------------
+
+
+def sigint_at_start(function):
+    """`function` that receives Ctrl-C (a real SIGINT, the run's own handler) as it starts."""
+
+    def wrapper(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def after_fit_only(monkeypatch):
+    """A flag that turns True once model.fit has returned (evaluate also runs inside fit)."""
+    import keras
+
+    state = {"fitted": False}
+    fit = keras.Model.fit
+
+    def fit_then_flag(self, *args, **kwargs):
+        result = fit(self, *args, **kwargs)
+        state["fitted"] = True
+        return result
+
+    monkeypatch.setattr(keras.Model, "fit", fit_then_flag)
+    return state
+
+
+def interrupt_phase(monkeypatch, phase: str) -> None:
+    import keras
+
+    import seqexp.data.jena
+    import seqexp.run.train
+    import seqexp.serve.preprocessing
+
+    if phase == "environment capture":
+        monkeypatch.setattr(seqexp.run.train, "capture", sigint_at_start(seqexp.run.train.capture))
+    elif phase == "data loading":
+        monkeypatch.setattr(seqexp.data.jena, "read_jena", sigint_at_start(seqexp.data.jena.read_jena))
+    elif phase == "model summary":
+        monkeypatch.setattr(keras.Model, "summary", sigint_at_start(keras.Model.summary))
+    elif phase in ("best-checkpoint reload", "test evaluation"):
+        fitted = after_fit_only(monkeypatch)
+        name = "load_weights" if phase == "best-checkpoint reload" else "evaluate"
+        original = getattr(keras.Model, name)
+
+        def maybe(self, *args, **kwargs):
+            if fitted["fitted"]:
+                os.kill(os.getpid(), signal.SIGINT)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(keras.Model, name, maybe)
+    elif phase == "reports":
+        save = seqexp.serve.preprocessing.save_preprocessing
+        monkeypatch.setattr(seqexp.serve.preprocessing, "save_preprocessing", sigint_at_start(save))
+
+
+PHASES = ["environment capture", "data loading", "model summary", "best-checkpoint reload",
+          "test evaluation", "reports"]  # fmt: skip
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_an_interrupt_outside_fit_ends_interrupted_not_running(tmp_path, tiny, monkeypatch, phase):
+    run = tmp_path / "run"
+    interrupt_phase(monkeypatch, phase)
+    with pytest.raises(KeyboardInterrupt):
+        train(compose_train(run, *tiny, "trainer.epochs=1", "trainer.steps_per_epoch=2"))
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted", (phase, metrics)
+    assert metrics["reason"] == "stopped by the user (Ctrl-C)"
+    assert "test" not in metrics  # no claim of a finished evaluation
+
+
+# ---- behaviours a regression would break silently ---------------------------------------------
+
+
+class Snapshots:
+    """Keras callback (added after the run's own, via train's more_callbacks): keeps the weights
+    of every epoch, and scrambles the model at chosen points so that the right weights matter."""
+
+    def __init__(self, scramble_after_epoch: int | None = None, scramble_at_start: bool = False):
+        import keras
+
+        outer = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                outer.model = self.model
+                if scramble_at_start:
+                    outer.scramble(self.model)
+
+            def on_epoch_end(self, epoch, logs=None):
+                outer.weights[epoch] = self.model.get_weights()
+                if epoch == scramble_after_epoch:
+                    outer.scramble(self.model)
+
+            def on_train_end(self, logs=None):
+                if scramble_after_epoch == "end":
+                    outer.scramble(self.model)
+                    outer.scrambled = self.model.get_weights()
+
+        self.callback = Callback()
+        self.weights: dict[int, list] = {}
+        self.model = None
+
+    @staticmethod
+    def scramble(model) -> None:
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        model.set_weights([rng.normal(0, 3, w.shape).astype(w.dtype) for w in model.get_weights()])
+
+    def __call__(self, monitor):
+        return [self.callback]
+
+
+def test_metrics(cfg, model, weights) -> dict:
+    """The test split's metrics of `model` with `weights`, evaluated as train evaluates it."""
+    from hydra.utils import instantiate
+
+    data = instantiate(cfg.data)
+    model.set_weights(weights)
+    return model.evaluate(data.test.take(cfg.trainer.test_steps), verbose=0, return_dict=True)
+
+
+test_metrics.__test__ = False  # a helper, not a test
+
+
+def test_the_best_checkpoint_is_loaded_before_the_test_evaluation(tmp_path, tiny):
+    """The model is scrambled when fit ends: only the reload of best.keras gives back the test
+    metrics of the best epoch."""
+    import keras
+
+    snapshots = Snapshots(scramble_after_epoch="end")
+    cfg = compose_train(tmp_path / "run", *tiny, "trainer.epochs=2")
+    train(cfg, more_callbacks=snapshots)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["weights"] == "best checkpoint"
+    best = keras.models.load_model(tmp_path / "run" / "checkpoints" / "best.keras")
+    expected = test_metrics(cfg, snapshots.model, best.get_weights())
+    assert metrics["test"]["loss"] == pytest.approx(expected["loss"], rel=1e-5)
+    scrambled = test_metrics(cfg, snapshots.model, snapshots.scrambled)  # what fit left behind
+    assert scrambled["loss"] > 1.5 * expected["loss"]  # so the check above can tell them apart
+
+
+def test_early_stopping_restores_the_best_epoch_when_checkpoints_are_off(tmp_path, tiny):
+    """Checkpoint off, early stopping with restore_best_weights: the model is scrambled after
+    epoch 2, so epoch 3 is worse and stops the run; the test split sees the best epoch's weights."""
+    snapshots = Snapshots(scramble_after_epoch=1)
+    cfg = compose_train(
+        tmp_path / "run", *tiny, "trainer.epochs=6", "callbacks.checkpoint.enabled=false",
+        "callbacks.early_stopping.enabled=true", "callbacks.early_stopping.patience=1",
+        "callbacks.early_stopping.restore_best_weights=true",
+    )  # fmt: skip
+    best_value = train(cfg, more_callbacks=snapshots)
+    run = tmp_path / "run"
+    metrics = json.loads((run / "metrics.json").read_text())
+    history = list(csv.DictReader((run / "history.csv").open()))
+    val = [float(row["val_loss"]) for row in history]
+    assert metrics["status"] == "stopped early" and metrics["weights"] == "best epoch (early stopping)"
+    assert not (run / "checkpoints" / "best.keras").exists()
+    best_index = val.index(min(val))
+    assert metrics["epochs_run"] == len(val) >= 2 and metrics["best_epoch"] == best_index + 1 < len(val)
+    assert metrics["best"]["val_loss"] == pytest.approx(val[best_index]) == pytest.approx(best_value)
+    assert metrics["best"]["loss"] == pytest.approx(float(history[best_index]["loss"]))
+    expected = test_metrics(cfg, snapshots.model, snapshots.weights[best_index])
+    assert metrics["test"]["loss"] == pytest.approx(expected["loss"], rel=1e-5)
+
+
+def test_a_resumed_run_keeps_the_best_checkpoint_against_a_worse_epoch(tmp_path, tiny):
+    """Interrupted after epoch 2; the resumed run starts from scrambled weights, so epoch 3 is
+    worse than the best so far and must not replace best.keras (the checkpoint's threshold is
+    the history's best, restored on resume)."""
+
+    import keras
+
+    class StopAfterEpoch2(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:  # after the checkpoint and the backup of epoch 2
+                os.kill(os.getpid(), signal.SIGINT)
+
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(compose_train(run, *tiny), more_callbacks=lambda monitor: [StopAfterEpoch2()])
+    best = run / "checkpoints" / "best.keras"
+    saved = best.read_bytes()
+    before = [float(r["val_loss"]) for r in csv.DictReader((run / "history.csv").open())]
+    train(compose_train(run, *tiny), more_callbacks=Snapshots(scramble_at_start=True))
+    metrics = json.loads((run / "metrics.json").read_text())
+    val = [float(r["val_loss"]) for r in csv.DictReader((run / "history.csv").open())]
+    assert metrics["resumed_after_epoch"] == 2 and len(val) == 4 and val[:2] == pytest.approx(before)
+    assert min(val[2:]) > min(val[:2])  # the resumed epochs are all worse (scrambled weights)
+    assert best.read_bytes() == saved  # so best.keras is still epoch <= 2's
+    assert metrics["best_epoch"] <= 2 and metrics["weights"] == "best checkpoint"
+
+
+def test_a_run_that_ended_failed_is_refused_by_hydra_run_dir(tmp_path, capsys):
+    from tests.badinput import run_cli
+
+    run = tmp_path / "run"
+    run.mkdir()
+    failed = json.dumps({"status": "failed", "reason": "nan loss: the loss became nan at epoch 1, batch 3"})
+    (run / "metrics.json").write_text(failed)
+    code, err = run_cli(["train", "experiment=smoke", f"hydra.run.dir={run}"], capsys)
+    assert code == 2 and "already holds a run that ended with status 'failed'" in err
+    assert (run / "metrics.json").read_text() == failed
+    assert sorted(p.name for p in run.iterdir()) == ["metrics.json"]  # not even .hydra/
+
+
+def test_samples_per_second_counts_training_samples_only(tmp_path, tiny, monkeypatch):
+    """A clock that only moves when a batch ends: 1 s per training batch, 100 s per validation
+    batch. Training throughput is then exactly batch_size samples per second."""
+    import types
+
+    import keras
+
+    import seqexp.run.keras_callbacks as keras_callbacks
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(keras_callbacks, "time", types.SimpleNamespace(perf_counter=lambda: clock["now"]))
+
+    class Tick(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            clock["now"] += 1.0
+
+        def on_test_batch_end(self, batch, logs=None):
+            clock["now"] += 100.0
+
+    cfg = compose_train(tmp_path / "run", *tiny, "trainer.epochs=2", "trainer.steps_per_epoch=3")
+    train(cfg, more_callbacks=lambda monitor: [Tick()])
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert cfg.trainer.batch_size == 16 and metrics["epochs_run"] == 2
+    assert metrics["samples_per_second"] == pytest.approx(16.0)  # 2 x 3 x 16 samples in 6 s

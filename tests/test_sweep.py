@@ -196,6 +196,7 @@ def test_record_failure_keeps_a_reason_train_already_wrote(tmp_path):
     assert json.loads((tmp_path / "a" / "metrics.json").read_text()) == {
         "status": "failed",
         "reason": "trainer.monitor=x is not logged",
+        "resumable": True,  # a failure outside training: `seqexp resume` may continue it
     }
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "metrics.json").write_text(

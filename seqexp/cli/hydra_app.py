@@ -1,7 +1,10 @@
 """Running a command as a Hydra app over conf/<config>.yaml, with seqexp's exit codes.
 
-The job function is imported only when a job runs (and TensorFlow with it). A user error ends a
-single run with exit code 2 and one paragraph; in a sweep it is recorded in the job's
+The command line is checked first, the way Hydra will read it (flags, the override grammar, the
+composed config, sweep settings), so Hydra's own refusals are one paragraph and exit code 2 as
+well. The job function is imported only when a job runs (and TensorFlow with it). A user error
+ends a single run with exit code 2 and one paragraph, a full disk or an unwritable folder with
+exit code 1 and one sentence; in a sweep it is recorded in the job's
 metrics.json and the other jobs go on (`seqexp` then exits 1, naming the failed jobs).
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -18,7 +22,9 @@ from hydra.utils import get_method
 from omegaconf import DictConfig
 
 from seqexp.config import CONF_DIR
-from seqexp.errors import SeqexpError
+from seqexp.errors import SeqexpError, disk_failure, disk_message
+from seqexp.run.guard import Refused
+from seqexp.run.rundir import release_all
 
 log = logging.getLogger("seqexp")
 
@@ -34,9 +40,13 @@ class HydraApp:
 
         launchers.register()  # seqexp's joblib and ray presets, under the plugins' own names
         sys.argv = ["seqexp", *args]  # Hydra parses sys.argv; its completion installs for argv[0]
+        refuse_bad_command_line(args, self.config_name)
         app = hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=self.config_name)
         try:
             app(job_runner(self.target, self.check))()
+        except Refused as stop:  # seqexp.run.guard: a run or sweep folder refused, nothing written
+            print(f"seqexp: error: {stop.message}", file=sys.stderr)
+            return stop.code
         except HydraException as err:
             # Hydra prints its own refusals (an unknown option, a key set without +) and exits 1,
             # but re-raises them under a tracer (a debugger, coverage): say them the same way.
@@ -44,7 +54,138 @@ class HydraApp:
                 raise
             print(f"seqexp: error: {err}", file=sys.stderr)
             return 1
+        finally:  # the run locks seqexp.run.guard took, however the app ended
+            release_all()
         return sweep_exit_code()
+
+
+GRAMMAR_LINK = re.compile(r"\s*See https://hydra\.cc\S* for details\.?")
+MODES = ("--run", "--multirun", "--cfg", "--info", "--shell-completion")
+
+
+def refuse_bad_command_line(args: list[str], config_name: str) -> None:
+    """Hydra's own refusals as one paragraph (SeqexpError, exit 2) before Hydra starts: flags
+    that exclude each other, an override its grammar cannot parse, and a config it cannot
+    compose (an unknown option of a group, a key set without `+`). Hydra would print a traceback
+    for the first and several lines for the others. Sweep values (`a=1,2`) are composed by the
+    sweep itself, one job at a time."""
+    from hydra._internal.utils import get_args_parser  # the parser hydra.main itself uses
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    flags = get_args_parser().parse_args(args)
+    if flags.help or flags.hydra_help or flags.shell_completion:
+        return  # help and completion work whatever the rest of the line holds
+    given = [
+        mode
+        for mode, on in zip(
+            MODES,
+            (flags.run, flags.multirun, flags.cfg is not None, flags.info is not None, False),
+            strict=True,
+        )
+        if on
+    ]
+    if len(given) > 1:
+        raise SeqexpError(
+            f"{' and '.join(given)} cannot be used together: each is a different way to run "
+            "(one run, a sweep, print the config, print Hydra's info). To see one sweep job's config, "
+            "give its values without -m, e.g. `seqexp train --cfg job model.units=8`."
+        )
+    if flags.resolve and flags.cfg is None:
+        raise SeqexpError("--resolve only works together with --cfg (e.g. `--cfg job --resolve`).")
+    try:
+        overrides = OverridesParser.create().parse_overrides(flags.overrides)
+    except OverrideParseException as err:
+        raise SeqexpError(
+            f"Cannot read the override {err.override!r}: {parse_problem(err.message)} Quote a value that "
+            "holds unicode, commas, brackets, parentheses, quotes or '=' (e.g. "
+            "'data.path=\"/data/my run=2, é.csv\"'); the grammar is at "
+            "https://hydra.cc/docs/advanced/override_grammar/basic/."
+        ) from None
+    if flags.multirun:
+        refuse_unknown_sweep_options(overrides)
+    # In a sweep each job composes its own values; in one run a sweep value is a mistake Hydra names.
+    compose_or_refuse(
+        config_name, [o.input_line for o in overrides if not (flags.multirun and o.is_sweep_override())]
+    )
+
+
+def parse_problem(message: str) -> str:
+    """What Hydra's parser says is wrong, as a sentence. Its lexer only echoes the override with a
+    caret under the first character it cannot read: that character is named instead."""
+    lexer = "LexerNoViableAltException: "
+    lines = message.splitlines()
+    if lines and lines[0].startswith(lexer) and len(lines) > 1 and "^" in lines[1]:
+        column = lines[1].index("^") - len(lexer)
+        text = lines[0][len(lexer) :]
+        if 0 <= column < len(text):
+            return f"the character {text[column]!r} (at position {column + 1}) cannot appear unquoted."
+    return one_paragraph(GRAMMAR_LINK.sub("", message))
+
+
+def refuse_unknown_sweep_options(overrides) -> None:
+    """`-m model=gru,nosuch`: every option a sweep lists for one of seqexp's config groups exists
+    (composing only the first job would not see it; Hydra would fail in the middle of the sweep)."""
+    for override in overrides:
+        group = CONF_DIR / override.key_or_group
+        if not override.is_sweep_override() or override.package or not group.is_dir():
+            continue
+        try:
+            values = list(override.sweep_string_iterator())
+        except Exception:  # a range or an interval: not a list of options
+            continue
+        unknown = [v for v in values if not (group / f"{v}.yaml").exists()]
+        if unknown:
+            known = sorted(p.stem for p in group.glob("*.yaml"))
+            raise SeqexpError(
+                f"{override.input_line} sweeps over {', '.join(unknown)}, which "
+                f"{'is not an option' if len(unknown) == 1 else 'are not options'} of "
+                f"{override.key_or_group}; its options are {', '.join(known)}."
+            )
+
+
+def compose_or_refuse(config_name: str, overrides: list[str]) -> None:
+    """Compose the config as Hydra will; what it refuses becomes one paragraph."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf.errors import OmegaConfBaseException
+
+    from seqexp.config.launchers import launcher_problems
+
+    if GlobalHydra.instance().is_initialized():  # inside a running Hydra app: it composes itself
+        return
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose(config_name, overrides=overrides, return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException) as err:
+        cause = err.__cause__ if isinstance(err.__cause__, OmegaConfBaseException) else None
+        reason = str(cause).splitlines()[0].strip() if cause else ""  # e.g. "Key 'x' is not in struct"
+        text = one_paragraph(str(err))
+        text = f"{text.rstrip('.')} ({reason})." if reason else text
+        raise SeqexpError(text) from None
+    problems = launcher_problems(cfg.hydra)
+    if problems:
+        count = f"{len(problems)} bad sweep settings: " if len(problems) > 1 else ""
+        raise SeqexpError(count + "; ".join(problems) + ".")
+
+
+def one_paragraph(message: str) -> str:
+    """Hydra's multi-line message as one paragraph: the option lists it indents become comma
+    lists, and the config search path (Hydra's internals) is left out."""
+    message = message.split("Config search path:")[0]
+    parts: list[str] = []
+    for line in message.splitlines():
+        if line.strip() in ("", "^"):  # the parser's caret under the bad character
+            continue
+        if line.startswith("\t") and parts and not parts[-1].endswith(":"):
+            parts[-1] += ", " + line.strip()
+        else:
+            parts.append(line.strip())
+    ends = (".", ":", ";", "!", "?", ")")
+    text = "".join(
+        p if i == 0 else (" " if parts[i - 1].endswith(ends) else ". ") + p for i, p in enumerate(parts)
+    )
+    return text if text.endswith(ends) else text + "."
 
 
 def _function(target: str):
@@ -77,6 +218,11 @@ def job_runner(target: str, check: str | None = None):
             )
             raise SystemExit(stop.exit_code) from None
         except Exception as err:
+            problem = disk_failure(err)
+            if not multirun and problem is not None and os.environ.get("HYDRA_FULL_ERROR") != "1":
+                # a full disk or an unwritable folder: not a bug, and the run stays resumable
+                print(f"seqexp: error: {disk_message(problem, cfg.paths.run_dir)}", file=sys.stderr)
+                raise SystemExit(1) from None
             if not multirun:
                 if not isinstance(err, SeqexpError) or os.environ.get("HYDRA_FULL_ERROR") == "1":
                     raise  # a bug (or a user who asked for the whole story): keep the traceback

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from seqexp.cli.train import APP
 from seqexp.run.environment import changes_since, read_env
-from seqexp.run.rundir import check_resumable
+from seqexp.run.rundir import check_resumable, quoted_override
 
 DESCRIPTION = "continue an interrupted run in its own directory, from its last finished epoch"
 ORDER = 2
@@ -55,4 +55,5 @@ def run(args: list[str]) -> int:
         f"{' '.join(overrides) or 'the defaults'}",
         file=sys.stderr,
     )
-    return APP.run([*overrides, f"hydra.run.dir={run_dir}"])
+    # quoted: a folder name with '=', commas, brackets or unicode is not a bare override value
+    return APP.run([*overrides, quoted_override("hydra.run.dir", str(run_dir))])

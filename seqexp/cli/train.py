@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from seqexp.cli.hydra_app import HydraApp
 from seqexp.errors import SeqexpError
-from seqexp.run.rundir import check_run_dir
 
 DESCRIPTION = "train one model, or a sweep with -m; writes a run directory"
 ORDER = 0
@@ -18,5 +17,5 @@ def run(args: list[str]) -> int:
             f"{search[0]} is a search: run it with `seqexp search {' '.join(args)}` "
             "(Optuna, with pruning, resume and parallel workers; docs/sweeps.md)."
         )
-    check_run_dir(args)  # before Hydra writes .hydra/ into the folder
+    # hydra.run.dir / hydra.sweep.dir are checked by seqexp.run.guard, resolved, before Hydra writes
     return APP.run(args)

@@ -51,3 +51,38 @@ def register() -> None:
             node = replace(node, ray=replace(node.ray, **values["ray"]))
             values = {}
         store.store(group="hydra/launcher", name=name, node=replace(node, **values), provider="seqexp")
+
+
+# Sweeper and launcher settings whose range their plugin only checks when the sweep starts (an
+# AssertionError in Hydra's basic sweeper, a ValueError deep in joblib) or never (sbatch refuses
+# the array later): key under `hydra`, the lowest value allowed, what it counts.
+LOWEST = {
+    "sweeper.max_batch_size": (1, "jobs the basic sweeper launches per batch; null: all at once"),
+    "launcher.timeout_min": (1, "minutes of wall-clock time per job"),
+    "launcher.cpus_per_task": (1, "CPUs per job"),
+    "launcher.gpus_per_node": (0, "GPUs per node"),
+    "launcher.tasks_per_node": (1, "tasks per node"),
+    "launcher.nodes": (1, "nodes per job"),
+    "launcher.mem_gb": (0, "GB of memory per node"),
+    "launcher.array_parallelism": (1, "array tasks running at once"),
+    "launcher.ray.remote.num_cpus": (0, "CPUs Ray reserves per job"),
+    "launcher.ray.remote.num_gpus": (0, "GPUs Ray reserves per job"),
+}
+
+
+def launcher_problems(hydra_node) -> list[str]:
+    """Every sweeper or launcher setting of the composed `hydra` node that is out of range."""
+    from omegaconf import OmegaConf
+
+    problems = []
+    for key, (lowest, what) in LOWEST.items():
+        value = OmegaConf.select(hydra_node, key, default=None)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < lowest:
+            problems.append(f"hydra.{key}={value} must be at least {lowest} ({what})")
+    n_jobs = OmegaConf.select(hydra_node, "launcher.n_jobs", default=None)
+    if isinstance(n_jobs, int) and n_jobs == 0:
+        problems.append(
+            "hydra.launcher.n_jobs=0 runs no job; give the number of jobs at a time (e.g. 2), or -1 "
+            "for one per core (-2: all cores but one)"
+        )
+    return problems

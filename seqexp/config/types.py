@@ -23,7 +23,7 @@ OpenFraction = Annotated[float, Field(gt=0, lt=1)]  # a share held out: neither 
 Mode = Literal["min", "max", "auto"]
 PadSide = Literal["pre", "post"]  # keras.utils.pad_sequences' padding / truncating
 BatchSize = Annotated[int, Field(ge=1)]
-Seed = int
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="the seed range of NumPy and TensorFlow")]
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,7 @@ def load_fashion_mnist(
     cache_dir: str | None,
     class_names: Annotated[list[str], Field(min_length=2)],
     validation_split: Annotated[float, Field(gt=0, lt=1, description="HG: 0.2")],
-    split_seed: int,
+    split_seed: Seed,
     batch_size: BatchSize,
     seed: Seed,
 ) -> DataBundle:

@@ -85,6 +85,11 @@ def check_reviews(path: Path, x_key: str, x: np.ndarray, y_key: str, y: np.ndarr
         )
     if len(x) == 0:
         raise SeqexpError(f"{path}: {x_key} holds no review.")
+    if all(len(review) == 0 for review in x):  # a model would learn from a constant input
+        raise SeqexpError(
+            f"{path}: every one of the {len(x):,} reviews of {x_key} is empty (no word index); "
+            f"expected lists of word indices such as [1, 14, 22, 16, ...]."
+        )
     for i, review in enumerate(x):
         try:
             ids = np.asarray(review)
@@ -269,7 +274,7 @@ def load_imdb(
     start_char: NonNegativeInt | None,
     oov_char: NonNegativeInt | None,
     index_from: NonNegativeInt,
-    shuffle_seed: int | None,
+    shuffle_seed: Seed | None,
     maxlen: Annotated[int, Field(ge=1, description="tokens per sample")] | None,
     padding: PadSide,
     truncating: PadSide,
@@ -277,7 +282,7 @@ def load_imdb(
         float, Field(gt=0, lt=1, description="the training reviews held out, e.g. 0.2")
     ],
     validation_mode: Literal["last", "random"],
-    validation_seed: int,
+    validation_seed: Seed,
     batch_size: BatchSize,
     seed: Seed,
 ) -> DataBundle:

@@ -98,7 +98,17 @@ def read_reviews(folder: Path, need_both: bool = True) -> tuple[np.ndarray, np.n
         )
     texts = np.concatenate(texts)
     check_utf8(folder, texts)
+    # A review saved with a byte-order mark (Windows Notepad) reads as the same words without it.
+    texts = np.array([text.removeprefix(BOM) for text in texts], dtype=texts.dtype)
+    if not any(text.strip() for text in texts):  # a model would learn from a constant input
+        raise SeqexpError(
+            f"Every one of the {len(texts):,} review files in {folder}/neg and {folder}/pos is empty "
+            f"(or only whitespace); each .txt file holds one review's text."
+        )
     return texts, np.concatenate(labels).astype(np.int64)
+
+
+BOM = b"\xef\xbb\xbf"
 
 
 def check_utf8(folder: Path, texts: np.ndarray) -> None:

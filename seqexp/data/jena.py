@@ -72,7 +72,7 @@ def read_jena(path: str | Path) -> tuple[list[str], np.ndarray]:
 
                 def open_member(binary: bool = False):
                     raw = archive.open(members[0])
-                    return raw if binary else io.TextIOWrapper(raw, encoding="utf-8")
+                    return raw if binary else io.TextIOWrapper(raw, encoding="utf-8-sig")
 
                 return _parse(open_member, where)
         except (zipfile.BadZipFile, zlib.error, EOFError) as err:
@@ -90,7 +90,9 @@ def read_jena(path: str | Path) -> tuple[list[str], np.ndarray]:
             )
 
     def open_file(binary: bool = False):
-        return open(path, "rb") if binary else open(path, encoding="utf-8")
+        # utf-8-sig: a byte-order mark (Excel, Notepad) is not part of "Date Time"; CRLF line
+        # ends are read as newlines by text mode
+        return open(path, "rb") if binary else open(path, encoding="utf-8-sig")
 
     return _parse(open_file, str(path))
 
@@ -157,7 +159,11 @@ def _not_text(open_text, where: str) -> str:
     """Where a file that should be a UTF-8 csv first stops being one."""
     with open_text(binary=True) as f:
         bad_line = first_non_utf8_line(f)
-    return f"{where} is not a text CSV: {bad_line or 'it is not UTF-8'}; give the Jena csv or its zip."
+    return (
+        f"{where} is not a text CSV: {bad_line or 'it is not UTF-8'}; give the Jena csv or its zip "
+        "(a file saved by another program in another encoding, such as latin-1 or Windows-1252, "
+        "must be re-saved as UTF-8)."
+    )
 
 
 def split_rows(
@@ -180,6 +186,16 @@ def split_rows(
                 f"outside {of_file}."
             )
         rows[name] = (start, end)
+    # Mixed bounds (train=[0, 0.8], val=[1000, 5000]) can only be compared once the file's row
+    # count turns the fractions into rows: split_rules checks bounds of one kind before loading.
+    for first, second in pairwise(SPLITS):
+        if rows[first][1] > rows[second][0]:
+            raise SeqexpError(
+                f"data.split.{first}={list(split[first])} gives rows {list(rows[first])} and "
+                f"data.split.{second}={list(split[second])} rows {list(rows[second])} of {of_file}: "
+                f"they overlap, so {second} would see {rows[first][1] - rows[second][0]:,} {first} "
+                f"row(s). The splits must come in order train, val, test without overlapping."
+            )
     return rows
 
 
@@ -286,7 +302,10 @@ def window_rules(values: dict):
 
 
 def split_rules(values: dict):
-    """Each split is [start, end) in order, not overlapping, and wide enough for one window."""
+    """Each split is [start, end) in order, not overlapping, and wide enough for one window.
+
+    Bounds of different kinds (a fraction and a row index) are compared by split_rows, at load
+    time, when the file's row count is known."""
     split, lookback = values["split"], values["lookback"]
     bounds = {}
     for name in SPLITS:

@@ -82,8 +82,8 @@ def _read_lines(lines: Iterable[bytes], source: str):
     number = 0
     try:
         for number, raw in enumerate(lines, start=1):  # noqa: B007 - read in the except
-            try:
-                yield number, raw.decode("utf-8")
+            try:  # utf-8-sig on line 1: a byte-order mark is not part of the first word
+                yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as err:
                 raise SeqexpError(
                     f"{source} line {number} is not UTF-8 text ({err.reason} at byte {err.start} "

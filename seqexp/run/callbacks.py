@@ -25,7 +25,10 @@ def checkpoint(*, filepath: str, monitor: Monitored | None, mode: Mode | None, s
     """The best weights by the monitor, written atomically (checkpoints/best.keras)."""
     from seqexp.run.keras_callbacks import AtomicModelCheckpoint
 
-    return AtomicModelCheckpoint(filepath, monitor=monitor, mode=mode, save_best_only=save_best_only)
+    # One file that the run reloads, not a Keras name template: braces in a folder name (a run dir
+    # such as `run {a}`) are literal, where Keras would format them with the epoch's logs.
+    literal = filepath.replace("{", "{{").replace("}", "}}")
+    return AtomicModelCheckpoint(literal, monitor=monitor, mode=mode, save_best_only=save_best_only)
 
 
 @checked("callbacks.early_stopping")
@@ -56,8 +59,8 @@ def backup(
     backup_dir: str,
     every_s: Annotated[float, Field(ge=0, description="seconds between backups; 0: every epoch")],
 ):
-    """Weights, optimizer state and epoch after the first and the last epoch and at most every
-    `every_s` seconds between them: an interrupted run resumes after the last backed-up epoch
+    """Weights, optimizer state and epoch after the first epoch, then at most every `every_s`
+    seconds, and when training ends: an interrupted run resumes after the last backed-up epoch
     (exactly: the epochs after it run again on the same batches)."""
     from seqexp.run.keras_callbacks import AtomicBackupAndRestore
 

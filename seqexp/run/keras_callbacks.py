@@ -16,8 +16,10 @@ from pathlib import Path
 import keras
 
 from seqexp.atomic import replacing, write_text
+from seqexp.readback import DamagedFile, json_object
 from seqexp.reports.curves import plot_curves
 from seqexp.run.monitor import Monitor
+from seqexp.run.resume import REPAIR
 from seqexp.run.rundir import write_history
 
 
@@ -46,10 +48,18 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     The weights are renamed into place before the epoch record, so a kill between the two
     renames repeats one epoch from newer weights at worst; it never loses one.
 
-    `every_s` > 0 backs up after the first epoch, after the last one (or the one early stopping
-    ends on) and between them only once `every_s` seconds have passed since the last backup: a
-    backup of a small model costs a few tens of ms, a large share of a short epoch.
+    Keras deletes the backup when `fit` returns; this one keeps it, saving the final weights
+    (early stopping's best epoch, if it restored one) with `"trained": true`, so a run killed
+    during the test evaluation or the reports resumes without training again. seqexp.run.train
+    deletes the backup once metrics.json says the run is finished.
+
+    `every_s` > 0 backs up after the first epoch and then only once `every_s` seconds have passed
+    since the last backup (and when fit ends, above): a backup of a small model costs tens of ms,
+    a large share of a short epoch. A kill loses at most the epochs since the last backup, which
+    a resumed run trains again on the same batches.
     """
+
+    stopper = None  # the run's EarlyStopping, if any: whether the final weights are its best epoch
 
     def __init__(self, backup_dir, every_s: float = 0, **kwargs):
         super().__init__(backup_dir, **kwargs)
@@ -57,13 +67,13 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self._saved_at = None
 
     def on_epoch_end(self, epoch, logs=None):
-        now = time.monotonic()
-        last = self.model.stop_training or epoch + 1 >= (self.params or {}).get("epochs", 0)
-        if last or self._saved_at is None or now - self._saved_at >= self.every_s:
+        if self._saved_at is None or time.monotonic() - self._saved_at >= self.every_s:
             super().on_epoch_end(epoch, logs)
             self._saved_at = time.monotonic()
+        else:  # Keras' own bookkeeping for the next save
+            self._current_epoch, self._last_batch_seen = epoch + 1, 0
 
-    def _save_model(self):
+    def _save_model(self, trained: bool = False):
         Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
         with replacing(self._weights_path) as tmp:
             self.model.save_weights(tmp, overwrite=True)
@@ -72,13 +82,30 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             "batch": self._last_batch_seen,
             "seed_states": [v.numpy().tolist() for v in seed_states(self.model)],
         }
+        if trained:
+            stopper = self.stopper
+            record.update(
+                trained=True,
+                stopped_early=bool(self.model.stop_training),
+                restored_best=bool(stopper and stopper.restore_best_weights and stopper.best_weights),
+            )
         write_text(self._training_metadata_path, json.dumps(record))
+
+    def on_train_begin(self, logs=None):
+        try:  # Keras falls back to the previous backup itself when it keeps one
+            super().on_train_begin(logs)
+        except OSError as err:  # a torn or foreign weights file (h5py)
+            raise DamagedFile(self._weights_path, f"its weights cannot be loaded ({err})", REPAIR) from None
+
+    def on_train_end(self, logs=None):
+        if self._current_epoch:  # at least one epoch, this time or before
+            self._save_model(trained=True)
 
     def _load_model(self):
         super()._load_model()
         path = Path(self._training_metadata_path)
         if path.exists():
-            saved = json.loads(path.read_text()).get("seed_states", [])
+            saved = json_object(path, fix=REPAIR).get("seed_states", [])
             states = seed_states(self.model)
             if len(saved) == len(states):
                 for variable, value in zip(states, saved, strict=True):

@@ -203,12 +203,32 @@ def configure_precision(mixed: bool | None) -> str:
     return policy
 
 
+def check_replicas(batch_size: int, replicas: int, strategy: str | None) -> None:
+    """Each replica takes batch_size / replicas samples of every batch: fewer samples than
+    replicas would leave a replica without data."""
+    if batch_size < replicas:
+        raise SeqexpError(
+            f"trainer.batch_size={batch_size} is smaller than the {replicas} replicas of "
+            f"trainer.strategy={strategy}: each replica takes a share of every batch. Use a "
+            f"trainer.batch_size that is a multiple of {replicas} (e.g. {replicas * 32})."
+        )
+    if batch_size % replicas:
+        log.warning(
+            "trainer.batch_size=%d is not a multiple of the %d replicas: the replicas get "
+            "unequal shares of each batch.",
+            batch_size,
+            replicas,
+        )
+
+
 def configure_job(trainer) -> contextlib.AbstractContextManager:
     """Thread pools and devices first, then the strategy; returns the scope to build models in."""
     configure_threads(trainer.get("threads"))
     configure_cpu_devices(trainer.get("cpu_devices"))
     configure_precision(trainer.get("mixed_precision"))
-    return make_strategy(trainer.get("strategy"), trainer.get("cpu_devices")).scope()
+    strategy = make_strategy(trainer.get("strategy"), trainer.get("cpu_devices"))
+    check_replicas(trainer.get("batch_size"), strategy.num_replicas_in_sync, trainer.get("strategy"))
+    return strategy.scope()
 
 
 def seed_everything(seed: int, jit_compile: bool = False) -> None:

@@ -11,6 +11,7 @@ run never claims success.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,13 +28,18 @@ from seqexp.models.metrics import resolve
 from seqexp.run.callbacks import callback_monitors
 from seqexp.run.environment import capture, key_facts, write_env
 from seqexp.run.monitor import Monitor, logged_names, settle
-from seqexp.run.resume import history_so_far
+from seqexp.run.resume import backup_record, check_history, history_so_far
 from seqexp.run.rundir import (
+    FINISHED,
+    check_run_dir,
     compare_reference,
+    config_identity,
     failure_reason,
-    refuse_finished,
+    locked,
+    read_identity,
     run_labels,
     settle_status,
+    write_identity,
     write_metrics,
 )
 from seqexp.run.runtime import configure_job, seed_everything
@@ -73,6 +79,21 @@ def run_log(path: Path):
         handler.close()
 
 
+def run_overrides() -> list[str] | None:
+    """The command-line overrides of this run (None outside a Hydra job)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return [str(o) for o in HydraConfig.get().overrides.task]
+
+
+def backup_dir(cfg: DictConfig) -> str | None:
+    """The backup folder of the run (None with callbacks.backup.enabled=false)."""
+    backup = cfg.callbacks.get("backup")
+    return backup.backup_dir if backup is not None and backup.get("enabled", True) else None
+
+
 def run_names(cfg: DictConfig) -> tuple[str, str]:
     """The data and model options chosen on the command line (or the builder names in-process)."""
     from hydra.core.hydra_config import HydraConfig
@@ -101,11 +122,71 @@ def limit(dataset, steps):
     return dataset if dataset is None or steps is None else dataset.take(steps)
 
 
+def keras_name_problems(cfg: DictConfig) -> list[str]:
+    """The loss, metric and activation names of the config that Keras would not know, each as
+    `key=value` and what is allowed; checked by Keras' own lookups, before data is loaded (a
+    bad name would otherwise surface as a ValueError deep inside model building or fit)."""
+    import keras
+
+    from seqexp.models.metrics import SEQEXP_METRICS
+
+    problems = []
+    loss = cfg.trainer.loss
+    if loss is not None:
+        try:
+            keras.losses.get(loss)
+        except (ValueError, TypeError):
+            problems.append(
+                f"trainer.loss={loss} is not a Keras loss (e.g. mse, mae, huber, binary_crossentropy, "
+                "sparse_categorical_crossentropy; null: the task's default)"
+            )
+    for name in cfg.trainer.metrics or ():
+        if name in SEQEXP_METRICS or str(name).lower() in ("accuracy", "acc"):  # compile's aliases
+            continue
+        try:
+            keras.metrics.get(name)
+        except (ValueError, TypeError):
+            problems.append(
+                f"trainer.metrics has {name}, which is not a Keras metric (e.g. mae, mse, accuracy, "
+                f"auc, {', '.join(SEQEXP_METRICS)}; null: the task's default)"
+            )
+    activations = sorted(n for n in dir(keras.activations) if n not in ("get", "serialize", "deserialize"))
+    for key, value in _activations(cfg.model, "model"):
+        for name in value if isinstance(value, list) else [value]:
+            try:
+                keras.activations.get(name)
+            except (ValueError, TypeError):
+                problems.append(
+                    f"{key}={_text(value)} names {name!r}, which is not a Keras activation (one of "
+                    f"{', '.join(n for n in activations if not n.startswith('_'))})"
+                )
+                break
+    return problems
+
+
+def _text(value) -> str:
+    return f"[{', '.join(map(str, value))}]" if isinstance(value, list) else str(value)
+
+
+def _activations(node, prefix: str):
+    """(dotted key, value) of every `*activation` setting under a config node."""
+    for key, value in node.items():
+        if OmegaConf.is_dict(value):
+            yield from _activations(value, f"{prefix}.{key}")
+        elif "activation" in str(key) and value is not None:
+            yield f"{prefix}.{key}", list(value) if OmegaConf.is_list(value) else value
+
+
 def build(cfg: DictConfig, data_name: str, model_name: str):
-    """Refuse an incompatible model before loading data, then load data and build the model."""
+    """Refuse an incompatible model and names Keras does not know before loading data, then load
+    data and build the model."""
     builder = get_method(cfg.model._target_)
     loader = get_method(cfg.data._target_)
     check_compatible(builder, loader.input_kind, model_name, data_name)
+    problems = keras_name_problems(cfg)
+    if problems:
+        count = f"{len(problems)} bad names: " if len(problems) > 1 else ""
+        raise SeqexpError(count + "; ".join(problems) + ".")
     try:
         data = instantiate(cfg.data)
         model = instantiate(cfg.model)(data.spec)
@@ -122,24 +203,31 @@ def train(cfg: DictConfig, more_callbacks=None) -> float:
     `verdict` (a dict such as {"status": "pruned", "reason": ..., "pruned_epoch": 3}) when it
     stops training says how the run ended, in metrics.json."""
     run_dir = Path(cfg.paths.run_dir)
-    refuse_finished(run_dir)
+    # Nothing is written before these refusals: a finished run, another config's run (its
+    # identity.json), a folder in use (run.lock), a backup whose epochs history.csv lacks.
+    identity, overrides = config_identity(cfg), run_overrides()
+    check_run_dir(run_dir, identity, overrides or [])
     labels = run_labels(cfg)  # a bad tag or reference is refused before anything is written
-    tracking = Tracking.for_run(cfg, run_dir, *run_names(cfg))  # TensorBoard HParams, MLflow
-    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    with run_log(run_dir / "train.log"), stop_on_signals():
-        log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
-        try:
-            tracking.start()
-            return _train(cfg, run_dir, labels, tracking, more_callbacks)
-        except KeyboardInterrupt as err:
-            stop = as_interrupted(err)
-            settle_status(run_dir, "interrupted", stop.reason)
-            raise stop from None
-        except Exception as err:
-            settle_status(run_dir, "failed", failure_reason(err))
-            raise
-        finally:
-            tracking.end()  # from metrics.json, however the run ended
+    with locked(run_dir):
+        check_history(run_dir, backup_dir(cfg))
+        if read_identity(run_dir) is None:
+            write_identity(run_dir, identity, overrides)
+        tracking = Tracking.for_run(cfg, run_dir, *run_names(cfg))  # TensorBoard HParams, MLflow
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        with run_log(run_dir / "train.log"), stop_on_signals():
+            log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
+            try:
+                tracking.start()
+                return _train(cfg, run_dir, labels, tracking, more_callbacks)
+            except KeyboardInterrupt as err:
+                stop = as_interrupted(err)
+                settle_status(run_dir, "interrupted", stop.reason)
+                raise stop from None
+            except Exception as err:  # outside training (a nan loss is recorded as it happens)
+                settle_status(run_dir, "failed", failure_reason(err), resumable=True)
+                raise
+            finally:
+                tracking.end()  # from metrics.json, however the run ended
 
 
 def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, more_callbacks=None) -> float:
@@ -231,11 +319,19 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, mor
     if checkpoint.exists():
         model.load_weights(checkpoint)
         report["weights"] = "best checkpoint"
-    elif stopper is not None and stopper.restore_best_weights and stopper.best_weights is not None:
+    elif report.pop("restored_best", False) or (
+        stopper is not None and stopper.restore_best_weights and stopper.best_weights is not None
+    ):
         report["weights"] = "best epoch (early stopping)"
     else:
         report["weights"] = "last epoch"
-    return _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
+    report.pop("restored_best", None)
+    value = _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
+    if report["status"] in FINISHED and backup_dir(cfg) is not None:
+        # metrics.json says finished: the backup (kept after fit, for a kill during the test
+        # evaluation or the reports) has nothing left to resume
+        shutil.rmtree(backup_dir(cfg), ignore_errors=True)
+    return value
 
 
 def _fit(
@@ -265,15 +361,27 @@ def _fit(
     )
     switchable = configured_callbacks(cfg.callbacks, monitor)
     backup = find(switchable, keras.callbacks.BackupAndRestore)
+    stopper = find(switchable, keras.callbacks.EarlyStopping)
     done, reporter.history = history_so_far(run_dir, backup)
+    record = backup_record(backup.backup_dir) if reporter.history else {}
     if reporter.history:
         log.info("Resuming after epoch %d from %s", done, backup.backup_dir)
         report["resumed_after_epoch"] = done
         saver = find(switchable, keras.callbacks.ModelCheckpoint)
         if saver is not None:  # a resumed epoch must beat the best so far to be saved
+            if saver.monitor not in reporter.history:
+                raise SeqexpError(
+                    f"{run_dir / 'history.csv'} has no {saver.monitor} column, the checkpoint's "
+                    f"monitor: resuming could let a worse epoch replace checkpoints/best.keras. Put "
+                    f"the run's history.csv back, or delete {backup.backup_dir} to train from epoch 1."
+                )
             saver.best = Monitor(saver.monitor, saver.mode).best(reporter.history[saver.monitor])
+        if record.get("restored_best"):
+            report["restored_best"] = True
     else:
         done = 0
+    if backup is not None:
+        backup.stopper = stopper
     # One endless stream of batches, `steps` per epoch: each pass over the data reshuffles (seeded),
     # and a resumed run skips the batches of the epochs already done, so it sees exactly the
     # batches an uninterrupted run would have seen.
@@ -287,7 +395,9 @@ def _fit(
         model.fit(
             train_ds,
             validation_data=val,
-            epochs=trainer.epochs,
+            # a backup of a finished fit (killed in the test evaluation or the reports): no epoch
+            # is trained again; Keras restores its weights
+            epochs=done if record.get("trained") else trainer.epochs,
             steps_per_epoch=steps,
             callbacks=[nan_guard, reporter, *switchable, *extra],
             verbose=trainer.verbose,
@@ -296,8 +406,8 @@ def _fit(
     except KeyboardInterrupt as err:
         stop = as_interrupted(err)
         report.update(status="interrupted", reason=stop.reason)
-    except Exception as err:
-        report.update(status="failed", reason=f"{type(err).__name__}: {err}")
+    except Exception as err:  # a damaged backup, a full disk: resumable once the cause is gone
+        report.update(status="failed", reason=f"{type(err).__name__}: {err}", resumable=True)
         write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
         raise
     finally:
@@ -306,8 +416,8 @@ def _fit(
         report.update(
             status="failed", reason=f"nan loss: the loss became {nan_guard.loss} at {nan_guard.where}"
         )
-    stopper = find(switchable, keras.callbacks.EarlyStopping)
-    if report["status"] == "completed" and stopper is not None and stopper.stopped_epoch > 0:
+    stopped = stopper is not None and stopper.stopped_epoch > 0 or record.get("stopped_early")
+    if report["status"] == "completed" and stopped:
         report["status"] = "stopped early"
     verdict = next((c.verdict for c in extra if getattr(c, "verdict", None)), None)
     if verdict and report["status"] in ("completed", "stopped early"):

@@ -70,7 +70,7 @@ def load_run(run, checkpoint: str = CHECKPOINT) -> Run:
     import keras  # only now: the checks above answer without loading TensorFlow
 
     try:
-        model = keras.models.load_model(ckpt, compile=False)
+        model = keras.models.load_model(ckpt, compile=False, safe_mode=True)
     except Exception as err:  # a truncated or foreign file: say which one
         raise SeqexpError(f"Could not load the checkpoint {ckpt}: {type(err).__name__}: {err}") from None
     return Run(run, prep, model)

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqexp.atomic import write_text
 from seqexp.errors import SeqexpError
+from seqexp.readback import json_list
 from seqexp.serve import readers
 from seqexp.serve.preprocessing import FILE, JENA_ROW_MINUTES
 from seqexp.text.vocabulary import VOCABULARY_FILE
@@ -108,7 +109,8 @@ def predict_rows(cfg: DictConfig) -> list[dict]:
         probs = run_model(model, np.array(reviews, dtype=object))
     else:
         tokens_file = prep.get("input_tokens")
-        tokens = json.loads((run.path / tokens_file).read_text(encoding="utf-8")) if tokens_file else None
+        fix = "It is written with preprocessing.json; train the run again."
+        tokens = json_list(run.path / tokens_file, fix=fix) if tokens_file else None
         names, ids = readers.imdb_ids(inputs, prep, tokens, cfg.lines)
         probs = run_model(model, ids)
     positive = prep["class_names"][1]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from seqexp.atomic import write_text
 from seqexp.errors import SeqexpError
+from seqexp.readback import json_object
 
 FILE = "preprocessing.json"
 INPUT_TOKENS_FILE = "input_tokens.json"  # imdb with a word index: the token of every input index
@@ -47,7 +48,4 @@ def load(run: Path) -> dict:
             f"split is evaluated; `seqexp resume {run}` finishes an interrupted run) or was trained "
             f"by a seqexp without `seqexp predict`. Train it again to use it."
         )
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise SeqexpError(f"{path} is not readable JSON ({err}); train the run again.") from None
+    return json_object(path, {"kind": str}, fix="Train the run again to rewrite it.")

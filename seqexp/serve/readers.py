@@ -78,7 +78,7 @@ def jena_windows(path: Path, prep: dict, batch: int = 1024) -> tuple[int, Iterat
 
 def jena_times(path: Path, rows: int) -> list[dt.datetime]:
     """The `Date Time` of every row (read_jena has checked the file's layout and numbers)."""
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         next(reader)
         stamps = [row[0] for row in reader if row]
@@ -99,7 +99,7 @@ def texts(inputs: Sequence[str], lines: bool) -> tuple[list[str], list[str]]:
     names, reviews = [], []
     for path in input_paths(inputs, (".txt",), "a UTF-8 text file of reviews"):
         try:
-            content = path.read_text(encoding="utf-8")
+            content = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not review text
         except UnicodeDecodeError as err:
             raise SeqexpError(
                 f"input={path} is not UTF-8 text (byte {err.start}: {err.reason}); expected review text."

@@ -10,7 +10,6 @@ so neither imports TensorFlow.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
 import traceback
@@ -22,6 +21,7 @@ from hydra.experimental.callback import Callback
 
 from seqexp.atomic import replacing, write_text
 from seqexp.errors import SeqexpError
+from seqexp.readback import DamagedFile, json_object, yaml_strings
 from seqexp.run.monitor import best_mode
 from seqexp.run.rundir import FINISHED, find_run_dirs, read_history
 from seqexp.summary.values import number, short
@@ -98,7 +98,11 @@ class Job:
         return reference if isinstance(reference, dict) else {}
 
     def history(self) -> dict[str, list[float]]:
-        return read_history(self.run_dir)
+        try:
+            return read_history(self.run_dir)
+        except DamagedFile as err:  # the job's curves are left out, its row stays
+            log.warning("%s", err)
+            return {}
 
 
 @dataclass
@@ -115,10 +119,15 @@ class Summary:
 
 
 def _load_yaml(path: Path):
+    """A YAML file of a job (None: missing; a torn one is named in the log and left out)."""
     if not path.exists():
         return None
-    with path.open() as f:
-        return yaml.safe_load(f)
+    try:
+        with path.open(encoding="utf-8") as f:
+            return yaml.safe_load(f)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        log.warning("%s is damaged or was edited by hand and is left out of the summary: %s", path, err)
+        return None
 
 
 def find_runs(root: Path) -> list[Path]:
@@ -133,12 +142,16 @@ def find_runs(root: Path) -> list[Path]:
 
 
 def load_job(run_dir: Path, root: Path) -> Job:
-    metrics_path = run_dir / "metrics.json"
+    metrics_path, overrides_path = run_dir / "metrics.json", run_dir / ".hydra" / "overrides.yaml"
+    # One damaged job is listed as failed, naming the file; the summary of the others goes on.
     try:
-        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    except json.JSONDecodeError as err:
-        metrics = {"status": "failed", "reason": f"unreadable metrics.json: {err}"}
-    overrides = _load_yaml(run_dir / ".hydra" / "overrides.yaml") or []
+        metrics = json_object(metrics_path) if metrics_path.exists() else {}
+    except DamagedFile as err:
+        metrics = {"status": "failed", "reason": f"{err.path.name}: {err.problem}"}
+    try:
+        overrides = yaml_strings(overrides_path) if overrides_path.exists() else []
+    except DamagedFile as err:  # what the job ran is unknown: its numbers cannot be ranked
+        metrics, overrides = {**metrics, "status": "failed", "reason": f"{err.path.name}: {err.problem}"}, []
     config = _load_yaml(run_dir / ".hydra" / "config.yaml") or {}
     name = run_dir.relative_to(root).as_posix() if run_dir != root else run_dir.name
     return Job(run_dir, name, [str(o) for o in overrides], metrics, config)

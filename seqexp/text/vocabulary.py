@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seqexp.atomic import write_text
+from seqexp.readback import DamagedFile, json_object
 
 VOCABULARY_FILE = "vocabulary.json"
 ASCII_PUNCTUATION = set(string.punctuation)
@@ -57,7 +58,12 @@ def save_vocabulary(path: Path, vocabulary: list[str], preprocessing: dict, inpu
 
 
 def load_vocabulary(path: Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """vocabulary.json as save_vocabulary wrote it (a DamagedFile when torn or edited by hand)."""
+    fix = "It is written by the run's data loader; train the run again to rebuild it."
+    saved = json_object(Path(path), {"tokens": list, "input_length": int}, fix=fix)
+    if not all(isinstance(token, str) for token in saved["tokens"]):
+        raise DamagedFile(path, "its 'tokens' are not all text", fix)
+    return saved
 
 
 class Vocabulary:

@@ -94,6 +94,22 @@ def test_keras_shuffle_with_seed_113(tiny_npz):
     assert sorted(data["train"][0].tolist()) == sorted(padded[:2])
 
 
+def test_keras_shuffle_with_seed_113_also_shuffles_the_test_reviews(tmp_path):
+    """load_data shuffles the test reviews with the same RandomState(113), right after the
+    training reviews: five test reviews of distinct lengths show the order."""
+    x_test = [[4] * length for length in (1, 2, 3, 4, 5)]
+    path = write_imdb_npz(tmp_path / "imdb.npz", X_TRAIN, Y_TRAIN, x_test, [0, 1, 0, 1, 1])
+    rng = np.random.RandomState(113)
+    rng.shuffle(np.arange(len(X_TRAIN)))  # the training reviews' permutation comes first
+    order = np.arange(len(x_test))
+    rng.shuffle(order)
+    assert order.tolist() != sorted(order)  # the check below would not see a missing shuffle
+    _, data = load(path, num_words=None, maxlen=8, shuffle_seed=113, validation_split=0.34)
+    lengths = (data["test"][0] != 0).sum(axis=1).tolist()  # start mark + the review's words
+    assert lengths == [len(x_test[i]) + 1 for i in order]
+    assert data["test"][1].tolist() == [float([0, 1, 0, 1, 1][i]) for i in order]
+
+
 def test_an_already_indexed_file_is_not_offset_twice(tmp_path):
     # The shared subset's layout: load_data output saved again (start marks, ids already offset).
     path = write_imdb_npz(tmp_path / "imdb.npz", [[1, 14, 22, 2], [1, 5]], [1, 0], [[1, 9, 600]], [1])

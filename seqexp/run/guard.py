@@ -1,0 +1,76 @@
+"""The Hydra callback that guards run and sweep directories before Hydra writes into them.
+
+Hydra writes .hydra/ (config.yaml, overrides.yaml) into a job's folder before the job runs, so
+the folder rules of seqexp.run.rundir run earlier, in `on_run_start`, on hydra.run.dir resolved
+as Hydra will resolve it (`${oc.env:SCRATCH}/x`, `${now:...}`): a finished run, another config's
+run, or a folder in use is refused with nothing written; else the run's lock is taken there (its
+first write, so a read-only folder is found here too). `on_multirun_start` does the same for
+hydra.sweep.dir. A refusal ends with one sentence and exit code 2, an unwritable folder with one
+sentence and exit code 1.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from seqexp.errors import SeqexpError, disk_failure, disk_message
+from seqexp.run.rundir import acquire, check_run_dir, check_sweep_dir, config_identity, release
+
+
+class RunGuard(Callback):
+    def __init__(self):
+        self.run_dir: Path | None = None
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        with refusals():
+            HydraConfig.instance().set_config(config)  # as run_job will: ${hydra:...} resolves
+            run_dir = Path(str(OmegaConf.select(config, "hydra.run.dir")))
+            overrides = [str(o) for o in config.hydra.overrides.task]
+            check_run_dir(run_dir, config_identity(config), overrides)
+            acquire(run_dir)
+            self.run_dir = run_dir
+
+    def on_run_end(self, config: DictConfig, **kwargs) -> None:
+        if self.run_dir is not None:
+            release(self.run_dir)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        with refusals():
+            HydraConfig.instance().set_config(config)
+            sweep_dir = Path(str(OmegaConf.select(config, "hydra.sweep.dir")))
+            check_sweep_dir(sweep_dir, [str(o) for o in config.hydra.overrides.task])
+            sweep_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=sweep_dir):  # writable? (the launcher writes there next)
+                pass
+
+
+class Refused(BaseException):
+    """A refusal raised inside Hydra: a BaseException, so Hydra lets it through untouched (it
+    reports an Exception of a callback with a traceback); seqexp.cli.hydra_app prints it."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+@contextmanager
+def refusals():
+    """A refusal (exit code 2) or an unwritable folder (exit code 1) as one sentence."""
+    try:
+        yield
+    except SeqexpError as err:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        raise Refused(str(err), 2) from None
+    except OSError as err:
+        problem = disk_failure(err)
+        if problem is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        raise Refused(disk_message(problem), 1) from None
