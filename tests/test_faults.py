@@ -453,12 +453,13 @@ def test_a_resumed_run_keeps_the_best_checkpoint_against_a_worse_epoch(tmp_path,
                 os.kill(os.getpid(), signal.SIGINT)
 
     run = tmp_path / "run"
+    every_epoch = [*tiny, "callbacks.backup.every_s=0"]  # a backup of epoch 2 to resume from
     with pytest.raises(KeyboardInterrupt):
-        train(compose_train(run, *tiny), more_callbacks=lambda monitor: [StopAfterEpoch2()])
+        train(compose_train(run, *every_epoch), more_callbacks=lambda monitor: [StopAfterEpoch2()])
     best = run / "checkpoints" / "best.keras"
     saved = best.read_bytes()
     before = [float(r["val_loss"]) for r in csv.DictReader((run / "history.csv").open())]
-    train(compose_train(run, *tiny), more_callbacks=Snapshots(scramble_at_start=True))
+    train(compose_train(run, *every_epoch), more_callbacks=Snapshots(scramble_at_start=True))
     metrics = json.loads((run / "metrics.json").read_text())
     val = [float(r["val_loss"]) for r in csv.DictReader((run / "history.csv").open())]
     assert metrics["resumed_after_epoch"] == 2 and len(val) == 4 and val[:2] == pytest.approx(before)

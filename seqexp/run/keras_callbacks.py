@@ -67,9 +67,9 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self._saved_at = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._saved_at is None or time.monotonic() - self._saved_at >= self.every_s:
+        if self._saved_at is None or time.perf_counter() - self._saved_at >= self.every_s:
             super().on_epoch_end(epoch, logs)
-            self._saved_at = time.monotonic()
+            self._saved_at = time.perf_counter()
         else:  # Keras' own bookkeeping for the next save
             self._current_epoch, self._last_batch_seen = epoch + 1, 0
 
@@ -172,7 +172,7 @@ class RunReporter(keras.callbacks.Callback):
         self._epoch_start = None
 
     def on_train_begin(self, logs=None):
-        self._drawn_at = time.monotonic()
+        self._drawn_at = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
@@ -189,7 +189,7 @@ class RunReporter(keras.callbacks.Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         write_history(self.run_dir, self.history)
-        if self._drawn_at is None or time.monotonic() - self._drawn_at >= self.curves_every_s:
+        if self._drawn_at is None or time.perf_counter() - self._drawn_at >= self.curves_every_s:
             self.draw()
 
     def draw(self) -> None:
@@ -197,7 +197,7 @@ class RunReporter(keras.callbacks.Callback):
         if self.history and self._drawn_epochs != self.epochs_run:
             plot_curves(self.history, self.run_dir, self.title, self.best_epoch, self.reference)
             self._drawn_epochs = self.epochs_run
-        self._drawn_at = time.monotonic()
+        self._drawn_at = time.perf_counter()
 
     def _stop_clock(self):
         if self._epoch_start is not None:
