@@ -51,3 +51,8 @@ def disk_message(err: OSError, run_dir=None) -> str:
         else ""
     )
     return f"Could not write{where}: {_DISK[err.errno]} ({os.strerror(err.errno)}){then}."
+
+
+class NotThisRun(SeqexpError):
+    """The folder holds another run, or a run that is done, or one in use: nothing was changed
+    (a sweep records no failure into such a folder)."""

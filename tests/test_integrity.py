@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from seqexp.errors import SeqexpError
+from seqexp.errors import NotThisRun, SeqexpError
 from seqexp.run import train as train_module
 from seqexp.run.keras_callbacks import RunReporter
-from seqexp.run.rundir import LOCK, NotThisRun, acquire, release
+from seqexp.run.lock import LOCK, acquire, release
 from seqexp.run.train import train
 from tests.badinput import run_cli
 from tests.conftest import QUIET, TINY_JENA, compose_train, option_values
@@ -320,7 +320,7 @@ def test_the_hydra_floor_has_the_instantiate_hardening():
 
 def test_identity_ignores_where_the_run_lives(tmp_path, tiny):
     """A run moved to another disk, or continued with another thread count, is the same run."""
-    from seqexp.run.rundir import config_identity, digest
+    from seqexp.run.identity import config_identity, digest
 
     here = config_identity(compose_train(tmp_path / "a", *tiny))
     moved = config_identity(compose_train(tmp_path / "b", *tiny, "trainer.threads=1", "trainer.verbose=1"))

@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 from seqexp.config import CONF_DIR
 from seqexp.errors import SeqexpError, disk_failure, disk_message
 from seqexp.run.guard import Refused
-from seqexp.run.rundir import release_all
+from seqexp.run.lock import release_all
 
 log = logging.getLogger("seqexp")
 

@@ -21,7 +21,9 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError, disk_failure, disk_message
-from seqexp.run.rundir import acquire, check_run_dir, check_sweep_dir, config_identity, release
+from seqexp.run.identity import config_identity
+from seqexp.run.lock import acquire, release
+from seqexp.run.rundir import check_run_dir, check_sweep_dir
 
 
 class RunGuard(Callback):

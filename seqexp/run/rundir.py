@@ -1,7 +1,6 @@
 """The run directory's own files and rules: the one writer of metrics.json, the reader and writer
-of history.csv, the run's identity (identity.json: the composed config it was made with, hashed),
-its lock (run.lock: one process at a time), and the status rules (which folder may be trained
-into, resumed, or is done).
+of history.csv, and the status rules (which folder may be trained into, resumed, or is done).
+What made the run (identity.json) is seqexp.run.identity; one process at a time, seqexp.run.lock.
 
 Everything here is plain files and JSON: the sweep summary, `seqexp resume` and the CLI's
 guards read run directories through this module without importing TensorFlow.
@@ -9,28 +8,21 @@ guards read run directories through this module without importing TensorFlow.
 
 from __future__ import annotations
 
-import atexit
-import copy
 import csv
-import hashlib
 import io
 import json
 import math
 import os
 import re
-import socket
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from seqexp.atomic import write_text
-from seqexp.errors import SeqexpError
+from seqexp.errors import NotThisRun, SeqexpError
 from seqexp.readback import DamagedFile, csv_numbers, json_object, yaml_strings
+from seqexp.run.identity import check_replayable, read_identity, refuse_other_config
 
 METRICS = "metrics.json"
 HISTORY = "history.csv"
-IDENTITY = "identity.json"
-LOCK = "run.lock"
 # any of these makes a folder a run directory (env.json and train.log: a run that died early)
 RUN_MARKERS = (METRICS, "env.json", "train.log", ".hydra")
 FINISHED = ("completed", "stopped early", "pruned")  # statuses of a run with nothing left to train
@@ -40,11 +32,6 @@ FINISHED = ("completed", "stopped early", "pruned")  # statuses of a run with no
 # training (a damaged backup, a torn file, a full disk) that is gone once its cause is. A run that
 # failed in training (a nan loss) would fail again: it is done, like the FINISHED ones.
 CONTINUABLE = (None, "running", "interrupted")
-
-
-class NotThisRun(SeqexpError):
-    """The folder holds another run, or a run that is done, or one in use: nothing was changed
-    (a sweep records no failure into such a folder)."""
 
 
 # ---- metrics.json ---------------------------------------------------------------------------
@@ -331,249 +318,6 @@ def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
         )
     check_replayable(overrides, run_dir)
     return overrides, (report or {}).get("status")
-
-
-# ---- identity.json: the config a run directory was made with --------------------------------
-
-# Keys that say where files go or how much is printed, not what is computed: a run moved to
-# another disk, or continued with another cache folder or thread count, is the same run.
-NOT_IDENTITY = ("paths", "trainer.verbose", "trainer.threads", "tags", "note")
-
-
-def config_identity(cfg) -> dict:
-    """The composed config as {dotted key: resolved value}, without NOT_IDENTITY; paths.run_dir
-    reads "<run_dir>", so paths derived from it (callbacks.checkpoint.filepath) do not count."""
-    from omegaconf import OmegaConf, open_dict
-
-    cfg = copy.deepcopy(cfg)
-    with open_dict(cfg):
-        cfg.pop("hydra", None)
-        if "paths" in cfg:
-            cfg.paths.run_dir = "<run_dir>"
-    flat = {}
-
-    def walk(node, prefix: str) -> None:
-        if isinstance(node, dict) and node:
-            for key, value in node.items():
-                walk(value, f"{prefix}{key}.")
-        else:
-            flat[prefix[:-1]] = node
-
-    walk(OmegaConf.to_container(cfg, resolve=True), "")
-    return {
-        key: value
-        for key, value in flat.items()
-        if not key.endswith("cache_dir")
-        and not any(key == name or key.startswith(f"{name}.") for name in NOT_IDENTITY)
-    }
-
-
-def digest(identity: dict) -> str:
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def read_identity(run_dir: Path) -> dict | None:
-    """identity.json of a run directory (None: there is none, a run of an older seqexp)."""
-    path = Path(run_dir) / IDENTITY
-    if not path.exists():
-        return None
-    try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        recorded = err
-    if not isinstance(recorded, dict) or not isinstance(recorded.get("sha256"), str):
-        raise NotThisRun(
-            f"{path} is not readable (torn or edited by hand), so this run cannot be told apart "
-            f"from another config's; nothing was changed. Restore the file, or choose another folder."
-        )
-    return recorded
-
-
-def write_identity(run_dir: Path, identity: dict, overrides: list[str] | None) -> None:
-    record = {"sha256": digest(identity), "overrides": overrides, "config": identity}
-    write_text(Path(run_dir) / IDENTITY, json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
-
-
-def refuse_other_config(run_dir: Path, recorded: dict, identity: dict) -> None:
-    """Refuse to continue the run recorded in identity.json with another config, naming the keys
-    that differ."""
-    if recorded["sha256"] == digest(identity):
-        return
-    old = recorded.get("config") if isinstance(recorded.get("config"), dict) else {}
-    unset = "(not set)"
-    keys = sorted(k for k in old.keys() | identity.keys() if old.get(k, unset) != identity.get(k, unset))
-    shown = "; ".join(f"{k}: {old.get(k, unset)!r} there, {identity.get(k, unset)!r} here" for k in keys[:6])
-    raise NotThisRun(
-        f"{run_dir} holds a run of another config ("
-        + (
-            f"{len(keys)} key(s) differ: {shown}{'; ...' if len(keys) > 6 else ''}"
-            if keys
-            else "its hash differs"
-        )
-        + f"); continuing it with this config would mix two runs. Continue it with `seqexp resume "
-        f"{run_dir}` (its own config), or choose another folder."
-    )
-
-
-# ---- run.lock: one process per run directory ------------------------------------------------
-
-_held: dict[Path, int] = {}  # the locks this process holds, and how many times
-
-
-@contextmanager
-def locked(run_dir: Path):
-    """Hold the run directory's lock for the block (re-entrant within one process)."""
-    acquire(run_dir)
-    try:
-        yield
-    finally:
-        release(run_dir)
-
-
-def acquire(run_dir: Path) -> None:
-    """Take run.lock: created with O_EXCL (one winner), holding the taker's pid and host. A lock
-    of a dead process of this host is stale and taken over; any other refuses with NotThisRun."""
-    path = Path(run_dir).resolve() / LOCK
-    if path in _held:
-        _held[path] += 1
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
-    for _ in range(5):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            holder = _read_lock(path)
-            if not _stale(path, holder):
-                who = (
-                    f"pid {holder['pid']} on {holder['host']}, since {holder.get('since')}" if holder else "?"
-                )
-                raise NotThisRun(
-                    f"{run_dir} is in use by another seqexp process ({who}); two runs in one folder "
-                    f"would overwrite each other's checkpoints and metrics. Wait for it to end, or, if "
-                    f"that process is gone, delete {path}."
-                ) from None
-            _take_over(path, holder)
-            continue
-        with os.fdopen(fd, "w") as f:
-            json.dump(me, f)
-        _held[path] = 1
-        return
-    raise NotThisRun(f"Could not take {path}: other processes keep taking it; try again.")
-
-
-def release(run_dir: Path) -> None:
-    path = Path(run_dir).resolve() / LOCK
-    if path not in _held:
-        return
-    _held[path] -= 1
-    if _held[path] == 0:
-        del _held[path]
-        if (_read_lock(path) or {}).get("pid") == os.getpid():
-            path.unlink(missing_ok=True)
-
-
-@atexit.register
-def release_all() -> None:
-    """Give up every lock this process holds (the end of a Hydra app, or of the process)."""
-    for path in list(_held):
-        _held[path] = 1
-        release(path.parent)
-
-
-def _read_lock(path: Path) -> dict | None:
-    try:
-        holder = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return holder if isinstance(holder, dict) and isinstance(holder.get("pid"), int) else None
-
-
-def _stale(path: Path, holder: dict | None) -> bool:
-    """A lock left by a process of this host that is gone (or by this process, outside `_held`:
-    an earlier run here that ended without releasing it); an unreadable one older than a minute."""
-    if holder is None:  # being written this instant, or its writer died before writing
-        try:
-            return time.time() - path.stat().st_mtime > 60
-        except FileNotFoundError:
-            return True
-    if holder.get("host") != socket.gethostname():
-        return False  # another machine's process: no way to tell from here
-    if holder["pid"] == os.getpid():
-        return True
-    try:
-        os.kill(holder["pid"], 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
-    return False
-
-
-def _take_over(path: Path, holder: dict | None) -> None:
-    """Remove a stale lock, unless another process replaced it in the meantime (then it is put
-    back: a rename moves the file atomically, a link restores it only if no lock is there)."""
-    moved = path.with_name(f"{LOCK}.stale.{os.getpid()}")
-    try:
-        os.replace(path, moved)
-    except FileNotFoundError:
-        return  # someone else removed it: try to take it again
-    if _read_lock(moved) != holder:  # a live lock taken since we read it
-        try:
-            os.link(moved, path)
-        except FileExistsError:
-            pass
-    moved.unlink(missing_ok=True)
-
-
-# ---- replaying a folder's overrides (seqexp resume) ------------------------------------------
-
-# Modules an override may point a `_target_` at: everything else is code a handed-over folder
-# would make `seqexp resume` import and run.
-TRUSTED_TARGETS = ("seqexp.", "keras.", "hydra_plugins.")
-
-
-def check_replayable(overrides: list[str], source: Path) -> None:
-    """Overrides read from a folder (a shared scratch space, a colleague's run) choose options and
-    values only: none may set hydra.* (callbacks, launcher, search path) or a `_target_` outside
-    TRUSTED_TARGETS, directly or inside a mapping value."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parser = OverridesParser.create()
-    bad = []
-    for text in overrides:
-        try:
-            override = parser.parse_override(text)
-        except Exception as err:  # noqa: BLE001 - Hydra's parse errors have several types
-            bad.append(f"{text!r} (not an override: {str(err).splitlines()[0]})")
-            continue
-        key = override.key_or_group
-        if key.split("/")[0].split(".")[0] == "hydra":
-            bad.append(f"{text!r} (sets Hydra itself, which can name code to run)")
-        elif override.is_sweep_override():
-            bad.append(f"{text!r} (a sweep; a run directory replays one value per key)")
-        else:
-            value = override.value()
-            targets = [value] if key.split(".")[-1] == "_target_" else []
-            targets += _targets_in(value)
-            bad += [f"{text!r} (imports {t!r})" for t in targets if not str(t).startswith(TRUSTED_TARGETS)]
-    if bad:
-        raise SeqexpError(
-            f"{source} asks to replay override(s) that could run code: {'; '.join(bad)}. `seqexp "
-            f"resume` replays values and config options only; a _target_ must name a "
-            f"{', '.join(t.rstrip('.') for t in TRUSTED_TARGETS)} function. Check where this folder "
-            f"came from; nothing was run."
-        )
-
-
-def _targets_in(value) -> list:
-    """Every `_target_` inside a mapping or list value of an override."""
-    if isinstance(value, dict):
-        own = [value["_target_"]] if "_target_" in value else []
-        return own + [t for v in value.values() for t in _targets_in(v)]
-    if isinstance(value, list):
-        return [t for v in value for t in _targets_in(v)]
-    return []
 
 
 # ---- finding run directories ------------------------------------------------------------------

@@ -27,19 +27,17 @@ from seqexp.models.heads import TASK_HEADS, check_compatible
 from seqexp.models.metrics import resolve
 from seqexp.run.callbacks import callback_monitors
 from seqexp.run.environment import capture, key_facts, write_env
+from seqexp.run.identity import config_identity, read_identity, write_identity
+from seqexp.run.lock import locked
 from seqexp.run.monitor import Monitor, logged_names, settle
 from seqexp.run.resume import backup_record, check_history, history_so_far
 from seqexp.run.rundir import (
     FINISHED,
     check_run_dir,
     compare_reference,
-    config_identity,
     failure_reason,
-    locked,
-    read_identity,
     run_labels,
     settle_status,
-    write_identity,
     write_metrics,
 )
 from seqexp.run.runtime import configure_job, seed_everything
