@@ -25,17 +25,24 @@ def _fsync(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
+def temporary_name(path: Path, pid: int | None = None) -> Path:
+    """Where this process (or process `pid`) writes `path` before renaming it into place."""
+    return path.with_name(f"tmp.{os.getpid() if pid is None else pid}.{path.name}")
+
+
 @contextmanager
 def replacing(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path to write; it replaces `path` when the block succeeds.
 
-    The temporary name is a prefix (`tmp.best.keras`, `tmp.latest.weights.h5`): writers such as
-    Keras and matplotlib choose the format by the file's suffixes. Without the fsync before the
-    rename, a power loss can leave the new name pointing at a file whose data never reached the
-    disk (an empty or torn file, on ext4 and XFS).
+    The temporary name is a prefix (`tmp.<pid>.best.keras`): writers such as Keras and matplotlib
+    choose the format by the file's suffixes. The process id keeps two processes that write the
+    same file (search workers finishing together write the shared reports) off each other's
+    temporary file; the last rename wins, with a whole file. Without the fsync before the rename,
+    a power loss can leave the new name pointing at a file whose data never reached the disk (an
+    empty or torn file, on ext4 and XFS).
     """
     path = Path(path)
-    tmp = path.with_name(f"tmp.{path.name}")
+    tmp = temporary_name(path)
     with deferred():
         try:
             yield tmp

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,7 +53,7 @@ def test_a_write_that_fails_half_way_leaves_the_old_file(tmp_path):
     with pytest.raises(RuntimeError, match="disk full"), replacing(path) as tmp:
         tmp.write_bytes(b"half a")
         raise RuntimeError("disk full")
-    assert path.read_bytes() == b"old checkpoint" and not (tmp_path / "tmp.best.keras").exists()
+    assert path.read_bytes() == b"old checkpoint" and not list(tmp_path.glob("tmp.*"))
 
 
 def test_a_failing_fsync_does_not_rename(tmp_path, monkeypatch):
@@ -65,7 +67,7 @@ def test_a_failing_fsync_does_not_rename(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic.os, "fsync", eio)
     with pytest.raises(OSError, match="Input/output error"):
         write_text(path, "new")
-    assert path.read_text() == "old" and not (tmp_path / "tmp.history.csv").exists()
+    assert path.read_text() == "old" and not list(tmp_path.glob("tmp.*"))
 
 
 def test_the_file_is_flushed_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
@@ -89,9 +91,23 @@ def test_the_file_is_flushed_before_the_rename_and_the_folder_after(tmp_path, mo
     file_inode, folder_inode = path.stat().st_ino, path.parent.stat().st_ino
     assert events == [
         ("fsync", file_inode),  # the temp file's data, under its temporary name
-        ("replace", "tmp.metrics.json", "metrics.json"),
+        ("replace", f"tmp.{os.getpid()}.metrics.json", "metrics.json"),
         ("fsync", folder_inode),  # the new directory entry
     ]
+
+
+def test_two_processes_writing_one_file_both_succeed_and_leave_a_whole_file(tmp_path):
+    """Search workers that finish together write the same reports; neither may fail, and the
+    file left is one writer's whole text."""
+    path = tmp_path / "results.yaml"
+    writer = (
+        "import sys\nfrom seqexp.atomic import write_text\n"
+        "for i in range(300): write_text(sys.argv[1], sys.argv[2] * 5000)\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", writer, str(path), mark]) for mark in "ab"]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert path.read_text() in ("a" * 5000, "b" * 5000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.yaml"]
 
 
 # ---- the run directory's writers are atomic (each goes through seqexp.atomic) ---------------

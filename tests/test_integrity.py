@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from seqexp.atomic import temporary_name
 from seqexp.errors import NotThisRun, SeqexpError
 from seqexp.run import train as train_module
 from seqexp.run.keras_callbacks import RunReporter
@@ -249,28 +250,22 @@ def test_a_kill_during_the_test_evaluation_resumes_without_training_again(tmp_pa
     assert not (run / "backup").exists()  # deleted once metrics.json said completed
 
 
-def seqexp(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "seqexp.cli", *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-
-def test_a_full_disk_ends_with_one_sentence_and_the_run_resumes_once_freed(tmp_path, tiny):
+def test_a_full_disk_ends_with_one_sentence_and_the_run_resumes_once_freed(tmp_path, tiny, capsys):
     run = tmp_path / "run"
     run.mkdir()
-    # the next history.csv write goes to /dev/full: a real ENOSPC from the kernel (the temp
-    # name is removed after the failed write, so the disk is "freed" for the resume)
-    (run / "tmp.history.csv").symlink_to("/dev/full")
-    result = seqexp(tmp_path, "train", *tiny, *QUIET, f"hydra.run.dir={run}")
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
-    assert "seqexp: error: Could not write" in result.stderr
-    assert "the disk is full (No space left on device)" in result.stderr
-    assert f"`seqexp resume {run}` continues the run" in result.stderr
+    # this process's next history.csv write goes to /dev/full: a real ENOSPC from the kernel (the
+    # temp name is removed after the failed write, so the disk is "freed" for the resume)
+    temporary_name(run / "history.csv").symlink_to("/dev/full")
+    assert main(["train", *tiny, *QUIET, f"hydra.run.dir={run}"], capsys) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err[-2000:]
+    assert "seqexp: error: Could not write" in err
+    assert "the disk is full (No space left on device)" in err
+    assert f"`seqexp resume {run}` continues the run" in err
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["status"] == "failed" and metrics["resumable"] is True
 
-    resumed = seqexp(tmp_path, "resume", str(run))
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert main(["resume", str(run)], capsys) == 0, capsys.readouterr().err[-2000:]
     assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
 
 
