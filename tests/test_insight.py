@@ -124,3 +124,20 @@ def test_conv_report_skips_a_model_without_convolutions(tmp_path):
     model = build_dense(bundle.spec, **option_values("model", "dense", units=[4]))
     assert conv_report(model, bundle, tmp_path) == {"skipped": "model dense has no Conv2D layer"}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_mosaic_places_each_tile_in_reading_order_with_gaps():
+    tiles = np.stack([np.full((2, 3), k, dtype=float) for k in range(5)], axis=-1)  # (2, 3, 5)
+    image = insight.mosaic(tiles, cols=3)
+    assert image.shape == (2 * 3 - 1, 3 * 4 - 1)  # 2 rows of 2 + a gap; 3 columns of 3 + gaps
+    assert (image[0:2, 0:3] == 0).all() and (image[0:2, 8:11] == 2).all()
+    assert (image[3:5, 0:3] == 3).all() and (image[3:5, 4:7] == 4).all()
+    assert np.isnan(image[2]).all() and np.isnan(image[:, 3]).all()  # the gaps
+    assert np.isnan(image[3:5, 8:11]).all()  # the unused sixth cell
+
+
+def test_each_feature_map_is_stretched_on_its_own_and_a_flat_one_is_zero():
+    maps = np.stack([np.array([[1.0, 3.0], [2.0, 5.0]]), np.full((2, 2), 7.0)], axis=-1)
+    scaled = insight.each_on_its_own_scale(maps)
+    assert scaled[..., 0].tolist() == [[0.0, 0.5], [0.25, 1.0]]
+    assert (scaled[..., 1] == 0).all()
