@@ -106,4 +106,39 @@ def test_fast_switch_compiles_with_xla_several_steps_per_call_and_keeps_the_epoc
     assert seen == {"jit": True, "per_call": 6, "iterations": 12, "epochs": 2}
     metrics = finite_run(tmp_path / "run")
     assert metrics["epochs_run"] == 2
-    assert json.loads((tmp_path / "run" / "env.json").read_text())["fast"] is True
+    env = json.loads((tmp_path / "run" / "env.json").read_text())
+    assert env["fast"] is True and env["xla"] is True and env["deterministic_ops"] is False
+
+
+def test_fast_switch_leaves_xla_off_on_a_convolution_and_keeps_the_history_exact(
+    make_cfg, jena_csv, tmp_path, monkeypatch
+):
+    """XLA ran convolutions slower on CPU: trainer.fast on conv1d is several steps per call with
+    TF's deterministic ops, so it gives the default's history, number for number."""
+    seen = {}
+    fit = keras.Model.fit
+
+    def spy(self, *args, **kwargs):
+        seen.update(jit=self.jit_compile, per_call=self.steps_per_execution)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    histories = []
+    for fast in ("false", "true"):
+        run = tmp_path / f"fast_{fast}"
+        cfg = make_cfg(
+            "model=conv1d",
+            f"data.path={jena_csv}",
+            *TINY_JENA,
+            f"trainer.fast={fast}",
+            "trainer.steps_per_epoch=4",
+            "trainer.epochs=2",
+            "callbacks.early_stopping.enabled=false",
+            run_dir=run,
+        )
+        assert math.isfinite(train(cfg))
+        histories.append((run / "history.csv").read_text())
+        env = json.loads((run / "env.json").read_text())
+        assert env["xla"] is False and env["deterministic_ops"] is True
+    assert seen == {"jit": False, "per_call": 4}  # the fast run's
+    assert histories[0] == histories[1]

@@ -90,6 +90,7 @@ def test_env_json_records_the_environment(outputs):
     assert {"name": "/physical_device:CPU:0", "type": "CPU"} in env["devices"]
     assert env["build"]["cuda"] == tf.sysconfig.get_build_info().get("cuda_version")
     assert env["seed"] == 1 and env["deterministic_ops"] is True and env["jit_compile"] is False
+    assert env["xla"] is False
     assert "model.dropout=0.2" in env["overrides"] and env["command"]
     facts = metrics(outputs, GRU_DROPOUT)["env"]  # the gist of env.json in metrics.json
     assert facts["git_commit"] == env["git"]["commit"] and facts["tensorflow"] == tf.__version__

@@ -123,8 +123,9 @@ def tensorflow_facts() -> dict:
     }
 
 
-def capture(cfg) -> dict:
-    """The environment of the run about to train with `cfg` (call after the seed is set)."""
+def capture(cfg, xla: bool) -> dict:
+    """The environment of the run about to train with `cfg` (call once the model is compiled, so
+    the op-determinism setting read is the run's); `xla`: whether XLA compiles the model."""
     hydra = hydra_facts()
     tf_facts = tensorflow_facts()
     try:
@@ -149,6 +150,7 @@ def capture(cfg) -> dict:
         "seed": int(cfg.trainer.seed),
         "jit_compile": bool(cfg.trainer.jit_compile),
         "fast": bool(cfg.trainer.get("fast", False)),
+        "xla": xla,  # what ran: trainer.jit_compile, or trainer.fast on a model XLA speeds up
     }
 
 

@@ -231,17 +231,24 @@ def configure_job(trainer) -> contextlib.AbstractContextManager:
     return strategy.scope()
 
 
-def seed_everything(seed: int, jit_compile: bool = False) -> None:
-    """Same seed, same history on CPU: Python, NumPy and TF seeds plus deterministic TF ops.
-
-    Keras never XLA-compiles while TF's op determinism is on, so `trainer.jit_compile=true`
-    turns it off (for this run: the setting is process-wide) and says so.
-    """
+def seed_everything(seed: int) -> None:
+    """Same seed, same history on CPU: Python, NumPy and TF seeds (deterministic_ops does the
+    rest, once the model is built and it is known whether XLA compiles it)."""
     import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def deterministic_ops(jit_compile: bool) -> None:
+    """TF's deterministic ops, unless XLA compiles the model.
+
+    Keras never XLA-compiles while TF's op determinism is on, so XLA (`trainer.jit_compile`, or
+    `trainer.fast` on a model XLA speeds up) turns it off, for this run (the setting is
+    process-wide), and says so.
+    """
     import tensorflow as tf
     from tensorflow.python.framework.config import disable_op_determinism
 
-    keras.utils.set_random_seed(seed)
     if jit_compile:
         disable_op_determinism()
         log.warning(
