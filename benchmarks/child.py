@@ -5,9 +5,10 @@
     python -m benchmarks.child REPORT.json T0 reference CASE.json           # (c) the notebooks' way
 
 T0 is the parent's time.time() just before it started this process. REPORT.json gets
-`first_step_s` (T0 to the end of the first training step) and `epoch_s`: each whole epoch,
+`first_step_s` (T0 to the end of the first training step), `epoch_s`: each whole epoch,
 from one `on_epoch_begin` to the next (the last one to `on_train_end`), so training, validation
-and every epoch-end callback are inside it. The whole run (process start to exit) is timed by
+and every epoch-end callback are inside it, and `val_s`: each epoch's validation pass (fit's
+`on_test_begin` to `on_test_end`). The whole run (process start to exit) is timed by
 the parent. The timer adds nothing per step: it is `async_safe` (Keras keeps dispatching batch
 logs asynchronously) and reads the loss of the first batch only.
 """
@@ -32,7 +33,19 @@ def whole_epoch_timer(t0: float, report: Path):
         def __init__(self):
             super().__init__()
             self.begins: list[float] = []
+            self.validations: list[float] = []
             self.first_step_s = None
+            self.training = False
+
+        def on_train_begin(self, logs=None):
+            self.training = True  # fit's validation passes, not a later evaluate's
+
+        def on_test_begin(self, logs=None):
+            self.test_begin = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            if self.training:
+                self.validations.append(time.perf_counter() - self.test_begin)
 
         def on_epoch_begin(self, epoch, logs=None):
             self.begins.append(time.perf_counter())
@@ -45,7 +58,10 @@ def whole_epoch_timer(t0: float, report: Path):
         def on_train_end(self, logs=None):
             stamps = [*self.begins, time.perf_counter()]
             epochs = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
-            report.write_text(json.dumps({"first_step_s": self.first_step_s, "epoch_s": epochs}))
+            self.training = False
+            report.write_text(
+                json.dumps({"first_step_s": self.first_step_s, "epoch_s": epochs, "val_s": self.validations})
+            )
 
     return WholeEpochTimer()
 

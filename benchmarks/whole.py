@@ -10,7 +10,8 @@ For each of the five models, four ways, interleaved (the order rotates every rep
 Every way runs the same steps, batch, epochs, validation and test batches.
 
 Clocks: whole epoch = training + validation + every epoch-end callback (on_epoch_begin to the
-next), the first epoch (tracing) dropped; whole run = process start to exit; first step =
+next), the first epoch (tracing) dropped; validation = fit's validation pass of an epoch, the
+first dropped; whole run = process start to exit; first step =
 process start to the end of the first training step.
 """
 
@@ -87,12 +88,15 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
     epoch = {way: [] for way in WAYS}  # median whole epoch of each run (s)
     run = {way: [] for way in WAYS}
     first = {way: [] for way in WAYS}
+    validation = {way: [] for way in WAYS}  # median validation pass of each run (s)
     epochs_seen = {way: [] for way in WAYS}
     for rep in range(reps):
         for way in WAYS[rep % len(WAYS) :] + WAYS[: rep % len(WAYS)]:
             r = one_run(way, name, overrides, runs / f"{way}_{rep}")
             epoch[way].append(float(np.median(r["epoch_s"][1:])))  # first epoch (tracing) dropped
             run[way].append(r["run_s"])
+            if r["val_s"][1:]:  # headlines has no validation split
+                validation[way].append(float(np.median(r["val_s"][1:])))
             first[way].append(r["first_step_s"])
             epochs_seen[way].append(len(r["epoch_s"]))
             log.info(
@@ -115,7 +119,13 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
         "epoch_s": {way: summary(v) for way, v in epoch.items()},
         "run_s": {way: summary(v) for way, v in run.items()},
         "first_step_s": {way: summary(v) for way, v in first.items()},
+        "validation_s": {way: summary(v) for way, v in validation.items() if v},
         "ratios": {
+            **(
+                {"validation seqexp/script": ratio(validation["seqexp"], validation["script"])}
+                if validation["seqexp"]
+                else {}
+            ),
             "epoch seqexp/script": ratio(epoch["seqexp"], epoch["script"]),
             "run seqexp/script": ratio(run["seqexp"], run["script"]),
             "epoch seqexp/reference": ratio(epoch["seqexp"], epoch["reference"]),
@@ -132,5 +142,5 @@ def _value(overrides: list[str], key: str) -> str:
 
 
 def run(size: str, folder: Path, cases=None) -> dict:
-    reps, epochs = (2, 3) if size == "full" else (1, 2)
+    reps, epochs = (3, 3) if size == "full" else (1, 2)
     return {name: bench_case(name, size, folder, reps, epochs) for name in (cases or CASES)}

@@ -84,11 +84,14 @@ def test_every_part_is_measured_with_positive_finite_values(results):
     assert all(
         stats_ok(sweep[m][k]) for m in ("wall_s", "jobs_per_minute") for k in ("basic", "joblib", "search")
     )
-    assert all(isinstance(v, bool) for v in data["targets"].values()) and len(data["targets"]) == 10
+    assert all(isinstance(v, bool) for v in data["targets"].values()) and len(data["targets"]) == 11
     for name, case in data["whole"].items():
         for clock in ("epoch_s", "run_s", "first_step_s"):
             assert set(case[clock]) == set(WHOLE_WAYS) and all(map(stats_ok, case[clock].values())), name
         assert all(len(v) == case["epochs"] for v in case["learning_curves"]["seqexp"].values()), name
+        # fit's validation pass, timed apart, on every model with a validation split
+        with_val = set(WHOLE_WAYS) if name != "headlines_text_lstm" else set()
+        assert set(case["validation_s"]) == with_val and all(map(stats_ok, case["validation_s"].values()))
     meta = data["meta"]
     assert len(meta["load_average_at_start"]) == 3 == len(meta["load_average_at_end"])
     assert isinstance(meta["busy"], bool) and meta["other_processes_cores"] >= 0
@@ -115,8 +118,9 @@ def test_the_ways_compared_ran_the_same_steps_batch_and_epochs(results):
 def test_every_ratio_is_a_positive_finite_number(results):
     data, _, _ = results
     found = dict(ratios(data))
-    # 5 models x (2 step ratios x (wall, CPU) + 5 whole ratios) + 2 pipeline ratios + 2 sweep ratios
-    assert len(found) == 5 * (2 * 2 + 5) + 2 + 2, sorted(found)
+    # 5 models x (2 step ratios x (wall, CPU) + 5 whole ratios) + a validation ratio on the 4
+    # models with a validation split + 2 pipeline ratios + 2 sweep ratios
+    assert len(found) == 5 * (2 * 2 + 5) + 4 + 2 + 2, sorted(found)
     for where, r in found.items():
         assert positive(r["value"]) and positive(r["min"]) and positive(r["max"]), where
         assert r["min"] <= r["max"], where
@@ -128,6 +132,7 @@ def test_markdown_has_a_table_per_measurement_and_the_targets(results):
     for heading in [
         "## Training step time",
         "## Whole epochs and whole runs",
+        "## The validation pass of an epoch",
         "## Start to the first finished training step",
         "## What trainer.fast trades",
         "## Where a whole epoch's milliseconds go",
@@ -143,7 +148,7 @@ def test_markdown_has_a_table_per_measurement_and_the_targets(results):
         assert row.count("|") == 11, row  # 10 columns
     assert data["meta"]["machine"] in md
     assert md in proc.stdout  # the table is also printed
-    assert md.count("| met |") + md.count("| **missed** |") == 10
+    assert md.count("| met |") + md.count("| **missed** |") == 11
     assert "Load average (1, 5, 15 min) at the start" in md
     assert ("BUSY MACHINE" in md) == data["meta"]["busy"]
 
@@ -175,6 +180,11 @@ def test_the_markdown_numbers_are_the_jsons(results):
         r = case["ratios"]["epoch seqexp/script"]
         assert whole[6] == f"{r['value']:.2f} ({r['min']:.2f}–{r['max']:.2f})"
         assert number(whole[9]) == round(case["run_s"]["seqexp"]["median"], 1)
+        if case["validation_s"]:
+            val = row_of(md, "## The validation pass of an epoch", model)
+            assert int(val[1]) == case["validation_steps"]
+            for cell, way in zip(val[2:6], WHOLE_WAYS, strict=True):
+                assert number(cell) == round(case["validation_s"][way]["median"], 3), (model, way)
         costs, c = row_of(md, "## Where a whole epoch's milliseconds go", model), data["callbacks"][model]
         assert [number(x) for x in costs[1:]] == [round(v) for v in c["epoch_ms"].values()]
     names = {
