@@ -166,8 +166,9 @@ def whole_tables(whole: dict) -> list[str]:
         "",
         "## What trainer.fast trades: learning curves, same seed",
         "",
-        "Per epoch, repetition 0 (XLA turns TensorFlow's op determinism off, so the numbers differ "
-        "slightly from the default's).",
+        "Per epoch, repetition 0. trainer.fast XLA-compiles the models without convolutions, which turns "
+        "TensorFlow's op determinism off, so their numbers may differ slightly from the default's; on "
+        "the convolutional ones it only runs several steps per call, with deterministic ops.",
         "",
         "| model | metric | default (a) | trainer.fast=true |",
         "|---|---|---|---|",
