@@ -185,7 +185,9 @@ def test_the_markdown_numbers_are_the_jsons(results):
             assert int(val[1]) == case["validation_steps"]
             for cell, way in zip(val[2:6], WHOLE_WAYS, strict=True):
                 assert number(cell) == round(case["validation_s"][way]["median"], 3), (model, way)
-        costs, c = row_of(md, "## Where a whole epoch's milliseconds go", model), data["callbacks"][model]
+    assert list(data["callbacks"]) == ["jena_conv1d"]  # the tiny size switches callbacks on one model
+    for model, c in data["callbacks"].items():
+        costs = row_of(md, "## Where a whole epoch's milliseconds go", model)
         assert [number(x) for x in costs[1:]] == [round(v) for v in c["epoch_ms"].values()]
     names = {
         line.split("|")[1].strip(): line.split("|")[2].strip()
