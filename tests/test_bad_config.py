@@ -261,7 +261,7 @@ def test_names_keras_does_not_know_are_refused_before_loading(tmp_path, capsys, 
 
 def test_accuracy_aliases_and_seqexp_metrics_pass_the_name_check():
     """compile's own aliases (accuracy, acc), seqexp's metrics and every preset's names pass."""
-    from seqexp.run.train import keras_name_problems
+    from seqexp.run.build import keras_name_problems
 
     cfg = composed(
         "experiment=smoke", "trainer.metrics=[acc,accuracy,perplexity,mae,auc]", "trainer.loss=huber"

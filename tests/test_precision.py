@@ -69,7 +69,7 @@ def test_jit_compile_option_reaches_compile_and_trains(make_cfg, jena_csv, tmp_p
 
 @pytest.mark.parametrize(("steps", "per_call"), [(6, 6), (30, 15), (17, 1)])
 def test_steps_per_execution_divides_the_epoch(steps, per_call):
-    from seqexp.run.train import steps_per_execution
+    from seqexp.run.build import steps_per_execution
 
     assert steps_per_execution(steps) == per_call
 

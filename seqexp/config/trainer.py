@@ -34,7 +34,7 @@ class Trainer(TypedDict):
     cpu_devices: PositiveInt | None
     mixed_precision: bool
     jit_compile: bool
-    fast: bool  # XLA + FAST_STEPS_PER_EXECUTION steps per call (seqexp.run.train); op determinism off
+    fast: bool  # FAST_STEPS_PER_EXECUTION steps per call, XLA where it pays off (seqexp.run.build)
     curves_every_s: Annotated[
         NonNegativeNumber, Field(description="redraw the curve PNGs at most this often; 0: every epoch")
     ]
