@@ -47,12 +47,18 @@ def confusion(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np
     return counts
 
 
-def show_image(ax, image, **kwargs):
-    """A (h, w, 1) grey or (h, w, 3) colour image without axes."""
+def drawable(image) -> tuple[np.ndarray, str | None]:
+    """A (h, w, 1) grey image as (h, w) with the grey colour map; a (h, w, 3) one as it is."""
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
-    ax.imshow(image, cmap="gray_r" if image.ndim == 2 else None, **kwargs)
+    return image, "gray_r" if image.ndim == 2 else None
+
+
+def show_image(ax, image, **kwargs):
+    """A (h, w, 1) grey or (h, w, 3) colour image without axes."""
+    image, cmap = drawable(image)
+    ax.imshow(image, cmap=cmap, **kwargs)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -102,12 +108,11 @@ def plot_predictions(images, labels, predicted, names, path: Path, cols: int = 6
     wrong = 0
     for k in range(n):
         r, c = divmod(k, cols)
-        image = np.asarray(images[k])
-        image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+        image, cmap = drawable(images[k])
         # each image in a unit cell with room above it for its title; y grows downwards
         left, top = c * 1.1, r * 1.45 + 0.4
         extent = (left, left + 1, top + 1, top)
-        ax.imshow(image, cmap="gray_r" if image.ndim == 2 else None, vmin=0, vmax=1, extent=extent)
+        ax.imshow(image, cmap=cmap, vmin=0, vmax=1, extent=extent)
         ok = labels[k] == predicted[k]
         wrong += not ok
         colour = "black" if ok else "red"

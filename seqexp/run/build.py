@@ -49,37 +49,37 @@ def keras_name_problems(cfg: DictConfig) -> list[str]:
 
     from seqexp.models.metrics import SEQEXP_METRICS
 
+    def known(lookup, name) -> bool:
+        try:
+            lookup(name)
+        except (ValueError, TypeError):
+            return False
+        return True
+
     problems = []
     loss = cfg.trainer.loss
-    if loss is not None:
-        try:
-            keras.losses.get(loss)
-        except (ValueError, TypeError):
-            problems.append(
-                f"trainer.loss={loss} is not a Keras loss (e.g. mse, mae, huber, binary_crossentropy, "
-                "sparse_categorical_crossentropy; null: the task's default)"
-            )
+    if loss is not None and not known(keras.losses.get, loss):
+        problems.append(
+            f"trainer.loss={loss} is not a Keras loss (e.g. mse, mae, huber, binary_crossentropy, "
+            "sparse_categorical_crossentropy; null: the task's default)"
+        )
     for name in cfg.trainer.metrics or ():
-        if name in SEQEXP_METRICS or str(name).lower() in ("accuracy", "acc"):  # compile's aliases
-            continue
-        try:
-            keras.metrics.get(name)
-        except (ValueError, TypeError):
+        alias = name in SEQEXP_METRICS or str(name).lower() in ("accuracy", "acc")  # compile's aliases
+        if not alias and not known(keras.metrics.get, name):
             problems.append(
                 f"trainer.metrics has {name}, which is not a Keras metric (e.g. mae, mse, accuracy, "
                 f"auc, {', '.join(SEQEXP_METRICS)}; null: the task's default)"
             )
     activations = sorted(n for n in dir(keras.activations) if n not in ("get", "serialize", "deserialize"))
     for key, value in _activations(cfg.model, "model"):
-        for name in value if isinstance(value, list) else [value]:
-            try:
-                keras.activations.get(name)
-            except (ValueError, TypeError):
-                problems.append(
-                    f"{key}={_text(value)} names {name!r}, which is not a Keras activation (one of "
-                    f"{', '.join(n for n in activations if not n.startswith('_'))})"
-                )
-                break
+        unknown = [
+            n for n in (value if isinstance(value, list) else [value]) if not known(keras.activations.get, n)
+        ]
+        if unknown:  # the first unknown name of the setting
+            problems.append(
+                f"{key}={_text(value)} names {unknown[0]!r}, which is not a Keras activation (one of "
+                f"{', '.join(n for n in activations if not n.startswith('_'))})"
+            )
     return problems
 
 
