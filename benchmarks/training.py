@@ -18,7 +18,8 @@ is dropped; per-step time = epoch time / steps.
 trainer.seed sets it, and serves its batches as one repeated stream with steps_per_epoch, as (a)
 does (the floor before this ran with op determinism off and rebuilt its iterator each epoch, and
 (a) beat it on jena lstm in every repetition: it was no floor). (c) runs with op determinism
-off, as the notebooks do. The order of (a), (b), (c) rotates every repetition.
+off, as the notebooks do. The order of (a), (b), (c) and (b) again rotates every repetition:
+(b)/(b again), the same work twice, is the A/A ratio, the noise any other ratio here carries.
 """
 
 from __future__ import annotations
@@ -329,7 +330,8 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
     cfg = compose(runs / "floor", common)
     data = instantiate(cfg.data)
     reference = reference_inputs(kind, cfg, data, steps)
-    ways = ["seqexp", "floor", "reference"]
+    # "floor again": the floor run twice per repetition, the A/A pair that shows this machine's noise
+    ways = ["seqexp", "floor", "reference", "floor again"]
     per_step = {way: [] for way in ways}  # wall ms per step, every timed epoch
     per_rep = {way: [] for way in ways}  # median of each run's timed epochs
     steps_run = {}  # way -> training steps of each epoch (the first repetition)
@@ -337,15 +339,16 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
     batch_sizes = {  # the batch each way trains on
         "seqexp": cfg.trainer.batch_size,
         "floor": int(first_batches(data.train, 1)[0].shape[0]),
+        "floor again": int(first_batches(data.train, 1)[0].shape[0]),
         "reference": len(next(args[0])[0]) if kind == "jena" else kwargs["batch_size"],  # a generator's
     }
     cpu_rep = {way: [] for way in ways}  # CPU ms per step (all threads), median of each run
     for rep in range(reps):
-        for way in ways[rep % 3 :] + ways[: rep % 3]:  # rotate the order
+        for way in ways[rep % len(ways) :] + ways[: rep % len(ways)]:  # rotate the order
             started = time.perf_counter()
             if way == "seqexp":
                 timer = run_seqexp(compose(runs / f"seqexp_{rep}", common))
-            elif way == "floor":
+            elif way in ("floor", "floor again"):
                 timer = run_floor(cfg, data, steps, epochs)
             else:
                 timer = run_reference(kind, cfg, data, steps, epochs, reference)
@@ -378,6 +381,7 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
         "ratios": {
             "seqexp/floor": ratio(per_rep["seqexp"], per_rep["floor"]),
             "seqexp/reference": ratio(per_rep["seqexp"], per_rep["reference"]),
+            "A/A floor/floor again": ratio(per_rep["floor"], per_rep["floor again"]),
         },
         "cpu_ratios": {
             "seqexp/floor": ratio(cpu_rep["seqexp"], cpu_rep["floor"]),
