@@ -74,7 +74,7 @@ LABELS = {
     "StopOnNaN": "NaN guard",
     "RunReporter": "history.csv and curves",
     "AtomicModelCheckpoint": "checkpoint",
-    "TensorBoard": "TensorBoard",
+    "EpochTensorBoard": "TensorBoard",
     "AtomicBackupAndRestore": "backup",
     "EarlyStopping": "early stopping",
 }

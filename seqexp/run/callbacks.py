@@ -48,9 +48,10 @@ def early_stopping(
 
 @checked("callbacks.tensorboard")
 def tensorboard(*, log_dir: str):
-    import keras
+    """Keras' TensorBoard logs, written per epoch (train/ and validation/ scalars, the graph)."""
+    from seqexp.run.keras_callbacks import EpochTensorBoard
 
-    return keras.callbacks.TensorBoard(log_dir=log_dir)
+    return EpochTensorBoard(log_dir=log_dir)
 
 
 @checked("callbacks.backup")
