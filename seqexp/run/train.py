@@ -10,6 +10,7 @@ run never claims success.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -353,7 +354,8 @@ def _finish(model, data, test, report, best_metrics, monitor, run_dir, started, 
     and return the best monitored value."""
     spec = data.spec
     test_metrics = model.evaluate(test, verbose=0, return_dict=True)
-    extras = {r.name: get_method(r.target)(model, data, run_dir, **r.options) for r in spec.reports}
+    tested = dataclasses.replace(data, test=test)  # the reports see the batches evaluate saw
+    extras = {r.name: get_method(r.target)(model, tested, run_dir, **r.options) for r in spec.reports}
     if extras:
         report["extras"] = extras
     report.update(

@@ -345,6 +345,28 @@ def test_dense_trains_on_images_and_conv_report_is_skipped(make_cfg, fashion, tm
     assert (run / "confusion_matrix.png").exists() and not (run / "filters.png").exists()
 
 
+def test_the_reports_see_the_test_batches_the_test_metrics_saw(make_cfg, fashion, tmp_path):
+    """trainer.test_steps limits the test split for the metrics and the reports alike: one
+    accuracy per run, over the same images (the first batch of 16 of the 50 test images)."""
+    folder, _ = fashion
+    run = tmp_path / "limited"
+    train(
+        make_cfg(
+            "data=fashion-mnist",
+            "model=dense",
+            f"data.path={folder}",
+            *SHORT,
+            "trainer.batch_size=16",
+            "trainer.test_steps=1",
+            run_dir=run,
+        )
+    )
+    metrics = json.loads((run / "metrics.json").read_text())
+    report = metrics["extras"]["class_report"]
+    assert report["test_images"] == 16 and np.array(report["confusion_matrix"]).sum() == 16
+    assert report["accuracy"] == pytest.approx(metrics["test"]["accuracy"], abs=1e-6)
+
+
 # --- the HG 8-2 / 8-3 preset ---------------------------------------------------------------------
 
 
