@@ -116,7 +116,9 @@ def run_keras(t0: float, report: Path, way: str, case: dict) -> int:
         run_dir.mkdir(parents=True, exist_ok=True)
         callbacks = [
             keras.callbacks.ModelCheckpoint(str(run_dir / "best.keras"), save_best_only=True),
-            keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True),
+            keras.callbacks.EarlyStopping(  # the patience (a) has: never stops inside the run
+                patience=cfg.callbacks.early_stopping.patience, restore_best_weights=True
+            ),
             timer,
         ]
         x, y = numpy_batches(data.train, steps)
