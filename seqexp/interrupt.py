@@ -4,6 +4,11 @@ While a run trains, both signals raise `Interrupted` (a KeyboardInterrupt, so Ke
 TensorFlow unwind as they do for Ctrl-C). Code that writes an artifact runs inside
 `deferred()`: a signal that arrives there is held until the write is complete, so the run
 directory is never left with a torn checkpoint, history or metrics file.
+
+Python drops an exception raised while it runs a `__del__` method or a weakref callback (it
+prints "Exception ignored in ..."), and a signal handler runs wherever the main thread is,
+TensorFlow's object finalizers included. So every signal is also recorded, and
+`raise_if_signalled()`, called between training batches, raises the one whose exception was lost.
 """
 
 from __future__ import annotations
@@ -34,10 +39,12 @@ def as_interrupted(err: KeyboardInterrupt) -> Interrupted:
 
 
 _pending: list[int] = []  # signals held back by deferred()
+_received: list[int] = []  # every signal handled since stop_on_signals() began
 _depth = 0  # nesting of deferred() blocks
 
 
 def _handle(signum, frame) -> None:
+    _received.append(signum)
     if _depth:
         _pending.append(signum)
         return
@@ -59,6 +66,15 @@ def deferred():
             raise Interrupted(signum)
 
 
+def raise_if_signalled() -> None:
+    """Raise `Interrupted` if a signal came in since stop_on_signals() began, outside deferred().
+
+    Normally the handler's own exception has already ended the block; this catches the one
+    Python dropped because the handler ran inside a finalizer."""
+    if _received and not _depth:
+        raise Interrupted(_received[0])
+
+
 @contextmanager
 def stop_on_signals():
     """Install the handlers for the block (main thread only; elsewhere a no-op)."""
@@ -67,6 +83,7 @@ def stop_on_signals():
         return
     previous = {signum: signal.signal(signum, _handle) for signum in SIGNALS}
     _pending.clear()
+    _received.clear()
     try:
         yield
     finally:

@@ -157,7 +157,7 @@ def test_ctrl_c_keeps_the_run_directory_and_the_same_command_resumes(tmp_path):
         time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130 and "interrupted" in stderr
+    assert process.returncode == 130 and "interrupted" in stderr, stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "interrupted" and 2 <= metrics["epochs_run"] < 8
     assert (tmp_path / "run" / "checkpoints" / "best.keras").exists()

@@ -143,6 +143,37 @@ def test_nan_loss_stops_training_and_says_failed(tmp_path, tiny):
     assert (tmp_path / "run" / "loss.png").exists() and (tmp_path / "run" / "history.csv").exists()
 
 
+def test_a_ctrl_c_whose_exception_python_dropped_still_stops_the_run(tmp_path, tiny, monkeypatch):
+    """A signal handler runs wherever the main thread is; raised inside a finalizer (__del__),
+    its exception is dropped ("Exception ignored in ...") and fit would go on to the end. The
+    run still stops after that batch, as interrupted, and says so."""
+    import keras
+
+    from seqexp import interrupt
+
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: dropped.append(info.exc_type))
+
+    class Finalizer:
+        def __del__(self):
+            interrupt._handle(signal.SIGINT, None)  # what the handler does on Ctrl-C, here
+
+    class CtrlCInAFinalizer(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 1 and batch == 0:
+                Finalizer()  # collected at once: the handler's exception is dropped
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+    with pytest.raises(KeyboardInterrupt, match="Ctrl-C"):
+        train(compose_train(tmp_path / "run", *tiny), more_callbacks=lambda monitor: [CtrlCInAFinalizer()])
+    assert dropped == [interrupt.Interrupted]  # Python did drop it
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted" and metrics["reason"] == "stopped by the user (Ctrl-C)"
+    assert metrics["epochs_run"] == 1  # stopped inside the 2nd of 4 epochs
+
+
 def interrupt_after(run_dir: Path, epochs: int) -> threading.Thread:
     """Ctrl-C this process once `epochs` epochs are logged in run_dir."""
 

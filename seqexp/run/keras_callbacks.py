@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 
 from seqexp.atomic import replacing, write_text
+from seqexp.interrupt import raise_if_signalled
 from seqexp.readback import DamagedFile, json_object
 from seqexp.reports.curves import plot_curves
 from seqexp.run.monitor import Monitor
@@ -135,6 +136,20 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
             self.where = f"epoch {self.epoch + 1}, batch {batch + 1}"
             self.loss = float(loss)
         super().on_batch_end(batch, logs)
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Ends fit with `Interrupted` after the batch in which a Ctrl-C or SIGTERM came, if the
+    handler's own exception was dropped (seqexp.interrupt: raised inside a finalizer)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        raise_if_signalled()
+
+    def on_test_batch_end(self, batch, logs=None):
+        raise_if_signalled()
+
+    def on_epoch_end(self, epoch, logs=None):
+        raise_if_signalled()
 
 
 class EpochTensorBoard(keras.callbacks.TensorBoard):

@@ -260,7 +260,7 @@ def _fit(
     import keras
 
     from seqexp.run.callbacks import configured_callbacks
-    from seqexp.run.keras_callbacks import RunReporter, StopOnNaN
+    from seqexp.run.keras_callbacks import RunReporter, StopOnNaN, StopOnSignal
 
     trainer = cfg.trainer
     reporter = RunReporter(
@@ -311,7 +311,7 @@ def _fit(
             # is trained again; Keras restores its weights
             epochs=done if record.get("trained") else trainer.epochs,
             steps_per_epoch=steps,
-            callbacks=[nan_guard, reporter, *switchable, *extra],
+            callbacks=[StopOnSignal(), nan_guard, reporter, *switchable, *extra],
             verbose=trainer.verbose,
             shuffle=False,
         )  # the loader shuffles the training data itself
