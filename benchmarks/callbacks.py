@@ -7,10 +7,10 @@
 2. Switched off in turn: seqexp's `train(cfg)` with every default, then with one callback
    switched off (or back to its old every-epoch setting) at a time. A callback's cost per epoch =
    median whole epoch with the defaults - median whole epoch without it. This also sees work a
-   callback leaves to other threads, but on a 2-core VM it is within the noise, which
-   "defaults again" (the A/A pair: the same run twice) shows. history.csv and the NaN guard have
-   no switch (they are the run directory's contract and the divergence stop), so here they are
-   switched off by replacing them for the measurement only.
+   callback leaves to other threads, but on a 2-core VM two identical runs differ by more than
+   most callbacks cost, as "defaults again" (the A/A pair: the same run twice) shows. history.csv
+   and the NaN guard have no switch (they are the run directory's contract and the divergence
+   stop), so here they are switched off by replacing them for the measurement only.
 
 Whole epoch = training + validation + every epoch-end callback (on_epoch_begin to the next),
 first epoch dropped. At full size one untimed run warms the process up first (the first train()

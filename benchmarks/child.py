@@ -9,8 +9,9 @@ T0 is the parent's time.time() just before it started this process. REPORT.json 
 from one `on_epoch_begin` to the next (the last one to `on_train_end`), so training, validation
 and every epoch-end callback are inside it, and `val_s`: each epoch's validation pass (fit's
 `on_test_begin` to `on_test_end`). The whole run (process start to exit) is timed by
-the parent. The timer adds nothing per step: it is `async_safe` (Keras keeps dispatching batch
-logs asynchronously) and reads the loss of the first batch only.
+the parent. The timer adds next to nothing per step: it reads the loss of the first batch only
+(on TensorFlow Keras hands every batch's logs to the callbacks synchronously whatever they are;
+`async_safe` keeps it out of the way on a backend that does not).
 """
 
 from __future__ import annotations

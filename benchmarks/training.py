@@ -99,8 +99,8 @@ def epoch_timer(until_last_batch: bool = False):
     """A Keras callback timing the training part of each epoch.
 
     By default the clock stops at `on_test_begin` or `on_epoch_end`, whichever comes first, and
-    the callback has no batch hooks (so it adds nothing per step: Keras keeps dispatching
-    callbacks asynchronously). That is exact for (b) and (c), which have no other callback. In
+    the callback has no batch hooks (so it adds nothing per step). That is exact for (b) and
+    (c), which have no other callback. In
     (a) this timer comes after seqexp's callbacks, whose `on_epoch_end` (curves, checkpoint)
     would run first: there `until_last_batch` stops the clock at the end of the last training
     batch instead. seqexp's own callbacks already have batch hooks, so one more changes nothing.
@@ -336,10 +336,11 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
     per_rep = {way: [] for way in ways}  # median of each run's timed epochs
     steps_run = {}  # way -> training steps of each epoch (the first repetition)
     args, kwargs, _, _ = reference
+    floor_batch = int(first_batches(data.train, 1)[0].shape[0])
     batch_sizes = {  # the batch each way trains on
         "seqexp": cfg.trainer.batch_size,
-        "floor": int(first_batches(data.train, 1)[0].shape[0]),
-        "floor again": int(first_batches(data.train, 1)[0].shape[0]),
+        "floor": floor_batch,
+        "floor again": floor_batch,
         "reference": len(next(args[0])[0]) if kind == "jena" else kwargs["batch_size"],  # a generator's
     }
     cpu_rep = {way: [] for way in ways}  # CPU ms per step (all threads), median of each run

@@ -48,7 +48,8 @@ def early_stopping(
 
 @checked("callbacks.tensorboard")
 def tensorboard(*, log_dir: str):
-    """Keras' TensorBoard logs, written per epoch (train/ and validation/ scalars, the graph)."""
+    """Keras' TensorBoard logs, written per epoch (train/ and validation/ scalars, the model
+    summary), without Keras' per-batch work (seqexp.run.keras_callbacks.EpochTensorBoard)."""
     from seqexp.run.keras_callbacks import EpochTensorBoard
 
     return EpochTensorBoard(log_dir=log_dir)
