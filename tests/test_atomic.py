@@ -17,7 +17,8 @@ import pytest
 
 from seqexp import atomic
 from seqexp.atomic import replacing, write_text
-from seqexp.run.rundir import read_history, read_metrics, write_history, write_metrics
+from seqexp.run.record import RunRecord, write_record
+from seqexp.run.rundir import read_history, read_metrics, write_history
 
 
 def crash_at_rename(monkeypatch) -> None:
@@ -114,10 +115,10 @@ def test_two_processes_writing_one_file_both_succeed_and_leave_a_whole_file(tmp_
 
 
 def test_metrics_json_keeps_the_old_report_when_a_write_dies(tmp_path, monkeypatch):
-    write_metrics(tmp_path, {"status": "running"})
+    write_record(tmp_path, RunRecord(status="running"))
     crash_at_rename(monkeypatch)
     with pytest.raises(OSError):
-        write_metrics(tmp_path, {"status": "completed", "best": {"val_loss": 0.1}})
+        write_record(tmp_path, RunRecord(status="completed", best={"val_loss": 0.1}))
     assert read_metrics(tmp_path) == {"status": "running"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
 

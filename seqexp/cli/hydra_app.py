@@ -232,7 +232,7 @@ def job_runner(target: str, check: str | None = None):
             # batch for a job that raised, and skip on_multirun_end (no summary). So the failure
             # goes to the job's metrics.json and the job returns None, which the basic sweeper
             # ignores and the Optuna sweeper records as a FAILED trial.
-            from seqexp.run.rundir import record_failure
+            from seqexp.run.record import record_failure
 
             log.error("Job failed: %s", err, exc_info=not isinstance(err, SeqexpError))
             record_failure(HydraConfig.get().runtime.output_dir, err)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from seqexp.run.record import RunRecord
+
 HPARAM_GROUPS = ("data", "model", "optimizer", "trainer")  # the groups a sweep changes
 # Where a file comes from is not a hyperparameter: data.path, data.url, data.sha256, data.size,
 # data.cache_dir, data.word_index(_url, _size), data.base_url, data.vocabulary_file, data.files.*.
@@ -87,19 +89,20 @@ class TensorBoardHParams:
     def epoch(self, epoch: int, logs: dict) -> None:
         """Per-epoch curves are the Keras TensorBoard callback's."""
 
-    def end(self, report: dict) -> None:
+    def end(self, record: RunRecord) -> None:
         import tensorflow as tf
         from tensorboard.plugins.hparams import api as hp
         from tensorboard.plugins.hparams import api_pb2
         from tensorboard.plugins.hparams import summary as hp_summary
 
-        success = report.get("status") in ("completed", "stopped early")
-        status = api_pb2.STATUS_SUCCESS if success else api_pb2.STATUS_FAILURE
+        # finished (a pruned trial too: its numbers are valid), or not; the status itself is
+        # the record's, in `seqexp runs` and MLflow
+        status = api_pb2.STATUS_SUCCESS if record.finished else api_pb2.STATUS_FAILURE
         writer = tf.summary.create_file_writer(str(self.log_dir))
         with writer.as_default():
             hp.hparams(self.values, trial_id=self.session, start_time_secs=self.started)
             for kind in ("best", "test"):
-                for name, value in (report.get(kind) or {}).items():
+                for name, value in (getattr(record, kind) or {}).items():
                     if value is not None and math.isfinite(value):
                         tf.summary.scalar(f"{kind}/{name}", value, step=0)
             end_pb = hp_summary.session_end_pb(status)

@@ -4,8 +4,8 @@ Built on MLflow's client API (MlflowClient), not autolog (which lags behind Kera
 the flattened composed config as params, each epoch's logs as metrics (step = epoch, from 1),
 the best and test metrics (`best/<metric>`, `test/<metric>`), tags (data, model, status,
 overrides, git commit), and at the end the run directory as artifacts, also when the run failed
-or was interrupted (the `status` tag and the run's MLflow status say so). A resumed run
-continues its MLflow run (found by its run directory).
+or was interrupted (the `status` tag and the run's MLflow status say so; a pruned search trial
+is FINISHED, tagged pruned). A resumed run continues its MLflow run (found by its run directory).
 
 The default store is local and needs no server: SQLite at <paths.output_dir>/mlflow/mlflow.db,
 artifacts beside it (MLflow 3 refuses the legacy ./mlruns file store unless told otherwise).
@@ -33,7 +33,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError
 from seqexp.run.hparams import flatten
-from seqexp.run.rundir import FINISHED, read_status
+from seqexp.run.record import RunRecord, Status, read_record
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ RUN_DIR_TAG = "seqexp.run_dir"
 SWEEP_TAG = "seqexp.sweep_dir"
 ROLE_TAG = "seqexp.role"  # "sweep" for a parent run
 NOT_ARTIFACTS = {"backup"}  # BackupAndRestore's working files, deleted when a run completes
-MLFLOW_STATUS = {"completed": "FINISHED", "stopped early": "FINISHED", "interrupted": "KILLED"}
 MAX_PARAMS = 100  # per log_batch call (MLflow's limit)
 
 
@@ -227,7 +226,7 @@ class MlflowRun:
         metrics = [Metric(k, float(v), now, epoch) for k, v in logs.items()]
         self.client.log_batch(self.run_id, metrics=metrics)
 
-    def end(self, report: dict) -> None:
+    def end(self, record: RunRecord) -> None:
         from mlflow.entities import Metric
 
         if self.run_id is None:  # start() failed: nothing to end
@@ -237,20 +236,20 @@ class MlflowRun:
         metrics = [
             Metric(f"{kind}/{k}", float(v), now, 0)
             for kind in ("best", "test")
-            for k, v in (report.get(kind) or {}).items()
+            for k, v in (getattr(record, kind) or {}).items()
             if v is not None
         ]
         metrics += [
-            Metric(k, float(report[k]), now, 0)
+            Metric(k, float(getattr(record, k)), now, 0)
             for k in ("best_epoch", "epochs_run", "wall_time_s")
-            if report.get(k) is not None
+            if getattr(record, k) is not None
         ]
         if metrics:
             client.log_batch(self.run_id, metrics=metrics)
-        status = report.get("status") or "failed"
-        client.set_tag(self.run_id, "status", status)
-        if report.get("reason"):
-            client.set_tag(self.run_id, "reason", str(report["reason"])[:5000])
+        status = record.status or Status.FAILED
+        client.set_tag(self.run_id, "status", status.value)
+        if record.reason:
+            client.set_tag(self.run_id, "reason", record.reason[:5000])
         for path in sorted(self.run_dir.iterdir()):
             if path.name in NOT_ARTIFACTS:
                 continue
@@ -258,7 +257,15 @@ class MlflowRun:
                 client.log_artifacts(self.run_id, str(path), artifact_path=path.name)
             else:
                 client.log_artifact(self.run_id, str(path))
-        client.set_terminated(self.run_id, status=MLFLOW_STATUS.get(status, "FAILED"))
+        client.set_terminated(self.run_id, status=mlflow_status(status))
+
+
+def mlflow_status(status: Status) -> str:
+    """The MLflow run status of a seqexp status: a finished run (a pruned trial too: its `status`
+    tag says pruned) is FINISHED, an interrupted one KILLED, any other FAILED."""
+    if status.finished:
+        return "FINISHED"
+    return "KILLED" if status is Status.INTERRUPTED else "FAILED"
 
 
 class SweepParent(Callback):
@@ -295,9 +302,9 @@ class SweepParent(Callback):
         if self.run_id is None:
             return
         sweep = Path(config.hydra.sweep.dir)
-        statuses = [read_status(p.parent) for p in sweep.glob("*/metrics.json")]
-        failed = sum(s not in FINISHED for s in statuses)
-        self.client.set_tag(self.run_id, "status", f"{len(statuses)} jobs, {failed} failed")
+        records = [read_record(p.parent) or RunRecord() for p in sweep.glob("*/metrics.json")]
+        failed = sum(not r.finished for r in records)
+        self.client.set_tag(self.run_id, "status", f"{len(records)} jobs, {failed} failed")
         for name in ("summary.csv", "summary.md", "comparison.png"):
             if (sweep / name).exists():
                 self.client.log_artifact(self.run_id, str(sweep / name))

@@ -1,6 +1,7 @@
-"""The run directory's own files and rules: the one writer of metrics.json, the reader and writer
-of history.csv, and the status rules (which folder may be trained into, resumed, or is done).
-What made the run (identity.json) is seqexp.run.identity; one process at a time, seqexp.run.lock.
+"""The run directory's own files and rules: the reader and writer of history.csv, and which folder
+may be trained into, resumed, or is done (asking the run record, seqexp.run.record, the one
+owner of metrics.json). What made the run (identity.json) is seqexp.run.identity; one process at
+a time, seqexp.run.lock.
 
 Everything here is plain files and JSON: the sweep summary, `seqexp resume` and the CLI's
 guards read run directories through this module without importing TensorFlow.
@@ -10,122 +11,57 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 import os
 import re
 from pathlib import Path
 
 from seqexp.atomic import write_text
 from seqexp.errors import NotThisRun, SeqexpError
-from seqexp.readback import DamagedFile, csv_numbers, json_object, yaml_strings
+from seqexp.readback import csv_numbers, yaml_strings
 from seqexp.run.identity import check_replayable, read_identity, refuse_other_config
+from seqexp.run.record import (  # noqa: F401 - read_status, record_failure, failure_reason: for callers
+    FINISHED,
+    METRICS,
+    RunRecord,
+    Status,
+    checked_record,
+    failure_reason,
+    read_record,
+    read_status,
+    record_failure,
+)
 
-METRICS = "metrics.json"
 HISTORY = "history.csv"
 # any of these makes a folder a run directory (env.json and train.log: a run that died early)
 RUN_MARKERS = (METRICS, "env.json", "train.log", ".hydra")
-FINISHED = ("completed", "stopped early", "pruned")  # statuses of a run with nothing left to train
-# ("pruned": stopped by a search's pruner, seqexp.search; it keeps its history and curves)
-# A run may be continued (`seqexp resume`, or the same command with hydra.run.dir=) when it is
-# "running" (killed), "interrupted", or "failed" with `"resumable": true`: a failure outside
-# training (a damaged backup, a torn file, a full disk) that is gone once its cause is. A run that
-# failed in training (a nan loss) would fail again: it is done, like the FINISHED ones.
-CONTINUABLE = (None, "running", "interrupted")
 
 
-# ---- metrics.json ---------------------------------------------------------------------------
+# ---- metrics.json: the run record (seqexp.run.record), as the folder rules read it ------------
 
 
 def read_metrics(run_dir: Path) -> dict | None:
-    """A run directory's metrics.json as a dict (None: missing, torn or not an object)."""
-    try:
-        report = json.loads((Path(run_dir) / METRICS).read_text())
-    except (OSError, ValueError):
-        return None
-    return report if isinstance(report, dict) else None
+    """A run directory's metrics.json as a dict (None: missing, torn or not a record)."""
+    record = read_record(run_dir)
+    return None if record is None else record.as_dict()
 
 
-def read_status(run_dir: Path) -> str | None:
-    """The status in a run directory's metrics.json (None: no readable metrics.json)."""
-    return (read_metrics(run_dir) or {}).get("status")
-
-
-def checked_status(run_dir: Path) -> str | None:
+def checked_status(run_dir: Path) -> Status | None:
     """The status of a folder about to be trained into or resumed: None without metrics.json, and
     a DamagedFile for one that cannot be read (the run it describes may be finished)."""
-    path = Path(run_dir) / METRICS
-    if not path.exists():
-        return None
-    fix = "Restore it (the run's numbers are also in train.log), or delete the folder to start over."
-    status = json_object(path, fix=fix).get("status")
-    if status is not None and not isinstance(status, str):
-        raise DamagedFile(path, f"its 'status' is {status!r}, not text such as 'interrupted'", fix)
-    return status
+    record = checked_record(run_dir)
+    return None if record is None else record.status
 
 
-def write_metrics(run_dir: Path, report: dict) -> None:
-    """Replace metrics.json atomically; non-finite numbers become null (JSON has no nan)."""
-
-    def clean(value):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        return value
-
-    Path(run_dir).mkdir(parents=True, exist_ok=True)
-    write_text(Path(run_dir) / METRICS, json.dumps(clean(report), indent=2, default=str) + "\n")
-
-
-def failure_reason(err: BaseException) -> str:
-    """How a failure reads in metrics.json: a user error in its own words, else the exception."""
-    return str(err) if isinstance(err, SeqexpError) else f"{type(err).__name__}: {err}"
-
-
-def settle_status(run_dir: Path, status: str, reason: str, **extra) -> None:
-    """Record how a run ended unless it already did: only a missing or 'running' status is
-    replaced, so the reason train wrote, or an earlier finished run, stays as it is."""
-    report = read_metrics(run_dir) or {}
-    if report.get("status") not in (None, "running"):
-        return
-    write_metrics(run_dir, {**report, "status": status, "reason": reason, **extra})
-
-
-def record_failure(run_dir: Path, err: BaseException) -> None:
-    """A failed sweep job's metrics.json says failed and why (the summary reads it); a failure
-    outside training leaves it resumable. A folder refused as another run's is left as it is."""
-    if not isinstance(err, NotThisRun):
-        settle_status(run_dir, "failed", failure_reason(err), resumable=True)
-
-
-def may_continue(report: dict | None) -> bool:
-    """Whether a run with this metrics.json may be continued (CONTINUABLE, above)."""
-    report = report or {}
-    status = report.get("status")
-    return status in CONTINUABLE or (status == "failed" and report.get("resumable") is True)
-
-
-def metric_value(report: dict, name: str) -> float | None:
-    """A metric of metrics.json by one name: `test_<m>` is the test split's <m>, any other name
-    the value at the best epoch (`val_mae`, `loss`). None when the run has no finite value."""
-    best, test = report.get("best"), report.get("test")
-    if name.startswith("test_") and isinstance(test, dict) and name[5:] in test:
-        value = test[name[5:]]
-    else:
-        value = best.get(name) if isinstance(best, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def compare_reference(reference: dict | None, report: dict) -> dict | None:
-    """The book's figure beside ours: {metric, value, source, ours, difference = ours - value}."""
-    if not reference:
-        return None
-    ours = metric_value(report, reference["metric"])
-    difference = None if ours is None else ours - reference["value"]
-    return {**reference, "ours": ours, "difference": difference}
+def may_continue(report: dict | RunRecord | None) -> bool:
+    """Whether a run with this record (or none) may be continued (RunRecord.may_continue)."""
+    if report is None:
+        return True
+    if isinstance(report, dict):
+        try:
+            report = RunRecord.model_validate(report)
+        except ValueError:  # not a record seqexp wrote: nothing to continue
+            return False
+    return report.may_continue
 
 
 def run_labels(cfg) -> dict:
@@ -202,12 +138,11 @@ def read_history(run_dir: Path, epochs: int | None = None) -> dict[str, list[flo
 
 def refuse_finished(run_dir: Path) -> None:
     """A folder that holds a finished run is never trained over: nothing written is lost."""
-    checked_status(run_dir)  # a torn or hand-edited metrics.json is named, not taken as empty
-    report = read_metrics(run_dir)
-    if not may_continue(report):
+    record = checked_record(run_dir)  # a torn or hand-edited metrics.json is named, not taken as empty
+    if not may_continue(record):
         raise NotThisRun(
             f"hydra.run.dir={run_dir} already holds a run that ended with status "
-            f"{report['status']!r} (see its metrics.json); training there again would overwrite "
+            f"{record.status.value!r} (see its metrics.json); training there again would overwrite "
             f"it. Choose another hydra.run.dir, or delete that folder to train it again."
         )
 
@@ -263,7 +198,9 @@ def check_sweep_dir(sweep_dir: Path, overrides: list[str]) -> None:
     none of its jobs may be finished (a new sweep would write into the same job folders)."""
     sweep_dir = Path(sweep_dir)
     finished = sorted(
-        p.parent.name for p in sweep_dir.glob(f"*/{METRICS}") if read_status(p.parent) in FINISHED
+        p.parent.name
+        for p in sweep_dir.glob(f"*/{METRICS}")
+        if (read_record(p.parent) or RunRecord()).finished
     )
     if finished:
         raise NotThisRun(
@@ -309,15 +246,14 @@ def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
             f"{run_dir} is not a seqexp run directory: it has no .hydra/overrides.yaml. "
             "Give the folder of one run (e.g. outputs/<date>/<time>_<data>_<model>)."
         )
-    checked_status(run_dir)  # a torn metrics.json is named, not taken as empty
-    report = read_metrics(run_dir)
-    if not may_continue(report):
+    record = checked_record(run_dir)  # a torn metrics.json is named, not taken as empty
+    if not may_continue(record):
         raise SeqexpError(
-            f"{run_dir} has nothing to resume: it ended with status {report['status']!r} (see its "
+            f"{run_dir} has nothing to resume: it ended with status {record.status.value!r} (see its "
             "metrics.json). Start a new run instead."
         )
     check_replayable(overrides, run_dir)
-    return overrides, (report or {}).get("status")
+    return overrides, None if record is None else record.status
 
 
 # ---- finding run directories ------------------------------------------------------------------

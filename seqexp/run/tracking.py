@@ -2,8 +2,9 @@
 when the tensorboard callback is on) and MLflow (seqexp.run.mlflow_logger, when logger=mlflow).
 
 train.py holds one `Tracking` object per run: `start()` before training, `callback()` (a Keras
-callback that hands each epoch's logs on) during it, and `end()` however the run ends, which
-reads the run's own metrics.json, so a failed or interrupted run is reported with its status.
+callback that hands each epoch's logs on) during it, and `end(record)` however the run ends,
+with the run's last record (seqexp.run.record) from the training code, so a failed, interrupted
+or pruned run is reported with its status.
 A tracker's failure at the end is logged, never raised: it must not hide how the run ended.
 
 This module imports neither TensorFlow nor MLflow until a run needs them.
@@ -18,7 +19,7 @@ from omegaconf import DictConfig
 
 from seqexp.errors import SeqexpError
 from seqexp.run.hparams import TensorBoardHParams, hparams, session_name
-from seqexp.run.rundir import read_metrics
+from seqexp.run.record import RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +85,11 @@ class Tracking:
 
         return EpochLogs()
 
-    def end(self) -> None:
-        report = read_metrics(self.run_dir) or {"status": "failed"}
+    def end(self, record: RunRecord) -> None:
         for tracker in self.trackers:
             try:
-                tracker.end(report)
-            except Exception as err:  # the run's own outcome is already in metrics.json
+                tracker.end(record)
+            except Exception as err:  # the run's own outcome is already in its record
                 log.error(
                     "%s could not record the run's end: %s: %s",
                     type(tracker).__name__,

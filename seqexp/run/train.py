@@ -3,9 +3,10 @@
 `train(cfg)` returns the best value of the monitored metric, so a sweeper or a search can optimise
 it; a search adds its own callbacks (`more_callbacks`, e.g. the pruner's reporter, seqexp.search).
 Every file of the run directory (DESIGN.md) is written here or by the callbacks it installs,
-each atomically (seqexp.atomic). metrics.json says "running" from the start and is rewritten when
-the run completes, is interrupted (Ctrl-C, SIGTERM) or fails, with the reason; so a killed
-run never claims success.
+each atomically (seqexp.atomic). The run's record (metrics.json, seqexp.run.record) is handed
+along as training goes: it says "running" from the start and is rewritten when the run
+completes, is interrupted (Ctrl-C, SIGTERM) or fails, with the reason; so a killed run never
+claims success.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.atomic import write_text
+from seqexp.config.checks import check
 from seqexp.errors import SeqexpError
 from seqexp.interrupt import as_interrupted, stop_on_signals
 from seqexp.models.heads import TASK_HEADS
@@ -31,16 +34,9 @@ from seqexp.run.environment import capture, key_facts, write_env
 from seqexp.run.identity import config_identity, read_identity, write_identity
 from seqexp.run.lock import locked
 from seqexp.run.monitor import Monitor, logged_names, settle
+from seqexp.run.record import Recorder, RunRecord, Status, compare_reference, failure_reason
 from seqexp.run.resume import backup_record, check_history, history_so_far
-from seqexp.run.rundir import (
-    FINISHED,
-    check_run_dir,
-    compare_reference,
-    failure_reason,
-    run_labels,
-    settle_status,
-    write_metrics,
-)
+from seqexp.run.rundir import check_run_dir, run_labels
 from seqexp.run.runtime import configure_job, deterministic_ops, seed_everything
 from seqexp.run.tracking import Tracking
 
@@ -81,6 +77,24 @@ def backup_dir(cfg: DictConfig) -> str | None:
     return backup.backup_dir if backup is not None and backup.get("enabled", True) else None
 
 
+def checkpoint_path(cfg: DictConfig) -> Path | None:
+    """The file of the best weights (callbacks.checkpoint.filepath; None with the checkpoint off):
+    the one place training, the test evaluation and the record learn where it is."""
+    saver = cfg.callbacks.get("checkpoint")
+    return Path(saver.filepath) if saver is not None and saver.get("enabled", True) else None
+
+
+def relative_checkpoint(path: Path | None, run_dir: Path) -> str | None:
+    """The checkpoint as the record keeps it: relative to the run dir (which may move), or
+    absolute when it lies outside."""
+    if path is None:
+        return None
+    try:
+        return path.resolve().relative_to(Path(run_dir).resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
 def run_names(cfg: DictConfig) -> tuple[str, str]:
     """The data and model options chosen on the command line (or the builder names in-process)."""
     from hydra.core.hydra_config import HydraConfig
@@ -112,7 +126,8 @@ def limit(dataset, steps):
 def train(cfg: DictConfig, more_callbacks=None) -> float:
     """`more_callbacks(monitor) -> [keras callbacks]`: added to the configured ones. One that sets
     `verdict` (a dict such as {"status": "pruned", "reason": ..., "pruned_epoch": 3}) when it
-    stops training says how the run ended, in metrics.json."""
+    stops training says how the run ended, in its record (a verdict ends only a successful fit)."""
+    check(cfg)  # every bad value in one message, whoever calls (the CLI checks before TF loads too)
     run_dir = Path(cfg.paths.run_dir)
     # Nothing is written before these refusals: a finished run, another config's run (its
     # identity.json), a folder in use (run.lock), a backup whose epochs history.csv lacks.
@@ -124,34 +139,44 @@ def train(cfg: DictConfig, more_callbacks=None) -> float:
         if read_identity(run_dir) is None:
             write_identity(run_dir, identity, overrides)
         tracking = Tracking.for_run(cfg, run_dir, *run_names(cfg))  # TensorBoard HParams, MLflow
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        checkpoint = checkpoint_path(cfg)
+        if checkpoint is not None:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        recorder = Recorder(run_dir)
         with run_log(run_dir / "train.log"), stop_on_signals():
             log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
             try:
                 tracking.start()
-                return _train(cfg, run_dir, labels, tracking, more_callbacks)
+                return _train(cfg, recorder, labels, tracking, more_callbacks)
             except KeyboardInterrupt as err:
                 stop = as_interrupted(err)
-                settle_status(run_dir, "interrupted", stop.reason)
+                recorder.settle(Status.INTERRUPTED, stop.reason)
                 raise stop from None
             except Exception as err:  # outside training (a nan loss is recorded as it happens)
-                settle_status(run_dir, "failed", failure_reason(err), resumable=True)
+                recorder.settle(Status.FAILED, failure_reason(err), resumable=True)
                 raise
-            finally:
-                tracking.end()  # from metrics.json, however the run ended
+            finally:  # however the run ended, as its record last said
+                tracking.end(recorder.record or RunRecord(status=Status.FAILED))
 
 
-def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, more_callbacks=None) -> float:
+def _train(
+    cfg: DictConfig, recorder: Recorder, labels: dict, tracking: Tracking, more_callbacks=None
+) -> float:
     started = time.perf_counter()
+    run_dir = recorder.run_dir
     data_name, model_name = run_names(cfg)
+    checkpoint = checkpoint_path(cfg)
     # tags, note and the book's figure (compared with ours once there is a value)
-    run = {
-        "data": data_name,
-        "model": model_name,
-        **labels,
-        "reference": compare_reference(labels["reference"], {}),
-    }
-    write_metrics(run_dir, {**run, "status": "running", "reason": None})
+    record = recorder.write(
+        RunRecord(
+            data=data_name,
+            model=model_name,
+            **{**labels, "reference": compare_reference(labels["reference"], RunRecord())},
+            checkpoint=relative_checkpoint(checkpoint, run_dir),
+            status=Status.RUNNING,
+            reason=None,
+        )
+    )
     trainer = cfg.trainer
     scope = configure_job(trainer)  # thread pools, devices, tf.distribute: before TF's first op
     seed_everything(trainer.seed)
@@ -169,8 +194,8 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, mor
             metrics=resolve(metrics),
             jit_compile=xla,
         )
-    run["env"] = key_facts(write_env(run_dir, capture(cfg, xla)))  # env.json in full, its gist here
-    write_metrics(run_dir, {**run, "status": "running", "reason": None})
+    # env.json in full, its gist in the record
+    record = recorder.write(record.but(env=key_facts(write_env(run_dir, capture(cfg, xla)))))
     lines = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
     write_text(run_dir / "model_summary.txt", "\n".join(lines) + "\n")
@@ -186,76 +211,95 @@ def _train(cfg: DictConfig, run_dir: Path, labels: dict, tracking: Tracking, mor
     )
     val = limit(data.val, trainer.validation_steps)
     test = limit(data.test, trainer.test_steps)
-    report = {
-        **run, "task": spec.task, "monitor": monitor.name, "mode": monitor.mode,
-        "status": "completed", "reason": None, "data_info": spec.info,
-    }  # fmt: skip
+    # what fit adds (status, epochs) goes on from here; the file says "running" until it ends
+    record = record.but(task=spec.task, monitor=monitor.name, mode=monitor.mode, data_info=spec.info)
 
     if not model.trainable_weights:  # the naive baseline: nothing to fit, evaluate only
         log.info("model=%s has no trainable weights: evaluating without training", model_name)
         best_metrics = {f"val_{k}": v for k, v in model.evaluate(val, verbose=0, return_dict=True).items()}
-        report.update(best_epoch=None, epochs_run=0, samples_per_second=None)
-        return _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
+        record = record.but(status=Status.COMPLETED, best_epoch=None, epochs_run=0, samples_per_second=None)
+        return _finish(model, data, test, recorder, record, best_metrics, monitor, started, labels)[0]
 
     title = f"{data_name} / {model_name}"
     extra = [tracking.callback(), *(more_callbacks(monitor) if more_callbacks else [])]
-    reporter, stopper, stop = _fit(cfg, model, data.train, val, run_dir, report, title, monitor, extra)
-    history = reporter.history
-    if report["status"] == "interrupted" and not history:
-        write_metrics(run_dir, {**report, "epochs_run": 0})
-        raise stop
+    fit = _fit(cfg, model, data.train, val, recorder, record, title, monitor, extra)
+    record, history = fit.record, fit.reporter.history
+    if record.status is Status.INTERRUPTED and not history:
+        recorder.write(record.but(epochs_run=0))
+        raise fit.stop
     if monitor.name not in history:
         raise SeqexpError(f"trainer.monitor={monitor.name} was never logged; logged: {sorted(history)}.")
     values = history[monitor.name]
     best_index = monitor.best_index(values)
     best_metrics = {k: v[best_index] for k, v in history.items()} if best_index is not None else {}
-    report.update(
+    record = record.but(
         best_epoch=None if best_index is None else best_index + 1,
         epochs_run=len(values),
-        samples_per_second=reporter.samples_per_second,
+        samples_per_second=fit.reporter.samples_per_second,
     )
 
-    if report["status"] in ("interrupted", "failed"):  # Ctrl-C/SIGTERM, or a nan loss
-        report.update(best=in_target_units(best_metrics, spec), wall_time_s=time.perf_counter() - started)
-        report["reference"] = compare_reference(labels["reference"], report)
-        write_metrics(run_dir, report)
-        if stop is not None:
-            raise stop
+    if record.status in (Status.INTERRUPTED, Status.FAILED):  # Ctrl-C/SIGTERM, or a nan loss
+        record = record.but(
+            best=in_target_units(best_metrics, spec), wall_time_s=time.perf_counter() - started
+        )
+        record = recorder.write(record.but(reference=compare_reference(labels["reference"], record)))
+        if fit.stop is not None:
+            raise fit.stop
         raise SeqexpError(
-            f"Training diverged: {report['reason']}. The curves and the best "
+            f"Training diverged: {record.reason}. The curves and the best "
             f"checkpoint so far are kept in {run_dir}; try a lower "
             f"optimizer.learning_rate."
         )
 
-    checkpoint = run_dir / "checkpoints" / "best.keras"
-    if checkpoint.exists():
+    stopper = fit.stopper
+    if checkpoint is not None and checkpoint.exists():
         model.load_weights(checkpoint)
-        report["weights"] = "best checkpoint"
-    elif report.pop("restored_best", False) or (
+        weights = "best checkpoint"
+    elif fit.restored_best or (
         stopper is not None and stopper.restore_best_weights and stopper.best_weights is not None
     ):
-        report["weights"] = "best epoch (early stopping)"
+        weights = "best epoch (early stopping)"
     else:
-        report["weights"] = "last epoch"
-    report.pop("restored_best", None)
-    value = _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels)
-    if report["status"] in FINISHED and backup_dir(cfg) is not None:
-        # metrics.json says finished: the backup (kept after fit, for a kill during the test
+        weights = "last epoch"
+    value, record = _finish(
+        model, data, test, recorder, record.but(weights=weights), best_metrics, monitor, started, labels
+    )
+    if record.finished and backup_dir(cfg) is not None:
+        # the record says finished: the backup (kept after fit, for a kill during the test
         # evaluation or the reports) has nothing left to resume
         shutil.rmtree(backup_dir(cfg), ignore_errors=True)
     return value
 
 
+class Fit(NamedTuple):
+    """How fit went: the reporter (the per-epoch history, old epochs included), the early-stopping
+    callback (or None), the Interrupted signal that stopped training (or None), the record with
+    the fit's status (and `resumed_after_epoch` when resumed), and whether the backup says early
+    stopping already restored its best weights (a run killed after fit)."""
+
+    reporter: Any
+    stopper: Any
+    stop: Any
+    record: RunRecord
+    restored_best: bool
+
+
 def _fit(
-    cfg, model, train_ds, val, run_dir: Path, report: dict, title: str, monitor: Monitor, extra: list = ()
-):
+    cfg,
+    model,
+    train_ds,
+    val,
+    recorder: Recorder,
+    record: RunRecord,
+    title: str,
+    monitor: Monitor,
+    extra: list = (),
+) -> Fit:
     """model.fit with the run's callbacks, resuming from a backup if one is there.
 
     `extra`: more Keras callbacks (the run's trackers, seqexp.run.tracking; a search's pruner,
-    seqexp.search; one that sets `verdict` says how the run ended). Returns the
-    reporter (the per-epoch history, old epochs included), the early-stopping callback (or None)
-    and the Interrupted signal that stopped training (or None); `report` gets the status and,
-    when resumed, `resumed_after_epoch`.
+    seqexp.search; one that sets `verdict` says how the run ended). A failure inside fit (a
+    damaged backup, a full disk) is recorded, resumable, and raised.
     """
     import keras
 
@@ -263,6 +307,7 @@ def _fit(
     from seqexp.run.keras_callbacks import RunReporter, StopOnNaN, StopOnSignal
 
     trainer = cfg.trainer
+    run_dir = recorder.run_dir
     reporter = RunReporter(
         run_dir,
         trainer.batch_size,
@@ -275,21 +320,19 @@ def _fit(
     backup = find(switchable, keras.callbacks.BackupAndRestore)
     stopper = find(switchable, keras.callbacks.EarlyStopping)
     done, reporter.history = history_so_far(run_dir, backup)
-    record = backup_record(backup.backup_dir) if reporter.history else {}
+    saved = backup_record(backup.backup_dir) if reporter.history else {}
     if reporter.history:
         log.info("Resuming after epoch %d from %s", done, backup.backup_dir)
-        report["resumed_after_epoch"] = done
+        record = record.but(resumed_after_epoch=done)
         saver = find(switchable, keras.callbacks.ModelCheckpoint)
         if saver is not None:  # a resumed epoch must beat the best so far to be saved
             if saver.monitor not in reporter.history:
                 raise SeqexpError(
                     f"{run_dir / 'history.csv'} has no {saver.monitor} column, the checkpoint's "
-                    f"monitor: resuming could let a worse epoch replace checkpoints/best.keras. Put "
+                    f"monitor: resuming could let a worse epoch replace the best checkpoint. Put "
                     f"the run's history.csv back, or delete {backup.backup_dir} to train from epoch 1."
                 )
             saver.best = Monitor(saver.monitor, saver.mode).best(reporter.history[saver.monitor])
-        if record.get("restored_best"):
-            report["restored_best"] = True
     else:
         done = 0
     if backup is not None:
@@ -303,13 +346,14 @@ def _fit(
         model.steps_per_execution = steps_per_execution(steps)
     nan_guard = StopOnNaN()
     stop = None
+    record = record.but(status=Status.COMPLETED, reason=None)
     try:
         model.fit(
             train_ds,
             validation_data=val,
             # a backup of a finished fit (killed in the test evaluation or the reports): no epoch
             # is trained again; Keras restores its weights
-            epochs=done if record.get("trained") else trainer.epochs,
+            epochs=done if saved.get("trained") else trainer.epochs,
             steps_per_epoch=steps,
             callbacks=[StopOnSignal(), nan_guard, reporter, *switchable, *extra],
             verbose=trainer.verbose,
@@ -317,24 +361,24 @@ def _fit(
         )  # the loader shuffles the training data itself
     except KeyboardInterrupt as err:
         stop = as_interrupted(err)
-        report.update(status="interrupted", reason=stop.reason)
+        record = record.but(status=Status.INTERRUPTED, reason=stop.reason)
     except Exception as err:  # a damaged backup, a full disk: resumable once the cause is gone
-        report.update(status="failed", reason=f"{type(err).__name__}: {err}", resumable=True)
-        write_metrics(run_dir, {**report, "epochs_run": reporter.epochs_run})
+        failed = record.but(status=Status.FAILED, reason=f"{type(err).__name__}: {err}", resumable=True)
+        recorder.write(failed.but(epochs_run=reporter.epochs_run))
         raise
     finally:
         reporter.draw()  # the curves of every logged epoch, however fit ended
     if nan_guard.where is not None:
-        report.update(
-            status="failed", reason=f"nan loss: the loss became {nan_guard.loss} at {nan_guard.where}"
+        record = record.but(
+            status=Status.FAILED, reason=f"nan loss: the loss became {nan_guard.loss} at {nan_guard.where}"
         )
-    stopped = stopper is not None and stopper.stopped_epoch > 0 or record.get("stopped_early")
-    if report["status"] == "completed" and stopped:
-        report["status"] = "stopped early"
+    stopped = stopper is not None and stopper.stopped_epoch > 0 or saved.get("stopped_early")
+    if record.status is Status.COMPLETED and stopped:
+        record = record.but(status=Status.STOPPED_EARLY)
     verdict = next((c.verdict for c in extra if getattr(c, "verdict", None)), None)
-    if verdict and report["status"] in ("completed", "stopped early"):
-        report.update(verdict)  # e.g. pruned by a search, after epoch N
-    return reporter, stopper, stop
+    if verdict and record.successful:
+        record = record.but(**verdict)  # e.g. pruned by a search, after epoch N
+    return Fit(reporter, stopper, stop, record, bool(saved.get("restored_best")))
 
 
 def batches_per_pass(dataset) -> int:
@@ -349,30 +393,34 @@ def batches_per_pass(dataset) -> int:
     return count
 
 
-def _finish(model, data, test, report, best_metrics, monitor, run_dir, started, labels) -> float:
-    """Evaluate the restored model on the test split, run the task's reports, write metrics.json
-    and return the best monitored value."""
+def _finish(
+    model, data, test, recorder: Recorder, record: RunRecord, best_metrics, monitor, started, labels
+) -> tuple[float, RunRecord]:
+    """Evaluate the restored model on the test split, run the task's reports, write the record;
+    returns the best monitored value and the record."""
     spec = data.spec
     test_metrics = model.evaluate(test, verbose=0, return_dict=True)
     tested = dataclasses.replace(data, test=test)  # the reports see the batches evaluate saw
-    extras = {r.name: get_method(r.target)(model, tested, run_dir, **r.options) for r in spec.reports}
+    extras = {
+        r.name: get_method(r.target)(model, tested, recorder.run_dir, **r.options) for r in spec.reports
+    }
     if extras:
-        report["extras"] = extras
-    report.update(
+        record = record.but(extras=extras)
+    record = record.but(
         best=in_target_units(best_metrics, spec),
         test=in_target_units({k: float(v) for k, v in test_metrics.items()}, spec),
         wall_time_s=time.perf_counter() - started,
     )
-    report["reference"] = reference = compare_reference(labels["reference"], report)
-    write_metrics(run_dir, report)
+    reference = compare_reference(labels["reference"], record)
+    record = recorder.write(record.but(reference=reference))
     log.info(
         "Best %s = %.4f (epoch %s); test: %s",
         monitor.name,
         best_metrics[monitor.name],
-        report["best_epoch"],
-        _fmt(report["test"]),
+        record.best_epoch,
+        _fmt(record.test),
     )
-    for key, value in report["best"].items():
+    for key, value in record.best.items():
         log.info("  best-epoch %s = %.4f", key, value)
     if reference is not None:
         ours, difference = reference["ours"], reference["difference"]
@@ -384,7 +432,7 @@ def _finish(model, data, test, report, best_metrics, monitor, run_dir, started, 
             reference["value"],
             "–" if difference is None else f"{difference:+.4f}",
         )
-    return float(best_metrics[monitor.name])
+    return float(best_metrics[monitor.name]), record
 
 
 def _fmt(metrics: dict) -> str:

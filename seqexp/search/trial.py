@@ -17,7 +17,7 @@ import keras
 from seqexp.atomic import write_text
 from seqexp.config.checks import check
 from seqexp.errors import SeqexpError
-from seqexp.run.rundir import FINISHED, read_metrics, record_failure
+from seqexp.run.record import RunRecord, Status, read_record, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class ReportToTrial(keras.callbacks.Callback):
         if self.trial.should_prune():
             self.model.stop_training = True
             self.verdict = {
-                "status": "pruned",
+                "status": Status.PRUNED,
                 "pruned_epoch": epoch + 1,
                 "reason": f"pruned by Optuna's {self.pruner} pruner after epoch "
                 f"{epoch + 1} ({self.monitor} = {float(value):.4g})",
@@ -94,9 +94,9 @@ def run_trial(trial, overrides: list[str], root: Path, pruner: str, threads: int
 
     cfg, hydra_cfg, run_dir = compose(overrides, trial.number, root)
     trial.set_user_attr("run_dir", run_dir.name)
-    done = read_metrics(run_dir) or {}
-    if done.get("status") in (*FINISHED, "failed"):  # ended before its worker died: not run again
-        log.info("Trial %d: %s already finished (%s)", trial.number, run_dir.name, done["status"])
+    done = read_record(run_dir)
+    if done is not None and (done.finished or done.status is Status.FAILED):  # ended before its worker died
+        log.info("Trial %d: %s already finished (%s)", trial.number, run_dir.name, done.status)
         return finished_value(done)
     if threads is not None and cfg.trainer.threads == "auto":
         with open_dict(cfg):  # the share of this worker (trainer.threads=auto, seqexp.run.runtime)
@@ -126,10 +126,10 @@ def run_trial(trial, overrides: list[str], root: Path, pruner: str, threads: int
     return value
 
 
-def finished_value(metrics: dict) -> float:
+def finished_value(record: RunRecord) -> float:
     """The value of a run that already ended (Pruned for a pruned one, its error for a failed one)."""
-    if metrics["status"] == "failed":
-        raise SeqexpError(metrics.get("reason") or "failed")
-    if metrics["status"] == "pruned":
-        raise Pruned(metrics.get("reason") or "pruned")
-    return float(metrics["best"][metrics["monitor"]])
+    if record.status is Status.FAILED:
+        raise SeqexpError(record.reason or "failed")
+    if record.status is Status.PRUNED:
+        raise Pruned(record.reason or "pruned")
+    return float(record.best[record.monitor])

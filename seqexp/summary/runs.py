@@ -25,9 +25,11 @@ from pathlib import Path
 import yaml
 
 from seqexp.errors import SeqexpError
+from seqexp.readback import DamagedFile
 from seqexp.run.environment import read_env
 from seqexp.run.monitor import best_mode
-from seqexp.run.rundir import METRICS, find_run_dirs, metric_value
+from seqexp.run.record import checked_record, metric_value
+from seqexp.run.rundir import find_run_dirs
 from seqexp.summary.values import number
 
 NO_METRICS = "no metrics.json"
@@ -61,28 +63,19 @@ class Run:
         name = path.relative_to(root).as_posix() if path != root else path.name
         run = cls(path, name)
         try:
-            text = (path / METRICS).read_text()
-        except FileNotFoundError:
+            record = checked_record(path)
+        except DamagedFile as err:
+            run.state, run.reason = UNREADABLE, f"torn or hand-edited: {err.problem}"
+            return run
+        if record is None:
             has_hydra = (path / ".hydra").is_dir()
             run.reason = (
                 "started, or killed before training began" if has_hydra else "not a seqexp run directory"
             )
             return run
-        except OSError as err:
-            run.state, run.reason = UNREADABLE, str(err)
-            return run
-        try:
-            metrics = json.loads(text)
-        except ValueError as err:
-            run.state, run.reason = UNREADABLE, f"torn or hand-edited: {err}"
-            return run
-        if not isinstance(metrics, dict):
-            run.state, run.reason = UNREADABLE, f"holds a JSON {type(metrics).__name__}, not an object"
-            return run
-        run.metrics = metrics
-        status = metrics.get("status")
-        run.state = status if isinstance(status, str) and status else "unknown"
-        run.reason = str(metrics.get("reason") or "")
+        run.metrics = record.as_dict()
+        run.state = "unknown" if record.status is None else record.status.value
+        run.reason = record.reason or ""
         return run
 
     def get(self, key: str, kind: type = str):

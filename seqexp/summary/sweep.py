@@ -21,14 +21,14 @@ from hydra.experimental.callback import Callback
 
 from seqexp.atomic import replacing, write_text
 from seqexp.errors import SeqexpError
-from seqexp.readback import DamagedFile, json_object, yaml_strings
+from seqexp.readback import DamagedFile, yaml_strings
 from seqexp.run.monitor import best_mode
-from seqexp.run.rundir import FINISHED, find_run_dirs, read_history
+from seqexp.run.record import Status, checked_record
+from seqexp.run.rundir import find_run_dirs, read_history
 from seqexp.summary.values import number, short
 
 log = logging.getLogger(__name__)
 
-OK_STATUSES = FINISHED  # a run that ended well
 NO_METRICS = "no metrics.json (still running, killed, or crashed before writing it)"
 
 
@@ -57,7 +57,9 @@ class Job:
 
     @property
     def ok(self) -> bool:
-        return self.status in OK_STATUSES
+        """A finished run (completed, stopped early, or pruned by a search): ranked by its numbers."""
+        status = Status.of(self.metrics.get("status"))
+        return status is not None and status.finished
 
     @property
     def monitor(self) -> str | None:
@@ -142,10 +144,11 @@ def find_runs(root: Path) -> list[Path]:
 
 
 def load_job(run_dir: Path, root: Path) -> Job:
-    metrics_path, overrides_path = run_dir / "metrics.json", run_dir / ".hydra" / "overrides.yaml"
+    overrides_path = run_dir / ".hydra" / "overrides.yaml"
     # One damaged job is listed as failed, naming the file; the summary of the others goes on.
     try:
-        metrics = json_object(metrics_path) if metrics_path.exists() else {}
+        record = checked_record(run_dir)
+        metrics = {} if record is None else record.as_dict()
     except DamagedFile as err:
         metrics = {"status": "failed", "reason": f"{err.path.name}: {err.problem}"}
     try:
