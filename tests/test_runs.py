@@ -18,6 +18,7 @@ from omegaconf import OmegaConf
 from seqexp.cli import main
 from seqexp.errors import SeqexpError
 from seqexp.run.environment import changes_since, git_state, version_changes
+from seqexp.run.record import Status, read_record, write_record
 from seqexp.run.train import train
 from seqexp.summary.runs import read_runs, runs_text
 from tests.conftest import PROJECT_ROOT, TINY_JENA, compose_train
@@ -127,7 +128,7 @@ def test_runs_lists_every_folder_with_its_state(outputs, capsys):
     assert rows["2026-01-04/10-00-00-000000_jena_gru"]["status"] == "no metrics.json"
     assert rows["2026-01-05/torn"]["status"] == "unreadable metrics.json"
     assert "torn or hand-edited" in rows["2026-01-05/torn"]["reason"]
-    assert "JSON list" in rows["2026-01-06/array"]["reason"]
+    assert "it holds a list, not a JSON object" in rows["2026-01-06/array"]["reason"]
     running = rows["2026-01-07/running"]
     assert running["status"] == "running" and running["best"] is None and running["model"] == "lstm"
     gru = rows[GRU]
@@ -241,6 +242,41 @@ def test_sweep_summary_puts_ours_beside_the_book(outputs, tmp_path):
     by_job = {row["job"]: row for row in rows}
     assert float(by_job["0_jena_gru"]["difference"]) == pytest.approx(gru["difference"])
     assert by_job["2_jena_naive"]["book"] == "0.2897"
+
+
+def pruned_copy(outputs, folder):
+    """The three real runs; the best by val_loss as if a search had pruned it after epoch 1."""
+    best = min(RUNS, key=lambda name: metrics(outputs, name)["best"]["val_loss"])
+    for i, name in enumerate(RUNS):
+        shutil.copytree(outputs / name, folder / f"{i}_{name.split('_', 1)[1]}")
+    pruned = folder / f"{list(RUNS).index(best)}_{best.split('_', 1)[1]}"
+    record = read_record(pruned)
+    write_record(
+        pruned, record.but(status=Status.PRUNED, reason="pruned by Optuna's median pruner", pruned_epoch=1)
+    )
+    return pruned.name
+
+
+def test_runs_lists_a_pruned_trial_as_a_finished_run_ranked_by_its_numbers(outputs, tmp_path, capsys):
+    pruned = pruned_copy(outputs, tmp_path / "search")
+    rows = runs_json(capsys, str(tmp_path / "search"), "--sort", "val_loss")
+    assert [row["run"] for row in rows][0] == pruned  # the best value: first, as a finished run is
+    assert rows[0]["status"] == "pruned" and rows[0]["reason"] == "pruned by Optuna's median pruner"
+    assert rows[0]["best"] == rows[0]["val_loss"] is not None and rows[0]["test"] is not None
+    assert [row["run"] for row in runs_json(capsys, str(tmp_path / "search"), "--status", "pruned")] == [
+        pruned
+    ]
+
+
+def test_the_sweep_summary_ranks_a_pruned_trial_like_a_finished_run(outputs, tmp_path):
+    from seqexp.summary.sweep import summarize
+
+    pruned = pruned_copy(outputs, tmp_path / "sweep")
+    summary = summarize(tmp_path / "sweep")
+    assert summary.failed == []  # so `seqexp train -m` exits 0 and MLflow's parent says 0 failed
+    rows = {row["job"]: row for row in csv.DictReader(summary.files[0].open())}
+    assert rows[pruned]["rank"] == "1" and rows[pruned]["status"] == "pruned"
+    assert [job.name for job in summary.jobs][0] == pruned
 
 
 def test_resume_warns_naming_the_version_that_changed(tmp_path):

@@ -14,8 +14,9 @@ import mlflow
 import pytest
 
 from seqexp.errors import SeqexpError
+from seqexp.run.record import RunRecord
 from seqexp.run.train import train
-from tests.conftest import TINY_JENA
+from tests.conftest import TINY_JENA, compose_train
 from tests.test_sweep_helpers import run_dirs, sweep
 
 
@@ -127,6 +128,62 @@ def test_a_run_logs_hparams_to_tensorboard_and_everything_to_mlflow(make_cfg, je
     assert json.loads(stored.read_text()) == report
 
 
+@pytest.fixture(scope="module")
+def pruned(tmp_path_factory, jena_csv):
+    """(outputs, run dir) of a run a search's pruner stopped after epoch 1 of 3 (the verdict
+    seqexp.search.trial.ReportToTrial sets), with TensorBoard HParams and MLflow on."""
+    import keras
+
+    outputs = tmp_path_factory.mktemp("pruned") / "outputs"
+    run_dir = outputs / "2026-01-01" / "trial_0"
+
+    class Pruner(keras.callbacks.Callback):
+        verdict = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+            self.verdict = {"status": "pruned", "pruned_epoch": epoch + 1, "reason": "pruned after epoch 1"}
+
+    overrides = ["model=dense", f"data.path={jena_csv}", *TINY_JENA, "trainer.epochs=3"]
+    tracked = ["callbacks.tensorboard.enabled=true", "logger=mlflow", f"paths.output_dir={outputs}"]
+    train(compose_train(run_dir, *overrides, *tracked), more_callbacks=lambda monitor: [Pruner()])
+    record = json.loads((run_dir / "metrics.json").read_text())
+    assert (record["status"], record["pruned_epoch"], record["epochs_run"]) == ("pruned", 1, 1)
+    return outputs, run_dir
+
+
+def test_a_pruned_trial_ends_finished_in_mlflow_tagged_pruned(pruned):
+    outputs, run_dir = pruned
+    record = json.loads((run_dir / "metrics.json").read_text())
+    (row,) = runs_of(outputs).to_dict("records")
+    assert row["status"] == "FINISHED" and row["tags.status"] == "pruned"  # was FAILED
+    assert row["tags.reason"] == "pruned after epoch 1"
+    assert row["metrics.test/mae"] == pytest.approx(record["test"]["mae"], rel=1e-6)
+
+
+def test_a_pruned_trial_is_a_finished_session_in_tensorboard_hparams(pruned):
+    from tensorboard.plugins.hparams import api_pb2, metadata
+
+    outputs, _ = pruned
+    _, content = read_hparams_events(outputs)
+    end = content["2026-01-01/trial_0/tensorboard"][metadata.SESSION_END_INFO_TAG]
+    assert metadata.parse_session_end_info_plugin_data(end).status == api_pb2.STATUS_SUCCESS  # was FAILURE
+
+
+def test_the_keys_that_are_not_the_experiment_are_in_neither_identity_nor_hparams(tmp_path):
+    from seqexp.run.hparams import hparams
+    from seqexp.run.identity import NOT_EXPERIMENT, config_identity, is_experiment_key
+
+    cfg = compose_train(tmp_path, "trainer.threads=2", "trainer.verbose=1")
+    identity, table = config_identity(cfg), hparams(cfg, "jena", "gru")
+    assert "trainer.verbose" in NOT_EXPERIMENT and "trainer.threads" in NOT_EXPERIMENT
+    for keys in (identity, table):
+        assert [k for k in keys if not is_experiment_key(k)] == []
+        assert "trainer.verbose" not in keys and "trainer.threads" not in keys  # HParams had both
+        assert "trainer.epochs" in keys and "optimizer.learning_rate" in keys
+    assert not [k for k in identity if k.endswith("cache_dir")]
+
+
 def test_a_failed_run_is_recorded_as_failed_with_its_artifacts(make_cfg, jena_csv, tmp_path):
     outputs = tmp_path / "outputs"
     cfg = make_cfg(
@@ -160,7 +217,7 @@ def test_a_resumed_run_continues_its_mlflow_run(make_cfg, tmp_path):
     first = MlflowRun(cfg, tmp_path / "run", "jena", "gru")
     first.start()
     first.epoch(1, {"loss": 0.5})
-    first.end({"status": "interrupted", "reason": "SIGTERM"})
+    first.end(RunRecord(status="interrupted", reason="SIGTERM"))
     assert runs_of(outputs)["status"].tolist() == ["KILLED"]
     again = MlflowRun(cfg, tmp_path / "run", "jena", "gru")
     again.start()
@@ -242,7 +299,7 @@ def test_tensorboard_builds_one_hparams_table_from_all_runs(tmp_path):
         best = {"val_mae": mae} if mae else {"val_accuracy": 0.8}
         values = {"data": "imdb" if "imdb" in name else "jena", "model.units": units}
         TensorBoardHParams(tmp_path / name / "tensorboard", name, values).end(
-            {"status": status, "best": best}
+            RunRecord(status=status, best=best)
         )
 
     multiplexer = plugin_event_multiplexer.EventMultiplexer()

@@ -22,7 +22,8 @@ Monitored = Annotated[str, Field(min_length=1, description="a metric the run log
 
 @checked("callbacks.checkpoint")
 def checkpoint(*, filepath: str, monitor: Monitored | None, mode: Mode | None, save_best_only: bool):
-    """The best weights by the monitor, written atomically (checkpoints/best.keras)."""
+    """The best weights by the monitor, written atomically to `filepath` (the one place the run,
+    and through its record predict, export and generate, learn where they are)."""
     from seqexp.run.keras_callbacks import AtomicModelCheckpoint
 
     # One file that the run reloads, not a Keras name template: braces in a folder name (a run dir

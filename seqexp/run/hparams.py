@@ -1,7 +1,8 @@
 """A run's hyperparameters, and its row in TensorBoard's HParams tab.
 
 `hparams(cfg)` flattens the composed config into what a sweep can change (data.*, model.*,
-optimizer.*, trainer.* scalars; not where files come from). `TensorBoardHParams` writes them and
+optimizer.*, trainer.* scalars of the experiment, seqexp.run.identity.is_experiment_key; not where
+input files come from). `TensorBoardHParams` writes them and
 the run's best and test metrics (scalars `best/<metric>`, `test/<metric>`) with TensorBoard's
 hparams plugin into the tensorboard callback's log_dir, next to its train/ and validation/ logs,
 so `tensorboard --logdir outputs` lists every run and sweep in one HParams table.
@@ -19,12 +20,14 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from seqexp.run.identity import is_experiment_key
 from seqexp.run.record import RunRecord
 
 HPARAM_GROUPS = ("data", "model", "optimizer", "trainer")  # the groups a sweep changes
-# Where a file comes from is not a hyperparameter: data.path, data.url, data.sha256, data.size,
-# data.cache_dir, data.word_index(_url, _size), data.base_url, data.vocabulary_file, data.files.*.
-FILE_KEYS = {"path", "url", "sha256", "size", "cache_dir", "word_index", "word_index_size", "files"}
+# Where an input file comes from is part of the experiment (another file is other data) but not a
+# hyperparameter: data.path, data.url, data.sha256, data.size, data.word_index(_url, _size),
+# data.base_url, data.vocabulary_file, data.files.*.
+FILE_KEYS = {"path", "url", "sha256", "size", "word_index", "word_index_size", "files"}
 FILE_SUFFIXES = ("_path", "_url", "_file", "_dir", "_sha256")
 
 
@@ -51,11 +54,13 @@ def is_setting(key: str) -> bool:
 def hparams(cfg: DictConfig, data: str, model: str) -> dict[str, bool | float | int | str]:
     """The hyperparameters of a run as TensorBoard takes them: the data and model options, then
     every scalar of data.*, model.*, optimizer.*, trainer.* (a list of numbers, e.g.
-    model.units=[16, 16], as its text). Not file facts, not nulls (TensorBoard has no null)."""
+    model.units=[16, 16], as its text). Not the keys that are not the experiment
+    (trainer.verbose, trainer.threads, *.cache_dir: seqexp.run.identity), not file facts, not
+    nulls (TensorBoard has no null)."""
     values = {"data": data, "model": model}
     for group in HPARAM_GROUPS:
         for key, value in flatten(cfg[group], f"{group}.").items():
-            if value is None or is_setting(key):
+            if value is None or is_setting(key) or not is_experiment_key(key):
                 continue
             if isinstance(value, list):
                 if not all(isinstance(v, int | float) for v in value):

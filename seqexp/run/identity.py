@@ -17,13 +17,23 @@ from seqexp.atomic import write_text
 from seqexp.errors import NotThisRun, SeqexpError
 
 IDENTITY = "identity.json"
-# Keys that say where files go or how much is printed, not what is computed: a run moved to
-# another disk, or continued with another cache folder or thread count, is the same run.
-NOT_IDENTITY = ("paths", "trainer.verbose", "trainer.threads", "tags", "note")
+# The keys that are not the experiment: where files go, how much is printed, thread counts, the
+# run's labels (and every *.cache_dir). A run moved to another disk, or continued with another
+# cache folder or thread count, is the same run; none of them is a hyperparameter either
+# (TensorBoard's HParams table, seqexp.run.hparams). Changing this list changes the identity of
+# every run already written (resume would refuse them), so it only grows with new config keys.
+NOT_EXPERIMENT = ("paths", "trainer.verbose", "trainer.threads", "tags", "note")
+
+
+def is_experiment_key(key: str) -> bool:
+    """Whether a dotted config key is part of the experiment (not in NOT_EXPERIMENT)."""
+    return not key.endswith("cache_dir") and not any(
+        key == name or key.startswith(f"{name}.") for name in NOT_EXPERIMENT
+    )
 
 
 def config_identity(cfg) -> dict:
-    """The composed config as {dotted key: resolved value}, without NOT_IDENTITY; paths.run_dir
+    """The composed config as {dotted key: resolved value}, its experiment keys only; paths.run_dir
     reads "<run_dir>", so paths derived from it (callbacks.checkpoint.filepath) do not count."""
     from omegaconf import OmegaConf, open_dict
 
@@ -42,12 +52,7 @@ def config_identity(cfg) -> dict:
             flat[prefix[:-1]] = node
 
     walk(OmegaConf.to_container(cfg, resolve=True), "")
-    return {
-        key: value
-        for key, value in flat.items()
-        if not key.endswith("cache_dir")
-        and not any(key == name or key.startswith(f"{name}.") for name in NOT_IDENTITY)
-    }
+    return {key: value for key, value in flat.items() if is_experiment_key(key)}
 
 
 def digest(identity: dict) -> str:

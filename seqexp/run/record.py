@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from seqexp.atomic import write_text
 from seqexp.errors import NotThisRun, SeqexpError
@@ -100,6 +100,16 @@ class RunRecord(BaseModel):
     best: dict[str, float | None] | None = None
     test: dict[str, float | None] | None = None
     wall_time_s: float | None = None
+
+    @field_validator("best", "test", mode="before")
+    @classmethod
+    def _numbers(cls, values):
+        """A metric that is not a number (hand-edited, or a nan an older version wrote as text)
+        reads as missing: the rest of the record stays readable."""
+        if not isinstance(values, dict):
+            return values
+        number = lambda v: isinstance(v, int | float) and not isinstance(v, bool)  # noqa: E731
+        return {k: v if number(v) else None for k, v in values.items()}
 
     def but(self, **changes) -> RunRecord:
         """A copy with these fields changed (checked like a record read from disk)."""

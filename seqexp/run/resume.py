@@ -49,7 +49,7 @@ def check_history(run_dir: Path, backup_dir: str | Path | None, monitors=("loss"
     has = "is missing" if not path.exists() else f"lacks {missing}" if history else "holds fewer rows"
     raise SeqexpError(
         f"{run_dir} has a backup after epoch {done}, but {path.name} {has}: resuming would number "
-        f"the epochs wrongly and let a worse epoch replace checkpoints/best.keras. Put {path.name} "
+        f"the epochs wrongly and let a worse epoch replace the best checkpoint. Put {path.name} "
         f"back, or delete {backup_dir} to train the run again from epoch 1."
     )
 

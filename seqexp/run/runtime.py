@@ -30,14 +30,11 @@ import contextlib
 import json
 import logging
 import os
-import typing
 
 from seqexp.config.trainer import Strategy
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
-
-STRATEGIES = (None, *typing.get_args(Strategy))  # null: one device
 
 
 def available_cores() -> int:
@@ -67,24 +64,17 @@ def launcher_threads(launcher, cores: int) -> int | None:
     return None
 
 
-def job_threads(setting) -> int | None:
-    """The thread count `trainer.threads` asks for in this job (None: TensorFlow's default)."""
-    if setting is None:
-        return None
-    if isinstance(setting, str) and setting == "auto":
-        from hydra.core.hydra_config import HydraConfig
-        from hydra.types import RunMode
-
-        if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
-            return None
-        return launcher_threads(HydraConfig.get().launcher, available_cores())
-    if isinstance(setting, int) and not isinstance(setting, bool) and setting > 0:
+def job_threads(setting: str | int | None) -> int | None:
+    """The thread count `trainer.threads` asks for in this job (None: TensorFlow's default). The
+    value was checked with the config (seqexp.config.trainer.Trainer): auto, N > 0 or null."""
+    if setting != "auto":
         return setting
-    raise SeqexpError(
-        f"trainer.threads={setting!r} is not valid; use auto (size the thread pools "
-        "from the launcher), a positive number of threads, or null (TensorFlow's "
-        "default, all cores)."
-    )
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None
+    return launcher_threads(HydraConfig.get().launcher, available_cores())
 
 
 def configure_threads(setting) -> int | None:
@@ -135,14 +125,9 @@ def configure_cpu_devices(count: int | None) -> None:
             )
 
 
-def make_strategy(name: str | None, cpu_devices: int | None = None):
-    """The tf.distribute strategy named by `trainer.strategy`."""
-    if name not in STRATEGIES:
-        raise SeqexpError(
-            f"trainer.strategy={name} is not known; choose null (one device), "
-            "mirrored (all local GPUs, or trainer.cpu_devices logical CPUs) or "
-            "multi_worker (several machines, from TF_CONFIG)."
-        )
+def make_strategy(name: Strategy | None, cpu_devices: int | None = None):
+    """The tf.distribute strategy named by `trainer.strategy` (checked with the config: null,
+    mirrored or multi_worker)."""
     import tensorflow as tf
 
     if name is None:

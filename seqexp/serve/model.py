@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from seqexp.errors import SeqexpError
+from seqexp.run.record import run_checkpoint
 from seqexp.serve import preprocessing
 from seqexp.text.vocabulary import VOCABULARY_FILE, load_vocabulary
 
-CHECKPOINT = "checkpoints/best.keras"
+CHECKPOINT = None  # the run's own, as its record says (seqexp.run.record.run_checkpoint)
 
 
 @dataclass
@@ -44,7 +45,7 @@ def check_run_dir(run) -> Path:
     return run
 
 
-def load_run(run, checkpoint: str = CHECKPOINT) -> Run:
+def load_run(run, checkpoint: str | None = CHECKPOINT) -> Run:
     """preprocessing.json and the checkpoint of a run directory, or a SeqexpError saying why not."""
     run = check_run_dir(run)
     vocabulary = run / VOCABULARY_FILE
@@ -59,7 +60,7 @@ def load_run(run, checkpoint: str = CHECKPOINT) -> Run:
         }
     else:
         prep = preprocessing.load(run)
-    ckpt = run / checkpoint
+    ckpt = run / (checkpoint or run_checkpoint(run))
     if not ckpt.exists():
         raise SeqexpError(
             f"run={run} has no checkpoint at {ckpt}: the model has no trainable weights (the naive "

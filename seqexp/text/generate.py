@@ -1,7 +1,7 @@
 """`seqexp generate run=<run dir> prompt=how words=10`: continue prompts with a trained text model.
 
 The run directory of a next-token run holds everything needed: `vocabulary.json` (the tokens, the
-input length and the preprocessing the prompts must go through) and `checkpoints/best.keras`.
+input length and the preprocessing the prompts must go through) and the run's best checkpoint.
 Generation is WD's: feed the front-padded prompt, pick the next word, append it, repeat. Greedy
 (the most likely word) by default; `temperature` > 0 or `top_k` sample instead, with a seed. All
 prompts advance together, one batch per generated word.
@@ -19,6 +19,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError
+from seqexp.run.record import run_checkpoint
 from seqexp.text.vocabulary import VOCABULARY_FILE, Vocabulary, load_vocabulary
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def _describe_run(run: Path) -> str:
     return "not a seqexp run directory"
 
 
-def load_run(run: str | Path, checkpoint: str = "checkpoints/best.keras"):
+def load_run(run: str | Path, checkpoint: str | None = None):
     """(model, vocabulary) of a next-token run directory, or a SeqexpError saying what's missing."""
     run = Path(str(run)).expanduser()
     if not run.is_dir():
@@ -129,7 +130,7 @@ def load_run(run: str | Path, checkpoint: str = "checkpoints/best.keras"):
             "seqexp generate needs a run of a next-word dataset such as data=headlines, which "
             f"writes {VOCABULARY_FILE} next to its checkpoint."
         )
-    ckpt = run / checkpoint
+    ckpt = run / (checkpoint or run_checkpoint(run))  # null: the one the run recorded
     if not ckpt.exists():
         raise SeqexpError(
             f"run={run} has no checkpoint at {ckpt}: the run stopped before its first checkpoint, "
@@ -197,7 +198,7 @@ def generate(cfg: DictConfig) -> list[Continuation]:
         len(prompts),
         cfg.words,
         sampling,
-        Path(str(cfg.run)) / cfg.checkpoint,
+        Path(str(cfg.run)) / (cfg.checkpoint or run_checkpoint(cfg.run)),
     )
     results = continue_prompts(model, vocab, prompts, cfg.words, cfg.temperature, cfg.top_k, cfg.seed)
     print(format_results(results), end="", flush=True)
