@@ -140,3 +140,54 @@ def test_optimizer_clipping_and_weight_decay_reach_keras(make_cfg):
     cfg = make_cfg("optimizer=adam", "optimizer.clipnorm=1.0", "optimizer.weight_decay=0.01")
     optimizer = instantiate(cfg.optimizer)
     assert (optimizer.clipnorm, optimizer.weight_decay, optimizer.global_clipnorm) == (1.0, 0.01, None)
+
+
+def test_train_checks_the_whole_config_with_the_clis_message(make_cfg, jena_csv, tmp_path, capsys):
+    """train(cfg) from Python refuses a bad trainer value as `seqexp train` does, before writing."""
+    from tests.badinput import run_cli
+
+    bad = [f"data.path={jena_csv}", *TINY_JENA, "trainer.threads=0", "trainer.strategy=horovod"]
+    with pytest.raises(SeqexpError) as refused:
+        train(make_cfg(*bad))
+    assert not (tmp_path / "run").exists()  # nothing written
+    code, err = run_cli(["train", *bad, f"hydra.run.dir={tmp_path / 'cli'}"], capsys)
+    assert code == 2 and err.strip() == f"seqexp: error: {refused.value}"
+    assert str(refused.value) == (
+        "2 bad config values: trainer.threads=0 must be one of auto or an integer of at least 1, "
+        "or null; trainer.strategy=horovod must be one of mirrored, multi_worker, or null."
+    )
+
+
+def test_an_overridden_checkpoint_path_is_the_one_evaluated_and_recorded(tmp_path, jena_csv):
+    """callbacks.checkpoint.filepath elsewhere: the best epoch's weights there are reloaded before
+    the test evaluation (fit leaves the model scrambled), and predict/export find them through
+    the record."""
+    import keras
+
+    from seqexp.run.record import run_checkpoint
+    from seqexp.serve.model import load_run
+    from tests.conftest import compose_train
+    from tests.test_faults import Snapshots, test_metrics
+
+    run = tmp_path / "run"
+    snapshots = Snapshots(scramble_after_epoch="end")
+    cfg = compose_train(
+        run,
+        f"data.path={jena_csv}",
+        *TINY_JENA,
+        "trainer.epochs=2",
+        "callbacks.early_stopping.enabled=false",
+        "callbacks.checkpoint.filepath=${paths.run_dir}/weights/top.keras",
+    )
+    train(cfg, more_callbacks=snapshots)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["weights"] == "best checkpoint" and metrics["checkpoint"] == "weights/top.keras"
+    assert (run / "weights" / "top.keras").exists() and not (run / "checkpoints" / "best.keras").exists()
+    best = keras.models.load_model(run / "weights" / "top.keras")
+    expected = test_metrics(cfg, snapshots.model, best.get_weights())
+    assert metrics["test"]["loss"] == pytest.approx(expected["loss"], rel=1e-5)
+    scrambled = test_metrics(cfg, snapshots.model, snapshots.scrambled)  # what fit left behind
+    assert scrambled["loss"] > 1.5 * expected["loss"]  # so the check above can tell them apart
+    assert run_checkpoint(run) == "weights/top.keras"
+    served = load_run(run)  # `seqexp predict run=<run>` with checkpoint=null
+    assert [w.tolist() for w in served.model.get_weights()] == [w.tolist() for w in best.get_weights()]

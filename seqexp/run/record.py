@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ class RunRecord(BaseModel):
         reads as missing: the rest of the record stays readable."""
         if not isinstance(values, dict):
             return values
-        number = lambda v: isinstance(v, int | float) and not isinstance(v, bool)  # noqa: E731
+        number = lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool)  # noqa: E731
         return {k: v if number(v) else None for k, v in values.items()}
 
     def but(self, **changes) -> RunRecord:
@@ -116,8 +117,12 @@ class RunRecord(BaseModel):
         return RunRecord.model_validate({**self.as_dict(), **changes})
 
     def as_dict(self) -> dict:
-        """The record as metrics.json holds it: the fields set, unknown keys included."""
-        return self.model_dump(mode="json", exclude_unset=True)
+        """The record as metrics.json holds it: the fields set, unknown keys included. Values a
+        report returned (extras) stay as they are: the writer turns what JSON lacks into text."""
+        values = self.model_dump(exclude_unset=True)
+        if isinstance(values.get("status"), Status):
+            values["status"] = values["status"].value
+        return values
 
     @property
     def finished(self) -> bool:
@@ -179,7 +184,9 @@ def checked_record(run_dir: Path) -> RunRecord | None:
         first = err.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "record"
         value = raw.get(first["loc"][0]) if first["loc"] else raw
-        if key == "status":
+        if key == "status" and not isinstance(value, str):
+            problem = f"its 'status' is {value!r}, not text such as 'interrupted'"
+        elif key == "status":
             problem = f"its 'status' is {value!r}, not one of {', '.join(repr(s.value) for s in Status)}"
         else:
             problem = f"its {key!r} is {value!r} ({first['msg'].lower()})"

@@ -99,7 +99,7 @@ def test_a_record_of_an_older_version_reads_and_finds_its_checkpoint(tmp_path):
         ('{"status": "complet', "it is not valid JSON (cut short)"),
         ("[1, 2]", "it holds a list, not a JSON object"),
         ('{"status": "done"}', "its 'status' is 'done', not one of 'running', 'completed'"),
-        ('{"status": 3}', "its 'status' is 3, not one of"),
+        ('{"status": 3}', "its 'status' is 3, not text such as 'interrupted'"),
         ('{"status": "completed", "epochs_run": "many"}', "its 'epochs_run' is 'many'"),
     ],
 )
