@@ -7,6 +7,7 @@ from seqexp.errors import SeqexpError
 
 DESCRIPTION = "train one model, or a sweep with -m; writes a run directory"
 ORDER = 0
+# train() checks its config itself; the CLI runs the same check first, before TensorFlow is imported
 APP = HydraApp("seqexp.run.train:train", "train", check="seqexp.config.checks:check")
 
 

@@ -53,7 +53,10 @@ class Status(str, Enum):
     @classmethod
     def of(cls, text) -> Status | None:
         """The status a text names (None: missing, or not a status, e.g. a row's "unknown")."""
-        return cls._value2member_map_.get(text) if isinstance(text, str) else None
+        try:
+            return cls(text) if isinstance(text, str) else None
+        except ValueError:
+            return None
 
     @property
     def finished(self) -> bool:
