@@ -9,7 +9,6 @@ prompts advance together, one batch per generated word.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError
-from seqexp.run.record import run_checkpoint
+from seqexp.run.record import read_record, run_checkpoint
 from seqexp.text.vocabulary import VOCABULARY_FILE, Vocabulary, load_vocabulary
 
 log = logging.getLogger(__name__)
@@ -98,15 +97,9 @@ def format_results(results: Sequence[Continuation]) -> str:
 
 def _describe_run(run: Path) -> str:
     """What kind of run this is, from its metrics.json or composed config, for error messages."""
-    metrics = run / "metrics.json"
-    if metrics.exists():
-        try:
-            report = json.loads(metrics.read_text())
-            return (
-                f"a data={report.get('data')} / model={report.get('model')} run (task {report.get('task')})"
-            )
-        except (OSError, ValueError):
-            pass
+    record = read_record(run)
+    if record is not None:
+        return f"a data={record.data} / model={record.model} run (task {record.task})"
     config = run / ".hydra" / "config.yaml"
     if config.exists():
         target = OmegaConf.select(OmegaConf.load(config), "data._target_", default=None)
