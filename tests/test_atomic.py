@@ -105,7 +105,7 @@ def test_two_processes_writing_one_file_both_succeed_and_leave_a_whole_file(tmp_
         "for i in range(300): write_text(sys.argv[1], sys.argv[2] * 5000)\n"
     )
     procs = [subprocess.Popen([sys.executable, "-c", writer, str(path), mark]) for mark in "ab"]
-    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert [p.wait(timeout=600) for p in procs] == [0, 0]
     assert path.read_text() in ("a" * 5000, "b" * 5000)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.yaml"]
 
