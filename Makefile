@@ -10,8 +10,8 @@ install:  ## virtualenv + seqexp (editable) + dev tools
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e ".[dev]"
 
-# Two pytest workers: the tests are mostly single-threaded TF startup and tiny fits, so two
-# processes finish the suite in ~4.5 min instead of ~7.5 min on a 2-core machine.
+# Two pytest workers: the tests are mostly single-threaded TF startup and tiny fits. The whole
+# suite takes about 8 min on 2 idle CPU cores (README.md says the same); no verdict depends on load.
 test:  ## the whole suite with coverage (CI runs exactly this; it fails under the floor in pyproject.toml)
 	$(BIN)/pytest -n 2 --cov=seqexp --cov-report=term:skip-covered
 
@@ -29,10 +29,10 @@ format:
 smoke:  ## the first run: bundled synthetic sample, offline, < 1 min
 	$(BIN)/seqexp train experiment=smoke
 
-bench:  ## the performance benchmark, side by side on this machine (~22 min on 2 cores): benchmarks/results/results.{json,md}
+bench:  ## the performance benchmark, side by side on this machine (~27 min on 2 cores): benchmarks/results/results.{json,md}
 	$(BIN)/python -m benchmarks.run --size full --out benchmarks/results
 
-bench-tiny:  ## the same benchmark at a toy size (~7 min): proves it runs, measures nothing
+bench-tiny:  ## the same benchmark at a toy size (~3.5 min on 2 idle cores): proves it runs, measures nothing
 	$(BIN)/python -m benchmarks.run --size tiny --out benchmarks/results-tiny
 
 sample:  ## regenerate the bundled synthetic Jena sample

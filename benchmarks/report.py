@@ -422,3 +422,22 @@ def markdown(results: dict) -> str:
     ]
     lines += [f"| {name} | {mark(t)} |" for name, t in targets(results).items()]
     return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.report [DIR]`: rewrite DIR/results.md (default benchmarks/results) from
+    DIR/results.json, after a change to this module: the markdown is never edited by hand."""
+    import json
+    import sys
+    from pathlib import Path
+
+    argv = sys.argv[1:] if argv is None else argv
+    folder = Path(argv[0] if argv else Path(__file__).parent / "results")
+    results = json.loads((folder / "results.json").read_text())
+    (folder / "results.md").write_text(markdown(results))
+    print(f"wrote {folder / 'results.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

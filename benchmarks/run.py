@@ -1,12 +1,13 @@
 """Run every benchmark of issues 8 and 15 side by side and write results.json and results.md.
 
     python -m benchmarks.run [--size tiny|full] [--out benchmarks/results] [--only training,...]
-                             [--refuse-busy]
+                             [--cases jena_lstm,...] [--refuse-busy]
 
-`full` (make bench, ~12 min on 2 cores) uses the real data shapes; `tiny` (make bench-tiny,
-the test suite) runs every measurement at a toy size to prove the benchmark works. Synthetic
-data files (~1 GB at full size) and the runs' directories go to --work (default: the user's
-cache, outside the repository); the data files are written once and reused.
+`full` (make bench, ~27 min on 2 cores) uses the real data shapes; `tiny` (make bench-tiny) runs
+every measurement at a toy size to prove the benchmark works; the test suite runs some parts of
+it on one model (tests/test_bench.py). Synthetic data files (~1 GB at full size) and the runs'
+directories go to --work (default: the user's cache, outside the repository); the data files
+are written once and reused. `python -m benchmarks.report` rewrites results.md from results.json.
 """
 
 from __future__ import annotations
@@ -109,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated parts to run (default: all of {','.join(PARTS)})",
     )
     parser.add_argument(
+        "--cases",
+        default=None,
+        help="comma-separated models for the training, whole and callbacks parts "
+        "(default: every model; the callbacks part runs one at the tiny size)",
+    )
+    parser.add_argument(
         "--refuse-busy",
         action="store_true",
         help=f"exit without measuring if the 1-minute load average is above {BUSY_CORES} "
@@ -122,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown part(s) {sorted(unknown)}; choose from {PARTS}")
+    from benchmarks.training import CASES
+
+    cases = [c for c in args.cases.split(",") if c] if args.cases else None
+    if cases is not None and (not cases or set(cases) - set(CASES)):
+        parser.error(f"--cases {args.cases!r}: choose from {list(CASES)}")
 
     # Progress on stderr; seqexp's own INFO records (train() raises the root level) stay quiet.
     console = logging.StreamHandler(sys.stderr)
@@ -163,7 +175,12 @@ def main(argv: list[str] | None = None) -> int:
         bench_log.info("%s ...", part)
         t = time.perf_counter()
         module = __import__(f"benchmarks.{part}", fromlist=["run"])
-        results[part] = module.run(args.size) if part == "pipeline" else module.run(args.size, data)
+        if part == "pipeline":
+            results[part] = module.run(args.size)
+        elif part in ("training", "whole", "callbacks"):
+            results[part] = module.run(args.size, data, cases)
+        else:
+            results[part] = module.run(args.size, data)
         bench_log.info("%s done in %.0f s", part, time.perf_counter() - t)
     results["meta"]["wall_s"] = time.perf_counter() - started
     results["meta"].update(load_record(start, results["meta"]["wall_s"]))

@@ -284,7 +284,7 @@ def test_bad_values_are_refused_without_importing_tensorflow(tmp_path):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
     )
     assert out.stdout.split()[-3:] == ["EXIT", "2", "NO-TF"], out.stdout + out.stderr
     assert "2 bad config values: trainer.epochs=0" in out.stderr and "model.units=[-3]" in out.stderr

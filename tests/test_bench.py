@@ -1,14 +1,23 @@
-"""`python -m benchmarks.run --size tiny` runs every measurement of the benchmark end to end and
-writes results.json and results.md of the documented shape. No time is asserted: only that
-every measured value and ratio is a positive finite number, that the ways compared ran the same
-work, that the markdown shows the JSON's numbers and that a target is met only by its whole range."""
+"""The benchmark's machinery, checked at a toy size; nothing here measures or asserts a time.
+
+`python -m benchmarks.run --size tiny` runs the pipeline, the step-time ways and the callbacks part
+(each callback's hooks timed, callbacks switched off in turn) on one model, in-process: every
+measured value and ratio is a positive finite number, the ways compared ran the same work, and
+the markdown shows the JSON's numbers.
+The parts that start a process per measurement (whole runs, start-up, memory, sweeps: minutes even
+at the tiny size) are `make bench-tiny`'s to run; their shared process helper is checked here, and
+their tables on the committed full-size results, which must be exactly what benchmarks/report.py
+makes of results.json.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import math
 import re
-import subprocess
 import sys
 
 import pytest
@@ -16,8 +25,11 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 
 MODELS = ["jena_lstm", "jena_conv1d", "imdb_lstm", "fashion_cnn", "headlines_text_lstm"]
+TOY_MODEL = "jena_conv1d"
+TOY_PARTS = ["pipeline", "training", "callbacks"]
 WAYS = ["seqexp", "floor", "reference", "floor again"]  # the floor twice: the A/A pair
 WHOLE_WAYS = ["seqexp", "fast", "script", "reference", "script again"]
+COMMITTED = PROJECT_ROOT / "benchmarks" / "results"
 
 
 def ratios(node, where=""):
@@ -38,32 +50,58 @@ def stats_ok(s: dict) -> bool:
     return all(positive(s[k]) for k in ("median", "q25", "q75", "min", "max")) and s["n"] >= 1
 
 
+# One callback variant of each kind: the defaults twice (A/A: the noise), both old defaults (a
+# setting switched by an override, as the other "without ..." overrides are) and a callback replaced
+# by nothing (as history.csv's writer is): 5 whole runs instead of 9.
+CALLBACK_VARIANTS = [
+    "defaults",
+    "defaults again (A/A)",
+    "curves every epoch (the old default)",
+    "backup every epoch (the old default)",
+    "without NaN guard",
+]
+
+
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def toy(tmp_path_factory):
+    """(results, results.md, what it printed) of `python -m benchmarks.run --size tiny` on one model:
+    the pipeline, the step-time ways and the callbacks part. In-process (`benchmarks.run.main`): a
+    subprocess would only add its own TensorFlow import."""
+    from benchmarks import callbacks
+    from benchmarks.run import main
+
     out = tmp_path_factory.mktemp("bench")
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks.run",
-        "--size",
-        "tiny",
-        "--out",
-        str(out / "results"),
-        "--work",
-        str(out / "work"),
-    ]
-    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    argv = ["--size", "tiny", "--only", ",".join(TOY_PARTS), "--cases", TOY_MODEL]
+    argv += ["--out", str(out / "results"), "--work", str(out / "work")]
+    loggers = [logging.getLogger(), logging.getLogger("benchmarks")]
+    handlers = [list(log.handlers) for log in loggers]
+    printed = io.StringIO()
+    try:
+        with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+            patch.setattr(callbacks, "VARIANTS", {k: callbacks.VARIANTS[k] for k in CALLBACK_VARIANTS})
+            assert main(argv) == 0
+    finally:  # main() adds its progress handlers; the rest of the suite logs as before
+        for log, before in zip(loggers, handlers, strict=True):
+            log.handlers[:] = before
     results = out / "results"
-    return json.loads((results / "results.json").read_text()), (results / "results.md").read_text(), proc
+    return (
+        json.loads((results / "results.json").read_text()),
+        (results / "results.md").read_text(),
+        printed.getvalue(),
+    )
 
 
-@pytest.mark.slow
-def test_every_part_is_measured_with_positive_finite_values(results):
-    data, _, _ = results
-    assert set(data) >= {"meta", "pipeline", "training", "whole", "callbacks", "startup", "memory", "sweep"}
+@pytest.fixture(scope="module")
+def full():
+    """The committed results of the latest full-size run and their markdown."""
+    return json.loads((COMMITTED / "results.json").read_text()), (COMMITTED / "results.md").read_text()
+
+
+def test_the_toy_run_measures_every_part_it_ran_with_positive_finite_values(toy):
+    data, _, _ = toy
+    assert set(data) == {"meta", "targets", *TOY_PARTS}
     assert data["meta"]["size"] == "tiny" and data["meta"]["machine"]
-    assert list(data["training"]) == MODELS
+    assert list(data["training"]) == [TOY_MODEL] == list(data["callbacks"])
     for name, case in data["training"].items():
         assert set(case["ms_per_step"]) == set(WAYS) == set(case["cpu_ms_per_step"]), name
         assert all(stats_ok(s) for s in case["ms_per_step"].values()), name
@@ -72,37 +110,31 @@ def test_every_part_is_measured_with_positive_finite_values(results):
     pipe = data["pipeline"]
     assert set(pipe["batches_per_s"]) == {"dlwp_generator", "keras_timeseries_dataset", "seqexp"}
     assert all(stats_ok(s) for s in pipe["batches_per_s"].values())
-    startup = data["startup"]
-    assert all(stats_ok(startup["wall_s"][k]) for k in ("help", "cfg_job", "one_step_run"))
-    assert startup["cfg_job_imports_tensorflow"] is False  # a fact, not a time
-    memory = data["memory"]
-    assert positive(memory["jena_run"]["peak_rss_gb"])
-    assert positive(memory["imdb_raw_tokenisation"]["peak_rss_gb"])
-    assert positive(memory["imdb_raw_tokenisation"]["seconds"])
-    assert memory["imdb_raw_tokenisation"]["reviews"] == 400
-    sweep = data["sweep"]
-    assert all(
-        stats_ok(sweep[m][k]) for m in ("wall_s", "jobs_per_minute") for k in ("basic", "joblib", "search")
-    )
-    assert len(data["targets"]) == 11
+    (c,) = data["callbacks"].values()
+    assert c["timed_epochs"] == 1 and list(c["epoch_ms"]) == CALLBACK_VARIANTS
+    assert all(map(positive, c["epoch_ms"].values()))
+    # every default callback's hooks were timed inside fit, and Keras' per-batch dispatch
+    timed = {"NaN guard", "history.csv and curves", "checkpoint", "TensorBoard", "backup"}
+    assert timed | {"Keras' per-batch dispatch (all callbacks)"} <= set(c["hook_ms"]), c["hook_ms"]
+    assert all(math.isfinite(s["median"]) and s["median"] >= 0 and s["n"] == 1 for s in c["hook_ms"].values())
+    assert list(c["cost_ms"]) == ["without NaN guard"]
+    assert list(c["old_default_extra_ms"]) == CALLBACK_VARIANTS[2:4]
+    # the targets of the parts that ran, and only those
+    assert set(data["targets"]) == {
+        "step (a)/(b) <= 1.05 for every model",
+        "step (a)/(c) < 1 for every model",
+        "Jena pipeline >= 5x the DLwP generator",
+    }
     for target in data["targets"].values():
         assert target["result"] in ("met", "missed", "not shown")
         assert (target["result"] == "met") == (not target["not_met"])
-    for name, case in data["whole"].items():
-        for clock in ("epoch_s", "run_s", "first_step_s"):
-            assert set(case[clock]) == set(WHOLE_WAYS) and all(map(stats_ok, case[clock].values())), name
-        assert all(len(v) == case["epochs"] for v in case["learning_curves"]["seqexp"].values()), name
-        # fit's validation pass, timed apart, on every model with a validation split
-        with_val = set(WHOLE_WAYS) if name != "headlines_text_lstm" else set()
-        assert set(case["validation_s"]) == with_val and all(map(stats_ok, case["validation_s"].values()))
     meta = data["meta"]
     assert len(meta["load_average_at_start"]) == 3 == len(meta["load_average_at_end"])
     assert isinstance(meta["busy"], bool) and meta["other_processes_cores"] >= 0
 
 
-@pytest.mark.slow
-def test_the_ways_compared_ran_the_same_steps_batch_and_epochs(results):
-    data, _, _ = results
+def test_the_ways_compared_ran_the_same_steps_batch_and_epochs(toy):
+    data, _, _ = toy
     for name, case in data["training"].items():
         # every run of every way timed its epochs: one median per repetition, epochs-1 per run
         assert all(len(v) == case["repetitions"] for v in case["ms_per_step_per_rep"].values()), name
@@ -112,27 +144,60 @@ def test_the_ways_compared_ran_the_same_steps_batch_and_epochs(results):
         assert case["steps_per_epoch"] == 2 and case["batch_size"] in (32, 128), name
         assert case["steps_run"] == {way: [case["steps_per_epoch"]] * case["epochs"] for way in WAYS}, name
         assert case["batch_sizes_run"] == dict.fromkeys(WAYS, case["batch_size"]), name
-    for name, case in data["whole"].items():
-        # each way of the whole-run part ran the same epochs (early stopping never stopped one)
-        assert case["epochs_run"] == {way: [case["epochs"]] * case["repetitions"] for way in WHOLE_WAYS}, name
 
 
-@pytest.mark.slow
-def test_every_ratio_is_a_positive_finite_number(results):
-    data, _, _ = results
-    found = dict(ratios(data))
+def test_every_ratio_is_a_positive_finite_number(toy, full):
+    toy_found, full_found = dict(ratios(toy[0])), dict(ratios(full[0]))
+    # one model x (2 step ratios x (wall, CPU) + the step A/A) + 2 pipeline ratios
+    assert len(toy_found) == 2 * 2 + 1 + 2, sorted(toy_found)
     # 5 models x (2 step ratios x (wall, CPU) + the step A/A + 5 whole ratios + 2 whole A/A)
     # + a validation ratio and its A/A on the 4 models with a validation split + 2 pipeline
     # ratios + 2 sweep ratios
-    assert len(found) == 5 * (2 * 2 + 1 + 5 + 2) + 4 * 2 + 2 + 2, sorted(found)
-    for where, r in found.items():
+    assert len(full_found) == 5 * (2 * 2 + 1 + 5 + 2) + 4 * 2 + 2 + 2, sorted(full_found)
+    for where, r in {**toy_found, **full_found}.items():
         assert positive(r["value"]) and positive(r["min"]) and positive(r["max"]), where
         assert r["min"] <= r["max"], where
 
 
-@pytest.mark.slow
-def test_markdown_has_a_table_per_measurement_and_the_targets(results):
-    data, md, proc = results
+def test_the_toy_markdown_shows_the_toy_numbers(toy):
+    data, md, printed = toy
+    assert md in printed  # the table is also printed
+    assert data["meta"]["machine"] in md and "Load average (1, 5, 15 min) at the start" in md
+    assert ("BUSY MACHINE" in md) == data["meta"]["busy"]
+    assert "## Whole epochs" not in md and "## Sweep throughput" not in md  # parts not run: no table
+    check_markdown_numbers(data, md, [TOY_MODEL])
+
+
+def test_the_process_helper_measures_a_command(tmp_path):
+    """run_measured, behind every part that starts a process (whole runs, start-up, memory, sweeps)."""
+    from benchmarks.stats import run_measured
+
+    result = run_measured([sys.executable, "-c", "import sys; print('out'); sys.exit(3)"], cwd=tmp_path)
+    assert result["returncode"] == 3 and result["stdout"].strip() == "out"
+    assert positive(result["wall_s"]) and positive(result["peak_rss_bytes"])
+
+
+def test_the_committed_results_md_is_the_report_of_results_json(full):
+    """Generated, never edited by hand: after a change to benchmarks/report.py, rerun
+    `python -m benchmarks.report` (it rewrites results.md from results.json)."""
+    from benchmarks.report import markdown
+
+    data, md = full
+    assert markdown(data) == md
+
+
+def test_the_full_markdown_has_every_table_and_the_jsons_numbers(full):
+    data, md = full
+    assert set(data) >= {"meta", "pipeline", "training", "whole", "callbacks", "startup", "memory", "sweep"}
+    for name, case in data["whole"].items():
+        for clock in ("epoch_s", "run_s", "first_step_s"):
+            assert set(case[clock]) == set(WHOLE_WAYS) and all(map(stats_ok, case[clock].values())), name
+        assert all(len(v) == case["epochs"] for v in case["learning_curves"]["seqexp"].values()), name
+        # fit's validation pass, timed apart, on every model with a validation split
+        with_val = set(WHOLE_WAYS) if name != "headlines_text_lstm" else set()
+        assert set(case["validation_s"]) == with_val and all(map(stats_ok, case["validation_s"].values()))
+        # each way of the whole-run part ran the same epochs (early stopping never stopped one)
+        assert case["epochs_run"] == {way: [case["epochs"]] * case["repetitions"] for way in WHOLE_WAYS}, name
     for heading in [
         "## Training step time",
         "## Whole epochs and whole runs",
@@ -150,13 +215,10 @@ def test_markdown_has_a_table_per_measurement_and_the_targets(results):
     for model in MODELS:
         row = next(line for line in md.splitlines() if line.startswith(f"| {model} |"))
         assert row.count("|") == 12, row  # 11 columns
-    assert data["meta"]["machine"] in md
-    assert md in proc.stdout  # the table is also printed
     results_cells = [line.split("|")[2].strip() for line in md.split("## Targets")[1].splitlines()[6:]]
-    assert len(results_cells) == 11
+    assert len(results_cells) == len(data["targets"]) == 11
     assert all(c == "met" or c.startswith(("**missed**", "**not shown**")) for c in results_cells)
-    assert "Load average (1, 5, 15 min) at the start" in md
-    assert ("BUSY MACHINE" in md) == data["meta"]["busy"]
+    check_markdown_numbers(data, md, MODELS)
 
 
 def row_of(md: str, heading: str, model: str) -> list[str]:
@@ -170,16 +232,17 @@ def number(cell: str) -> float:
     return float(re.match(r"[+-]?[0-9.]+", cell).group())
 
 
-@pytest.mark.slow
-def test_the_markdown_numbers_are_the_jsons(results):
-    data, md, _ = results
-    for model in MODELS:
+def check_markdown_numbers(data: dict, md: str, models: list[str]) -> None:
+    """Every table's cells are the JSON's numbers, rounded as the report rounds them."""
+    for model in models if "training" in data else ():
         step, ms = row_of(md, "## Training step time", model), data["training"][model]["ms_per_step"]
         assert int(step[1]) == data["training"][model]["batch_size"]
         for cell, way in zip(step[2:5], WAYS[:3], strict=True):
             assert number(cell) == round(ms[way]["median"], 1), (model, way)
         r = data["training"][model]["ratios"]["seqexp/floor"]
         assert step[5] == f"{r['value']:.2f} ({r['min']:.2f}–{r['max']:.2f})"
+        if "whole" not in data:
+            continue
         whole, case = row_of(md, "## Whole epochs and whole runs", model), data["whole"][model]
         for cell, way in zip(whole[2:6], WHOLE_WAYS[:4], strict=True):
             assert number(cell) == round(case["epoch_s"][way]["median"], 2), (model, way)
@@ -193,13 +256,20 @@ def test_the_markdown_numbers_are_the_jsons(results):
             assert int(val[1]) == case["validation_steps"]
             for cell, way in zip(val[2:6], WHOLE_WAYS[:4], strict=True):
                 assert number(cell) == round(case["validation_s"][way]["median"], 3), (model, way)
-    assert list(data["callbacks"]) == ["jena_conv1d"]  # the tiny size switches callbacks on one model
-    for model, c in data["callbacks"].items():
+    for model, c in data.get("callbacks", {}).items():
         hooks = row_of(md, "## Where a whole epoch's milliseconds go", model)  # timed inside fit
-        assert [number(x) for x in hooks[1:-1]] == [round(s["median"], 1) for s in c["hook_ms"].values()]
+        shown = [number(x) for x in hooks[1:-1] if x != "–"]  # "–": a callback the model runs without
+        assert shown == [round(s["median"], 1) for s in c["hook_ms"].values()], model
         assert number(hooks[-1]) == round(c["epoch_ms"]["defaults"])
         switched = row_of(md, "Switched off in turn", model)
         assert [number(x) for x in switched[1:]] == [round(v) for v in c["epoch_ms"].values()]
+    if "pipeline" in data:
+        row = next(line for line in md.splitlines() if line.startswith("| seqexp (phase-table gather"))
+        assert number(row.split("|")[2].strip()) == round(
+            data["pipeline"]["batches_per_s"]["seqexp"]["median"]
+        )
+    if "targets" not in data:
+        return
     from benchmarks.report import mark
 
     names = {

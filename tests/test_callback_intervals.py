@@ -21,13 +21,14 @@ RUN = ["trainer.epochs=4", "callbacks.early_stopping.enabled=false", "callbacks.
 def saved_epochs(monkeypatch):
     """The epoch count each backup records, in order."""
     saved = []
-    save = keras_callbacks.AtomicBackupAndRestore._save_model
+    save = keras_callbacks.AtomicBackupAndRestore.save
 
     def spy(self, trained=False):
-        saved.append(f"end {self._current_epoch}" if trained else self._current_epoch)
+        epoch = self.position[0]
+        saved.append(f"end {epoch}" if trained else epoch)
         save(self, trained)
 
-    monkeypatch.setattr(keras_callbacks.AtomicBackupAndRestore, "_save_model", spy)
+    monkeypatch.setattr(keras_callbacks.AtomicBackupAndRestore, "save", spy)
     return saved
 
 

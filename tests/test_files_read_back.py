@@ -201,9 +201,9 @@ def test_a_torn_backup_weights_file_is_named(tmp_path):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     backup.set_model(model)
-    backup._current_epoch, backup._last_batch_seen = 2, 0
-    backup._save_model()
-    weights = Path(backup._weights_path)
+    backup.position = (2, 0)
+    backup.save()
+    weights = Path(backup.weights_file)
     cut(weights)
     with pytest.raises(DamagedFile) as err:
         backup.on_train_begin()

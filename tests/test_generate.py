@@ -28,7 +28,7 @@ def compose_generate(*overrides: str):
 
 
 def seqexp(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SEQEXP), *args], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    return subprocess.run([str(SEQEXP), *args], capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT)
 
 
 @pytest.fixture(scope="module")

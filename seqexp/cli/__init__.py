@@ -1,8 +1,9 @@
 """`seqexp <command> [arguments]`: one module of this package per command.
 
 A command module defines DESCRIPTION (one line for `seqexp --help`), ORDER (its place in that
-list) and `run(args) -> exit code`; Hydra commands also define APP (seqexp.cli.hydra_app.HydraApp)
-for shell completion. Commands are found by listing this package, so adding one is adding a
+list) and `run(args) -> exit code`; Hydra commands (train, predict, export, generate) also define
+APP (seqexp.cli.hydra_app.HydraApp) for shell completion; hydra_app runs them, __main__ is
+`python -m seqexp.cli`. Commands are found by listing this package, so adding one is adding a
 module. Nothing here imports TensorFlow: `seqexp --help`, `seqexp train --help` and
 `seqexp train --cfg job` answer in a fraction of a second.
 """
@@ -21,12 +22,13 @@ USAGE = """usage: seqexp <command> [hydra overrides and flags]
 commands:
 {commands}
 
-train and generate are Hydra apps: `seqexp <command> --help` lists its config groups and
-options; -m/--multirun, --cfg job, --info, hydra.run.dir=... and hydra/launcher=... all work.
-`seqexp search hparams_search=<name>` runs an Optuna search; `seqexp resume <run or search dir>`
-continues an interrupted run or search; `seqexp summarize <dir>` rebuilds a sweep's summary;
+Every command takes --help. train, predict, export and generate are Hydra apps: --help lists
+their config groups and options, and --cfg job, --info and hydra.run.dir=... work; train also
+takes -m/--multirun, hydra.sweep.dir=... and hydra/launcher=....
+`seqexp search hparams_search=<name>` runs an Optuna search; `seqexp resume <dir>` continues an
+interrupted run, sweep or search; `seqexp summarize <dir>` rebuilds a sweep's summary;
 `seqexp runs` lists every run under outputs/ and `seqexp diff RUN_A RUN_B` compares two;
-`seqexp predict` and `seqexp export` use a trained model (each takes --help).
+`seqexp predict`, `seqexp export` and `seqexp generate` use a trained model.
 examples:
   seqexp train experiment=smoke
   seqexp train model=lstm_dropout data=jena

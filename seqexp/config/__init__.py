@@ -1,4 +1,10 @@
-"""The config tree and the checks of its values, TensorFlow-free (the CLI imports it for --help)."""
+"""The config tree and the checks of its values, TensorFlow-free (the CLI imports it for --help).
+
+checks     a config checked against the signatures of what it builds (`seqexp: error:` paragraphs)
+types      the value types those signatures share, with their bounds
+trainer    the trainer group's settings and their types (conf/trainer/default.yaml holds the values)
+launchers  seqexp's presets of the joblib and Ray launchers, under the plugins' own names
+"""
 
 from pathlib import Path
 

@@ -35,7 +35,6 @@ from seqexp.errors import SeqexpError
 log = logging.getLogger(__name__)
 
 CACHE_SUBDIR = "fashion-mnist"  # the Keras cache layout: ~/.keras/datasets/fashion-mnist/
-IDX_DTYPES = {0x08: np.uint8}  # the only element type Fashion-MNIST uses (unsigned byte)
 IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801  # ubyte with 3 dims / ubyte with 1 dim
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -8,7 +8,7 @@ null). Sequences are then padded and truncated to `maxlen` as `keras.utils.pad_s
 
 Unlike `load_data`, `maxlen` truncates long reviews instead of dropping them (DLwP pads with
 `pad_sequences(x, maxlen)` after loading). A file that already carries the start/OOV marks (an
-`imdb.npz` saved from `load_data`'s output, like ../shared/data/imdb-subset) is recognised
+`imdb.npz` saved from `load_data`'s output, e.g. a subset of the reviews) is recognised
 (`encoding: auto`) and only filtered, never offset twice.
 """
 

@@ -1,0 +1,18 @@
+"""Training one run: `train(cfg)` and everything a run directory holds. Modules, top to bottom:
+
+train            the one entrypoint: config -> data -> model -> fit -> the run directory's files
+build            the checks before any data loads, then the data, the model and its compile
+callbacks        the switchable callbacks of conf/callbacks, one factory each
+keras_callbacks  the Keras subclasses behind them: atomic checkpoint and backup, history.csv, curves
+keras_internals  every use of Keras' private API, behind public names (the Keras floor)
+monitor          the monitored metric: which epoch is best
+optimizers       the optimizers conf/optimizer names
+runtime          threads, devices, precision, tf.distribute and seeds of one job
+rundir           the run directory's files and status rules (metrics.json, history.csv)
+identity         what made a run directory, and what may be replayed into it
+resume           continuing an interrupted run in its own directory
+lock             run.lock: one process per run directory
+guard            the Hydra callback that checks run and sweep directories before Hydra writes
+environment      env.json: versions, devices, git commit
+tracking         what a run reports to TensorBoard's HParams tab (hparams) and MLflow (mlflow_logger)
+"""

@@ -19,29 +19,23 @@ from seqexp.atomic import replacing, write_text
 from seqexp.interrupt import raise_if_signalled
 from seqexp.readback import DamagedFile, json_object
 from seqexp.reports.curves import plot_curves
+from seqexp.run.keras_internals import BackupHooks, CheckpointHooks
 from seqexp.run.monitor import Monitor
 from seqexp.run.resume import REPAIR
 from seqexp.run.rundir import write_history
 
 
-class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """ModelCheckpoint whose file is replaced atomically: the best checkpoint so far stays valid."""
+class AtomicModelCheckpoint(CheckpointHooks):
+    """ModelCheckpoint whose file is replaced atomically: the best checkpoint so far stays valid.
+    Keras decides when to save (and updates `best`); this writes the file."""
 
-    def _save_model(self, epoch, batch, logs):
-        # Keras' own decision (and its update of self.best), then our write; both are Keras
-        # 3 internals of ModelCheckpoint, pinned by tests/test_faults.py.
-        filepath = self._get_file_path(epoch, batch, logs)
-        if not self._should_save_model(epoch, batch, logs, filepath):
-            return
+    def write(self, filepath: str) -> None:
         Path(filepath).parent.mkdir(parents=True, exist_ok=True)
         with replacing(filepath) as tmp:
-            if self.save_weights_only:
-                self.model.save_weights(tmp, overwrite=True)
-            else:
-                self.model.save(tmp, overwrite=True)
+            super().write(tmp)
 
 
-class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+class AtomicBackupAndRestore(BackupHooks):
     """BackupAndRestore whose files are replaced atomically and which also restores the random
     state of dropout (the layers' seed generators), so a resumed run repeats the dropout masks
     an uninterrupted run would have drawn.
@@ -72,15 +66,16 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             super().on_epoch_end(epoch, logs)
             self._saved_at = time.perf_counter()
         else:  # Keras' own bookkeeping for the next save
-            self._current_epoch, self._last_batch_seen = epoch + 1, 0
+            self.position = (epoch + 1, 0)
 
-    def _save_model(self, trained: bool = False):
+    def save(self, trained: bool = False) -> None:
         Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
-        with replacing(self._weights_path) as tmp:
+        with replacing(self.weights_file) as tmp:
             self.model.save_weights(tmp, overwrite=True)
+        epoch, batch = self.position
         record = {
-            "epoch": self._current_epoch,
-            "batch": self._last_batch_seen,
+            "epoch": epoch,
+            "batch": batch,
             "seed_states": [v.numpy().tolist() for v in seed_states(self.model)],
         }
         if trained:
@@ -90,21 +85,21 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 stopped_early=bool(self.model.stop_training),
                 restored_best=bool(stopper and stopper.restore_best_weights and stopper.best_weights),
             )
-        write_text(self._training_metadata_path, json.dumps(record))
+        write_text(self.record_file, json.dumps(record))
 
     def on_train_begin(self, logs=None):
         try:  # Keras falls back to the previous backup itself when it keeps one
             super().on_train_begin(logs)
         except OSError as err:  # a torn or foreign weights file (h5py)
-            raise DamagedFile(self._weights_path, f"its weights cannot be loaded ({err})", REPAIR) from None
+            raise DamagedFile(self.weights_file, f"its weights cannot be loaded ({err})", REPAIR) from None
 
     def on_train_end(self, logs=None):
-        if self._current_epoch:  # at least one epoch, this time or before
-            self._save_model(trained=True)
+        if self.position[0]:  # at least one epoch, this time or before
+            self.save(trained=True)
 
-    def _load_model(self):
-        super()._load_model()
-        path = Path(self._training_metadata_path)
+    def restore(self) -> None:
+        super().restore()
+        path = Path(self.record_file)
         if path.exists():
             saved = json_object(path, fix=REPAIR).get("seed_states", [])
             states = seed_states(self.model)

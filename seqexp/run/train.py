@@ -2,7 +2,7 @@
 
 `train(cfg)` returns the best value of the monitored metric, so a sweeper or a search can optimise
 it; a search adds its own callbacks (`more_callbacks`, e.g. the pruner's reporter, seqexp.search).
-Every file of the run directory (DESIGN.md) is written here or by the callbacks it installs,
+Every file of the run directory (docs/runs.md) is written here or by the callbacks it installs,
 each atomically (seqexp.atomic). The run's record (metrics.json, seqexp.run.record) is handed
 along as training goes: it says "running" from the start and is rewritten when the run
 completes, is interrupted (Ctrl-C, SIGTERM) or fails, with the reason; so a killed run never

@@ -477,7 +477,7 @@ def hg_imdb(num_words, maxlen):
     }
 
 
-# (preset, the book's code, num_words, maxlen), as ../shared/EXPERIMENTS.md lists them
+# (preset, the book's code, num_words, maxlen), as the books (docs/protocols.md) set them
 IMDB_PRESETS = [
     ("imdb_embedding_flatten", dlwp_imdb, 10000, 20),
     ("imdb_simple_rnn", dlwp_imdb, 10000, 500),
