@@ -187,7 +187,7 @@ def test_runs_formats(outputs, capsys):
     assert float(as_csv[0]["val_mae"]) == as_json[0]["val_mae"] and as_csv[-1]["best"] == ""
     assert main(["runs", str(outputs), "--tag", "baseline", "--format", "md"]) == 0
     md = capsys.readouterr().out.splitlines()
-    assert md[0].startswith("| run | date | data | model | status |") and md[1].startswith("|---|")
+    assert md[0].startswith("| run | date | data | model | backend | status |") and md[1].startswith("|---|")
     assert len(md) == 4 and "ours - book" in md[0] and "first try" in md[2] + md[3]
     assert main(["runs", str(outputs)]) == 0  # captured stdout is not a terminal: plain text
     plain = capsys.readouterr().out

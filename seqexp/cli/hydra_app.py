@@ -201,6 +201,13 @@ def job_runner(target: str, check: str | None = None):
         from hydra.core.hydra_config import HydraConfig
         from hydra.types import RunMode
 
+        from seqexp import backend
+
+        if not backend.can_use(backend.wanted(cfg)):
+            # Keras runs another backend in this process (a sweep over trainer.backend, in-process
+            # or in a reused joblib worker): the job runs in a fresh process
+            return run_in_fresh_process(target, check, cfg)
+        backend.choose(backend.wanted(cfg))  # KERAS_BACKEND, before the job imports Keras
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
         try:
             if check is not None:
@@ -239,6 +246,47 @@ def job_runner(target: str, check: str | None = None):
             return None
 
     return run
+
+
+def run_in_fresh_process(target: str, check: str | None, cfg: DictConfig):
+    """Run one job in a new Python process (its config and Hydra's job context pickled to it)
+    and return what it returned; its exit code, if it exits with one, is this job's."""
+    import pickle
+    import subprocess
+    import tempfile
+
+    from hydra.core.hydra_config import HydraConfig
+
+    with tempfile.TemporaryDirectory(prefix="seqexp-job-") as folder:
+        job, result = os.path.join(folder, "job.pkl"), os.path.join(folder, "result.pkl")
+        with open(job, "wb") as f:
+            pickle.dump((target, check, cfg, HydraConfig.instance().cfg, result), f)
+        code = subprocess.call(
+            [sys.executable, "-c", "import sys; from seqexp.cli.hydra_app import run_job_file; "
+             "run_job_file(sys.argv[1])", job]
+        )  # fmt: skip
+        if code != 0:
+            raise SystemExit(code)
+        with open(result, "rb") as f:
+            return pickle.load(f)
+
+
+def run_job_file(path: str) -> None:
+    """The fresh process of run_in_fresh_process: Hydra's job context and logging as the parent
+    had them, then the job."""
+    import pickle
+
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.core.utils import configure_log, setup_globals
+
+    with open(path, "rb") as f:
+        target, check, cfg, hydra_cfg, result = pickle.load(f)
+    setup_globals()  # the ${hydra:...} resolver the config's paths use
+    HydraConfig.instance().cfg = hydra_cfg
+    configure_log(hydra_cfg.hydra.job_logging, hydra_cfg.hydra.verbose)
+    value = job_runner(target, check)(cfg)
+    with open(result, "wb") as f:
+        pickle.dump(value, f)
 
 
 def sweep_exit_code() -> int:

@@ -17,7 +17,12 @@ Steps = Annotated[int, Field(ge=1, description="null: the whole split")]
 Strategy = Literal["mirrored", "multi_worker"]  # tf.distribute strategies; null: one device
 
 
+# The Keras backend of the run, set as KERAS_BACKEND before Keras loads (seqexp.cli.hydra_app)
+Backend = Literal["tensorflow", "jax"]
+
+
 class Trainer(TypedDict):
+    backend: Backend
     epochs: PositiveInt
     batch_size: BatchSize
     steps_per_epoch: Steps | None

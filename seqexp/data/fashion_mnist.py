@@ -4,7 +4,7 @@ HG 8-2 protocol: pixels scaled to [0, 1] with a channel axis added (28, 28, 1); 
 60,000 training images held out for validation with a seeded shuffle (split_seed 42 draws the
 same 48,000 / 12,000 split as scikit-learn's `train_test_split(test_size=0.2, random_state=42)`);
 the 10,000 t10k images are the test split. Images stay uint8 in memory and are scaled per batch
-inside `tf.data`, so the whole dataset costs ~55 MB.
+by the pipeline, so the whole dataset costs ~55 MB.
 
 The loader attaches the HG 8-3 reports (seqexp/reports/insight.py) to the spec: after training they
 draw the first conv layer's filters, weight histograms, feature maps, the confusion matrix and
@@ -28,7 +28,7 @@ from typing_extensions import TypedDict
 from seqexp.config.checks import checked
 from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.download import fetch
-from seqexp.data.pipeline import batches
+from seqexp.data.pipeline import batches, cast
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
@@ -144,10 +144,9 @@ def validation_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, 
 
 def image_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle=False, seed=0):
     """Batched (float32 (h, w, 1) in [0, 1], int32 label) pairs; uint8 until a batch is formed."""
-    import tensorflow as tf
 
-    def scale(x, y):
-        return tf.cast(x, tf.float32)[..., None] / 255.0, tf.cast(y, tf.int32)
+    def scale(x, y):  # NumPy or tf batches (seqexp.data.pipeline)
+        return cast(x, "float32")[..., None] / 255.0, cast(y, "int32")
 
     return batches((images, labels), batch_size, shuffle=shuffle, seed=seed, per_batch=scale)
 

@@ -170,6 +170,12 @@ def load_imdb_raw(
 ) -> DataBundle:
     import keras
 
+    if keras.backend.backend() != "tensorflow":  # TextVectorization runs TF ops whatever the backend
+        raise SeqexpError(
+            f"data=imdb_raw vectorises the reviews with Keras' TextVectorization, which needs "
+            f"TensorFlow; this run has trainer.backend={keras.backend.backend()}. Use "
+            f"trainer.backend=tensorflow, or data=imdb (the same reviews, already as word ranks)."
+        )
     if path is None:
         archive = fetch(
             url,

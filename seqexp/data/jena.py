@@ -12,7 +12,7 @@ row r+delay. Which anchors a split [start, end) holds is the book's rule, `data.
   fraction bounds are the book's int() sizes (`int(0.5 * n)`, then `+ int(0.25 * n)`).
 
 Values are parsed and normalised in float64 (as DLwP, which parses with float()); the normalised
-array is float32. Windows are gathered from it per batch inside `tf.data` (never all
+array is float32. Windows are gathered from it per batch by the pipeline (never all
 materialised: full Jena trains in well under 2 GB), training anchors shuffled, validation and test
 anchors in order.
 """
@@ -37,7 +37,7 @@ from seqexp.config.checks import checked, show
 from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.encoding import first_non_utf8_line
-from seqexp.data.pipeline import batches
+from seqexp.data.pipeline import batches, take
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
@@ -238,24 +238,22 @@ def make_windows(
     window is one contiguous run of that table: the gather reads memory in order, ~1.5x the
     batches/s of picking every step-th row of the original array (benchmarks/pipeline.py).
     """
-    import tensorflow as tf
-
     anchors = np.asarray(anchors, dtype=np.int64)
     first = int(anchors.min()) - lookback if len(anchors) else 0  # first row any window reads
     rows_read = np.asarray(features)[first : int(anchors.max()) if len(anchors) else 0]
     per_phase = -(-len(rows_read) // step)
     table = np.zeros((per_phase * step, rows_read.shape[1]), dtype=rows_read.dtype)
     table[: len(rows_read)] = rows_read
-    table = tf.constant(table.reshape(per_phase, step, -1).transpose(1, 0, 2).reshape(per_phase * step, -1))
-    target = tf.constant(target)
+    table = table.reshape(per_phase, step, -1).transpose(1, 0, 2).reshape(per_phase * step, -1)
+    target = np.asarray(target)
     length = len(range(-lookback, 0, step))
     # Timesteps oldest first, or newest first for data.reverse (folded into the indices).
-    offsets = tf.range(length - 1, -1, -1, dtype=tf.int64) if reverse else tf.range(length, dtype=tf.int64)
+    offsets = np.arange(length - 1, -1, -1) if reverse else np.arange(length)
 
-    def gather(rows):
+    def gather(rows):  # NumPy or tf rows (seqexp.data.pipeline)
         start = rows - lookback - first  # the window's first row, in rows_read
-        x = tf.gather(table, ((start % step) * per_phase + start // step)[:, None] + offsets[None, :])
-        return x, tf.gather(target, rows + delay)
+        x = take(table, ((start % step) * per_phase + start // step)[:, None] + offsets[None, :])
+        return x, take(target, rows + delay)
 
     return batches(anchors, batch_size, shuffle=shuffle, seed=seed, per_batch=gather)
 

@@ -51,8 +51,12 @@ def early_stopping(
 def tensorboard(*, log_dir: str):
     """Keras' TensorBoard logs, written per epoch (train/ and validation/ scalars, the model
     summary), without Keras' per-batch work (seqexp.run.keras_callbacks.EpochTensorBoard)."""
-    from seqexp.run.keras_callbacks import EpochTensorBoard
+    import keras
 
+    from seqexp.run.keras_callbacks import EpochEvents, EpochTensorBoard
+
+    if keras.backend.backend() != "tensorflow":  # Keras' callback writes with tf.summary only
+        return EpochEvents(log_dir=log_dir)
     return EpochTensorBoard(log_dir=log_dir)
 
 

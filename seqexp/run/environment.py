@@ -123,11 +123,27 @@ def tensorflow_facts() -> dict:
     }
 
 
+def jax_facts() -> dict:
+    """The devices JAX sees, its versions and its XLA flags (JAX runs no TF op-determinism switch:
+    XLA on the CPU computes the same result for the same program and inputs)."""
+    import jax
+
+    devices = [
+        {"name": str(d), "type": d.platform.upper(), "device_name": d.device_kind} for d in jax.devices()
+    ]
+    return {
+        "devices": devices,
+        "build": {"jax": jax.__version__, "jaxlib": jax.lib.__version__},
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+    }
+
+
 def capture(cfg, xla: bool) -> dict:
     """The environment of the run about to train with `cfg` (call once the model is compiled, so
     the op-determinism setting read is the run's); `xla`: whether XLA compiles the model."""
     hydra = hydra_facts()
-    tf_facts = tensorflow_facts()
+    backend = cfg.trainer.get("backend", "tensorflow")
+    backend_facts = jax_facts() if backend == "jax" else tensorflow_facts()
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -146,7 +162,8 @@ def capture(cfg, xla: bool) -> dict:
         },
         "cpu_count": os.cpu_count(),
         "cpus_usable": usable,
-        **tf_facts,
+        "backend": backend,
+        **backend_facts,
         "seed": int(cfg.trainer.seed),
         "jit_compile": bool(cfg.trainer.jit_compile),
         "fast": bool(cfg.trainer.get("fast", False)),
@@ -165,6 +182,7 @@ def key_facts(env: dict) -> dict:
         **{name: version for name, version in (env.get("versions") or {}).items()},
         "gpus": gpus,
         "cuda": (env.get("build") or {}).get("cuda"),
+        "backend": env.get("backend") or "tensorflow",  # runs from before trainer.backend: TF
         "seed": env.get("seed"),
         "deterministic_ops": env.get("deterministic_ops"),
     }

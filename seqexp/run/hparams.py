@@ -95,21 +95,37 @@ class TensorBoardHParams:
         """Per-epoch curves are the Keras TensorBoard callback's."""
 
     def end(self, record: RunRecord) -> None:
-        import tensorflow as tf
-        from tensorboard.plugins.hparams import api as hp
         from tensorboard.plugins.hparams import api_pb2
-        from tensorboard.plugins.hparams import summary as hp_summary
+        from tensorboard.plugins.hparams.summary_v2 import hparams_pb
+
+        from seqexp.run.tb_events import EventWriter
 
         # finished (a pruned trial too: its numbers are valid), or not; the status itself is
-        # the record's, in `seqexp runs` and MLflow
+        # the record's, in `seqexp runs` and MLflow. Written in pure Python: any backend.
         status = api_pb2.STATUS_SUCCESS if record.finished else api_pb2.STATUS_FAILURE
-        writer = tf.summary.create_file_writer(str(self.log_dir))
-        with writer.as_default():
-            hp.hparams(self.values, trial_id=self.session, start_time_secs=self.started)
+        writer = EventWriter(self.log_dir)
+        try:
+            writer.summary(hparams_pb(self.values, trial_id=self.session, start_time_secs=self.started), 0)
             for kind in ("best", "test"):
                 for name, value in (getattr(record, kind) or {}).items():
                     if value is not None and math.isfinite(value):
-                        tf.summary.scalar(f"{kind}/{name}", value, step=0)
-            end_pb = hp_summary.session_end_pb(status)
-            tf.summary.experimental.write_raw_pb(end_pb.SerializeToString(), step=0)
-        writer.close()
+                        writer.scalar(f"{kind}/{name}", value, step=0)
+            writer.summary(session_end_pb(status), 0)
+        finally:
+            writer.close()
+
+
+def session_end_pb(status):
+    """The HParams plugin's session-end summary, as `tensorboard.plugins.hparams.summary`'s
+    function of that name builds it (that module imports TensorFlow; this, only protos)."""
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.plugins.hparams import metadata, plugin_data_pb2
+
+    info = plugin_data_pb2.SessionEndInfo(status=status, end_time_secs=time.time())
+    summary = summary_pb2.Summary()
+    summary.value.add(
+        tag=metadata.SESSION_END_INFO_TAG,
+        metadata=metadata.create_summary_metadata(plugin_data_pb2.HParamsPluginData(session_end_info=info)),
+        tensor=metadata.NULL_TENSOR,
+    )
+    return summary

@@ -25,6 +25,11 @@ IDENTITY = "identity.json"
 NOT_EXPERIMENT = ("paths", "trainer.verbose", "trainer.threads", "tags", "note")
 
 
+# Keys added after runs were written, with the value those runs had: left out of the identity at
+# that value, so such runs keep their identity (and resume), and shown as it when they differ.
+IMPLIED = {"trainer.backend": "tensorflow"}
+
+
 def is_experiment_key(key: str) -> bool:
     """Whether a dotted config key is part of the experiment (not in NOT_EXPERIMENT)."""
     return not key.endswith("cache_dir") and not any(
@@ -52,7 +57,11 @@ def config_identity(cfg) -> dict:
             flat[prefix[:-1]] = node
 
     walk(OmegaConf.to_container(cfg, resolve=True), "")
-    return {key: value for key, value in flat.items() if is_experiment_key(key)}
+    return {
+        key: value
+        for key, value in flat.items()
+        if is_experiment_key(key) and (key not in IMPLIED or value != IMPLIED[key])
+    }
 
 
 def digest(identity: dict) -> str:
@@ -87,6 +96,8 @@ def refuse_other_config(run_dir: Path, recorded: dict, identity: dict) -> None:
     if recorded["sha256"] == digest(identity):
         return
     old = recorded.get("config") if isinstance(recorded.get("config"), dict) else {}
+    old = {**IMPLIED, **old}
+    identity = {**IMPLIED, **identity}
     unset = "(not set)"
     keys = sorted(k for k in old.keys() | identity.keys() if old.get(k, unset) != identity.get(k, unset))
     shown = "; ".join(f"{k}: {old.get(k, unset)!r} there, {identity.get(k, unset)!r} here" for k in keys[:6])

@@ -159,6 +159,33 @@ class EpochTensorBoard(keras.callbacks.TensorBoard):
     on_test_batch_begin = keras.callbacks.Callback.on_test_batch_begin
 
 
+class EpochEvents(keras.callbacks.Callback):
+    """The epoch scalars of Keras' TensorBoard callback (train/ and validation/ folders, tags
+    `epoch_<metric>`), written without TensorFlow (seqexp.run.tb_events): a JAX run's TensorBoard
+    logs, which Keras' callback writes with `tf.summary` only."""
+
+    def __init__(self, log_dir: str):
+        super().__init__()
+        self.log_dir = Path(log_dir)
+        self._writers = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        from seqexp.run.tb_events import EventWriter
+
+        for key, value in (logs or {}).items():
+            folder, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            if folder not in self._writers:
+                self._writers[folder] = EventWriter(self.log_dir / folder)
+            self._writers[folder].scalar(f"epoch_{name}", float(value), epoch)
+        for writer in self._writers.values():
+            writer.flush()  # every epoch on disk, as the curves are
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+
 class RunReporter(keras.callbacks.Callback):
     """Keeps the per-epoch history, rewrites history.csv after every epoch, redraws the curve PNGs
     at most every `curves_every_s` seconds (0: every epoch) and times training. history.csv is

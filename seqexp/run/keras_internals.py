@@ -84,3 +84,19 @@ class BackupHooks(keras.callbacks.BackupAndRestore):
     def _load_model(self):
         # Keras calls this from on_train_begin (twice when it falls back to a double checkpoint).
         self.restore()
+
+
+def hide_tensorflow() -> None:
+    """Make Keras behave as on a machine without TensorFlow (a JAX run's own process).
+
+    Keras asks `module_utils.tensorflow.available` in several places whatever the backend (its
+    set_random_seed, the model serialiser), and that imports TensorFlow whenever it is installed:
+    ~6 s and ~1 GB for nothing. Marking the lazy module unavailable (its private `_available`,
+    which `available` caches) is what Keras itself finds where TensorFlow is not installed. Not done
+    when TensorFlow is already loaded: then nothing is saved by it."""
+    import sys
+
+    from keras.src.utils import module_utils
+
+    if "tensorflow" not in sys.modules:
+        module_utils.tensorflow._available = False

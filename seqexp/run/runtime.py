@@ -177,15 +177,26 @@ def configure_precision(mixed: bool | None) -> str:
     if keras.mixed_precision.global_policy().name != policy:
         keras.mixed_precision.set_global_policy(policy)
     if mixed:
-        import tensorflow as tf
-
-        gpu = bool(tf.config.list_physical_devices("GPU"))
+        gpu = has_gpu()
         log.log(
             logging.INFO if gpu else logging.WARNING,
             "trainer.mixed_precision=true: float16 compute, float32 variables%s",
             "" if gpu else " (no GPU here: float16 is emulated on a CPU and usually slower)",
         )
     return policy
+
+
+def has_gpu() -> bool:
+    """Whether the Keras backend of this process sees a GPU (never assumed: asked)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def check_replicas(batch_size: int, replicas: int, strategy: str | None) -> None:
@@ -206,8 +217,43 @@ def check_replicas(batch_size: int, replicas: int, strategy: str | None) -> None
         )
 
 
+def configure_xla_threads(setting) -> int | None:
+    """JAX on the CPU: XLA's intra-op pool sized like TF's (XLA_FLAGS, read when JAX starts its
+    CPU client, so set before the first JAX op); returns the count applied (None: default)."""
+    threads = job_threads(setting)
+    if threads is None:
+        return None
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized():
+        log.warning(
+            "trainer.threads=%s: JAX already runs in this process; its threads are set once.", threads
+        )
+        return None
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if "intra_op_parallelism_threads" not in f]
+    os.environ["XLA_FLAGS"] = " ".join([*flags, f"--xla_cpu_multi_thread_eigen={threads > 1}".lower(),
+                                        f"intra_op_parallelism_threads={threads}"])  # fmt: skip
+    log.info("XLA CPU threads: %d", threads)
+    return threads
+
+
 def configure_job(trainer) -> contextlib.AbstractContextManager:
     """Thread pools and devices first, then the strategy; returns the scope to build models in."""
+    if trainer.get("backend") == "jax":
+        distributed = [
+            f"trainer.{key}={trainer.get(key)}" for key in ("strategy", "cpu_devices") if trainer.get(key)
+        ]
+        if distributed:
+            raise SeqexpError(
+                f"{' and '.join(distributed)} need tf.distribute, which runs on trainer.backend=tensorflow "
+                f"only; with trainer.backend=jax leave them null (one device)."
+            )
+        from seqexp.run.keras_internals import hide_tensorflow
+
+        hide_tensorflow()  # a JAX run needs no TensorFlow: Keras would import it for its seeds
+        configure_xla_threads(trainer.get("threads"))
+        configure_precision(trainer.get("mixed_precision"))
+        return contextlib.nullcontext()
     configure_threads(trainer.get("threads"))
     configure_cpu_devices(trainer.get("cpu_devices"))
     configure_precision(trainer.get("mixed_precision"))
@@ -231,6 +277,10 @@ def deterministic_ops(jit_compile: bool) -> None:
     `trainer.fast` on a model XLA speeds up) turns it off, for this run (the setting is
     process-wide), and says so.
     """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":  # XLA on JAX's CPU: the same program, the same result
+        return
     import tensorflow as tf
     from tensorflow.python.framework.config import disable_op_determinism
 

@@ -22,8 +22,10 @@ from typing import Any, NamedTuple
 from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from seqexp import backend
 from seqexp.atomic import write_text
 from seqexp.config.checks import check
+from seqexp.data.pipeline import length_of, repeat_from
 from seqexp.errors import SeqexpError
 from seqexp.interrupt import as_interrupted, stop_on_signals
 from seqexp.models.heads import TASK_HEADS
@@ -128,6 +130,7 @@ def train(cfg: DictConfig, more_callbacks=None) -> float:
     `verdict` (a dict such as {"status": "pruned", "reason": ..., "pruned_epoch": 3}) when it
     stops training says how the run ended, in its record (a verdict ends only a successful fit)."""
     check(cfg)  # every bad value in one message, whoever calls (the CLI checks before TF loads too)
+    backend.choose(cfg.trainer.backend)  # refused if Keras already runs another backend here
     run_dir = Path(cfg.paths.run_dir)
     # Nothing is written before these refusals: a finished run, another config's run (its
     # identity.json), a folder in use (run.lock), a backup whose epochs history.csv lacks.
@@ -183,7 +186,8 @@ def _train(
     with scope:  # model and optimizer variables live on the strategy's devices
         data, model = build(cfg, data_name, model_name)
         spec = data.spec
-        xla = trainer.jit_compile or (trainer.fast and xla_speeds_up(model))
+        # JAX without jit runs op by op (~1 s a step): XLA always; TF: as asked, or where it pays off
+        xla = trainer.backend == "jax" or trainer.jit_compile or (trainer.fast and xla_speeds_up(model))
         deterministic_ops(xla)
 
         _, default_loss, default_metrics = TASK_HEADS[spec.task]
@@ -340,8 +344,8 @@ def _fit(
     # One endless stream of batches, `steps` per epoch: each pass over the data reshuffles (seeded),
     # and a resumed run skips the batches of the epochs already done, so it sees exactly the
     # batches an uninterrupted run would have seen.
-    steps = trainer.steps_per_epoch or batches_per_pass(train_ds)
-    train_ds = train_ds.repeat().skip(done * steps)
+    steps = trainer.steps_per_epoch or length_of(train_ds)
+    train_ds = repeat_from(train_ds, done * steps)
     if trainer.fast:  # read by fit when it builds its train function
         model.steps_per_execution = steps_per_execution(steps)
     nan_guard = StopOnNaN()
@@ -379,18 +383,6 @@ def _fit(
     if verdict and record.successful:
         record = record.but(**verdict)  # e.g. pruned by a search, after epoch N
     return Fit(reporter, stopper, stop, record, bool(saved.get("restored_best")))
-
-
-def batches_per_pass(dataset) -> int:
-    """Batches in one pass over a finite dataset (counted if tf.data cannot tell)."""
-    import tensorflow as tf
-
-    count = int(dataset.cardinality())
-    if count == tf.data.INFINITE_CARDINALITY:
-        raise SeqexpError("This training split never ends; set trainer.steps_per_epoch.")
-    if count == tf.data.UNKNOWN_CARDINALITY:
-        count = int(dataset.reduce(0, lambda n, _: n + 1))
-    return count
 
 
 def _finish(

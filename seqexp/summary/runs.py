@@ -169,7 +169,7 @@ class Run:
         ref = self.reference
         row = {
             "run": self.name, "date": self.started, "data": self.get("data") or "",
-            "model": self.get("model") or "", "status": self.state,
+            "model": self.get("model") or "", "backend": self.env.get("backend") or "", "status": self.state,
             "best_epoch": self.get("best_epoch", int), "monitor": self.monitor or "", "best": self.best,
             "test": self.test, "wall_time_s": number(self.metrics.get("wall_time_s")),
             "tags": ",".join(self.tags), "reference_metric": ref.get("metric") or "",
@@ -312,6 +312,7 @@ COLUMNS = [
     ("date", "date"),
     ("data", "data"),
     ("model", "model"),
+    ("backend", "backend"),
     ("status", "status"),
     ("best_epoch", "epoch"),
     ("monitor", "monitor"),
