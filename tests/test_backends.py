@@ -206,6 +206,15 @@ def test_an_unknown_backend_is_refused_by_name(make_cfg):
     assert "jax" in str(err.value) and "tensorflow" in str(err.value)
 
 
+def test_tf_distribute_settings_are_refused_on_jax(make_cfg):
+    from seqexp.config.checks import check
+    from seqexp.errors import SeqexpError
+
+    with pytest.raises(SeqexpError, match="trainer.strategy=mirrored needs tf.distribute") as err:
+        check(make_cfg("trainer.backend=jax", "trainer.strategy=mirrored", "trainer.cpu_devices=2"))
+    assert "trainer.cpu_devices=2" in str(err.value)
+
+
 def test_jax_in_a_tensorflow_process_is_refused_naming_both(make_cfg):
     import keras
 

@@ -346,6 +346,15 @@ def check(cfg: DictConfig) -> None:
         _check_fields(
             fields, OmegaConf.to_container(trainer, resolve=True), "trainer", problems, "trainer", own
         )
+        if trainer.get("backend") == "jax":  # tf.distribute has no JAX counterpart here
+            for key in ("strategy", "cpu_devices"):
+                if trainer.get(key) is not None:
+                    problems.add(
+                        f"trainer.{key}",
+                        trainer.get(key),
+                        "needs tf.distribute, which runs on trainer.backend=tensorflow only; "
+                        "with trainer.backend=jax leave it null (one device)",
+                    )
     for group in ("data", "model", "optimizer"):
         if isinstance(cfg.get(group), DictConfig) and "_target_" in cfg[group]:
             check_node(cfg[group], group, problems)

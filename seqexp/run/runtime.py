@@ -240,14 +240,7 @@ def configure_xla_threads(setting) -> int | None:
 def configure_job(trainer) -> contextlib.AbstractContextManager:
     """Thread pools and devices first, then the strategy; returns the scope to build models in."""
     if trainer.get("backend") == "jax":
-        distributed = [
-            f"trainer.{key}={trainer.get(key)}" for key in ("strategy", "cpu_devices") if trainer.get(key)
-        ]
-        if distributed:
-            raise SeqexpError(
-                f"{' and '.join(distributed)} need tf.distribute, which runs on trainer.backend=tensorflow "
-                f"only; with trainer.backend=jax leave them null (one device)."
-            )
+        # trainer.strategy and cpu_devices (tf.distribute) were refused with the config
         from seqexp.run.keras_internals import hide_tensorflow
 
         hide_tensorflow()  # a JAX run needs no TensorFlow: Keras would import it for its seeds
