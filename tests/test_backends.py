@@ -244,7 +244,7 @@ def test_smoke_trains_on_jax_from_the_command_line(tmp_path):
     assert record["env"]["backend"] == "jax"
 
 
-def test_a_sweep_over_backends_runs_each_job_on_its_own(tmp_path):
+def test_a_sweep_over_backends_runs_each_job_on_its_own(tmp_path, capsys):
     """The first job loads Keras on TensorFlow in the sweep's process; the JAX job then runs in a
     fresh process (Keras cannot switch), and both are recorded with their backend."""
     done = seqexp(
@@ -255,3 +255,13 @@ def test_a_sweep_over_backends_runs_each_job_on_its_own(tmp_path):
     assert done.returncode == 0, done.stderr[-4000:]
     backends = sorted(json.loads(p.read_text())["env"]["backend"] for p in tmp_path.glob("*/metrics.json"))
     assert backends == ["jax", "tensorflow"]
+    # `seqexp runs` has a backend column, `seqexp diff` names the key and the environment fact
+    from seqexp.cli import main
+
+    assert main(["runs", str(tmp_path), "--format", "json"]) == 0
+    assert sorted(row["backend"] for row in json.loads(capsys.readouterr().out)) == ["jax", "tensorflow"]
+    first, second = sorted(p for p in tmp_path.iterdir() if (p / "metrics.json").exists())
+    assert main(["diff", str(first), str(second), "--format", "json"]) == 0
+    parts = json.loads(capsys.readouterr().out)
+    assert {"key": "trainer.backend", "a": "tensorflow", "b": "jax"} in parts["config"]
+    assert {"key": "backend", "a": "tensorflow", "b": "jax"} in parts["environment"]
