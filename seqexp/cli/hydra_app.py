@@ -261,12 +261,18 @@ def run_in_fresh_process(target: str, check: str | None, cfg: DictConfig):
         job, result = os.path.join(folder, "job.pkl"), os.path.join(folder, "result.pkl")
         with open(job, "wb") as f:
             pickle.dump((target, check, cfg, HydraConfig.instance().cfg, result), f)
-        code = subprocess.call(
+        child = subprocess.Popen(
             [sys.executable, "-c", "import sys; from seqexp.cli.hydra_app import run_job_file; "
              "run_job_file(sys.argv[1])", job]
         )  # fmt: skip
-        if code != 0:
-            raise SystemExit(code)
+        while True:
+            try:
+                code = child.wait()
+                break
+            except KeyboardInterrupt:  # the child got the same Ctrl-C: it records and says it
+                continue
+        if code != 0:  # killed by a signal: the shell's 128 + N
+            raise SystemExit(code if code > 0 else 128 - code)
         with open(result, "rb") as f:
             return pickle.load(f)
 

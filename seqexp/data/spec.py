@@ -57,7 +57,8 @@ class DataSpec:
 
 @dataclass
 class DataBundle:
-    """Batched, prefetched `tf.data.Dataset`s of (input, target) pairs, plus their spec.
+    """Batches of (input, target) pairs (seqexp.data.pipeline: tf.data on TensorFlow, a NumPy
+    PyDataset on JAX), plus their spec.
 
     `train` may be infinite only if the loader says so in the spec; `val` may be None when the
     protocol has no validation split (the run then monitors training metrics).

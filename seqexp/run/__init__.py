@@ -7,7 +7,7 @@ keras_callbacks  the Keras subclasses behind them: atomic checkpoint and backup,
 keras_internals  every use of Keras' private API, behind public names (the Keras floor)
 monitor          the monitored metric: which epoch is best
 optimizers       the optimizers conf/optimizer names
-runtime          threads, devices, precision, tf.distribute and seeds of one job
+runtime          threads, devices, precision, tf.distribute and seeds of one job, per backend
 rundir           the run directory's files and status rules (metrics.json, history.csv)
 identity         what made a run directory, and what may be replayed into it
 resume           continuing an interrupted run in its own directory
@@ -15,4 +15,5 @@ lock             run.lock: one process per run directory
 guard            the Hydra callback that checks run and sweep directories before Hydra writes
 environment      env.json: versions, devices, git commit
 tracking         what a run reports to TensorBoard's HParams tab (hparams) and MLflow (mlflow_logger)
+tb_events        TensorBoard event files in pure Python (any backend)
 """
