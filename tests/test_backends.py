@@ -49,7 +49,7 @@ def seqexp(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
 
 
 TRAIN_JAX = """
-import json, sys
+import json, os, sys
 from pathlib import Path
 from seqexp import backend
 backend.choose("jax")
@@ -61,6 +61,7 @@ from tests.data.test_fashion_mnist import write_fashion
 from tests.data.test_headlines import write_articles
 
 root = Path(sys.argv[1])
+os.chdir(root)  # MLflow puts a SQLite store's artifacts in ./mlruns
 jena = write_jena_csv(root / "jena.csv", synthetic_weather(1800, seed=7))
 imdb = write_sentiment_npz(root / "imdb")
 (root / "fashion").mkdir()
@@ -74,6 +75,7 @@ RUNS = {
     "imdb": ["data=imdb", f"data.path={imdb}", "data.maxlen=20", "model=lstm", "model.units=4"],
     "fashion": ["data=fashion-mnist", f"data.path={root / 'fashion'}", "model=cnn", "model.filters=[4]"],
     "headlines": ["experiment=headlines_text_lstm", f"data.path={news}", "model.units=4"],
+    "mlflow": ["experiment=smoke", "logger=mlflow", f"logger.tracking_uri=sqlite:///{root}/mlflow.db"],
 }
 out = {}
 for name, overrides in RUNS.items():
@@ -94,7 +96,7 @@ def result(proc: subprocess.CompletedProcess):
 
 def test_every_dataset_family_trains_on_jax_without_tensorflow(tmp_path):
     runs = result(run_python(TRAIN_JAX.replace("sys.argv[1]", repr(str(tmp_path)))))
-    assert set(runs) == {"jena", "imdb", "fashion", "headlines"}
+    assert set(runs) == {"jena", "imdb", "fashion", "headlines", "mlflow"}
     for name, run in runs.items():
         assert run["record"]["status"] == "completed", (name, run["record"])
         assert run["record"]["epochs_run"] == 1
@@ -242,6 +244,13 @@ def test_smoke_trains_on_jax_from_the_command_line(tmp_path):
     record = json.loads((run_dir / "metrics.json").read_text())
     assert record["status"] == "completed" and record["epochs_run"] == 3
     assert record["env"]["backend"] == "jax"
+    # the run's .keras checkpoint serves from a TensorFlow process: predict, and export to ONNX
+    sample = PROJECT_ROOT / "seqexp" / "samples" / "jena_synthetic_sample.csv"
+    predicted = seqexp("predict", f"run={run_dir}", f"input={sample}", "format=json")
+    assert predicted.returncode == 0, predicted.stderr[-4000:]
+    exported = seqexp("export", f"run={run_dir}", "format=onnx")
+    assert exported.returncode == 0, exported.stderr[-4000:]
+    assert (run_dir / "export" / "onnx" / "model.onnx").stat().st_size > 0
 
 
 def test_a_sweep_over_backends_runs_each_job_on_its_own(tmp_path, capsys):
