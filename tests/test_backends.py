@@ -254,10 +254,11 @@ def test_smoke_trains_on_jax_from_the_command_line(tmp_path):
 
 
 def test_a_sweep_over_backends_runs_each_job_on_its_own(tmp_path, capsys):
-    """The first job loads Keras on TensorFlow in the sweep's process; the JAX job then runs in a
-    fresh process (Keras cannot switch), and both are recorded with their backend."""
+    """One joblib worker (loky reuses it) loads Keras on TensorFlow for the first job; the JAX job
+    then runs in a fresh process (Keras cannot switch), and both are recorded with their backend."""
     done = seqexp(
-        "train", "-m", "experiment=smoke", "trainer.backend=tensorflow,jax", "trainer.epochs=1",
+        "train", "-m", "experiment=smoke", "trainer.backend=tensorflow,jax", "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=1", "trainer.epochs=1",
         "trainer.steps_per_epoch=2", "trainer.validation_steps=2", "trainer.test_steps=2",
         "trainer.verbose=0", f"hydra.sweep.dir={tmp_path}",
     )  # fmt: skip

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import hydra
 from hydra.errors import HydraException
 from hydra.utils import get_method
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from seqexp.config import CONF_DIR
 from seqexp.errors import SeqexpError, disk_failure, disk_message
@@ -259,8 +259,11 @@ def run_in_fresh_process(target: str, check: str | None, cfg: DictConfig):
 
     with tempfile.TemporaryDirectory(prefix="seqexp-job-") as folder:
         job, result = os.path.join(folder, "job.pkl"), os.path.join(folder, "result.pkl")
+        # plain containers: Hydra's structured config classes do not pickle across a joblib
+        # worker's re-imported plugins; Hydra's own part resolved here (`${now:}` once)
+        hydra_cfg = OmegaConf.to_container(HydraConfig.instance().cfg, resolve=True)
         with open(job, "wb") as f:
-            pickle.dump((target, check, cfg, HydraConfig.instance().cfg, result), f)
+            pickle.dump((target, check, OmegaConf.to_container(cfg), hydra_cfg, result), f)
         child = subprocess.Popen(
             [sys.executable, "-c", "import sys; from seqexp.cli.hydra_app import run_job_file; "
              "run_job_file(sys.argv[1])", job]
@@ -288,7 +291,8 @@ def run_job_file(path: str) -> None:
     with open(path, "rb") as f:
         target, check, cfg, hydra_cfg, result = pickle.load(f)
     setup_globals()  # the ${hydra:...} resolver the config's paths use
-    HydraConfig.instance().cfg = hydra_cfg
+    HydraConfig.instance().cfg = hydra_cfg = OmegaConf.create(hydra_cfg)
+    cfg = OmegaConf.create(cfg)
     configure_log(hydra_cfg.hydra.job_logging, hydra_cfg.hydra.verbose)
     value = job_runner(target, check)(cfg)
     with open(result, "wb") as f:
