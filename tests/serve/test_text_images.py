@@ -137,7 +137,7 @@ def test_fashion_predicts_images_and_idx_files_and_exports_the_scaling(runs, tmp
     pixels = np.concatenate([grey[None], all_images]).astype(np.float32)[..., None]
     probs = model.predict(pixels / 255.0, verbose=0)
     assert len(rows) == 2 * (1 + len(all_images)) and rows[0]["input"] == "big.png"
-    names = json.loads((run / "preprocessing.json").read_text())["class_names"]
+    names = json.loads((run / "serving.json").read_text())["class_names"]
     best = probs.argsort(axis=1, kind="stable")[:, ::-1]
     assert [r["class"] for r in rows[::2]] == [names[i] for i in best[:, 0]]
     np.testing.assert_allclose(
