@@ -79,7 +79,7 @@ def predict_rows(cfg: DictConfig) -> list[dict]:
     inputs, options = check_options(cfg)
     run = load_run(cfg.run, cfg.checkpoint)
     if run.serving.task == "next_token":
-        rows = continue_prompts(run, inputs, options)
+        rows = continue_lines(run, inputs, options)
     else:
         rows = run.serving.predict(run.model, inputs, options, run.path)
     if not rows:
@@ -87,7 +87,7 @@ def predict_rows(cfg: DictConfig) -> list[dict]:
     return rows
 
 
-def continue_prompts(run, inputs: list[Path], options: Options) -> list[dict]:
+def continue_lines(run, inputs: list[Path], options: Options) -> list[dict]:
     """A next-token model: each prompt the dataset reads is continued as `seqexp generate` does."""
     from seqexp.text.generate import continue_prompts
 
@@ -139,7 +139,9 @@ def predict(cfg: DictConfig) -> list[dict]:
     """The `seqexp predict` job: print the predictions, or write them to `output`."""
     rows = predict_rows(cfg)
     if cfg.output:
-        write_text(Path(str(cfg.output)).expanduser(), render(rows, cfg.format))
+        output = Path(str(cfg.output)).expanduser()
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_text(output, render(rows, cfg.format))
         log.info("Wrote %d prediction(s) to %s", len(rows), cfg.output)
     else:
         print(render(rows, cfg.format, terminal=on_terminal()), end="", flush=True)

@@ -65,3 +65,25 @@ def test_an_older_jena_run_predicts_and_exports_as_before(jena_run, new_rows, tm
     out = export(compose_cmd("export", f"run={old}", "format=saved_model"))
     info = json.loads((out / "export.json").read_text())
     assert info["output"]["unit"] == "degC" and info["input"]["shape"] == [None, 80, 14]
+
+
+def test_every_dataset_module_declares_how_its_model_reads_new_input():
+    """Each conf/data/<name>.yaml's loader module defines a Serving with a reader of its own, and
+    the loader hands it to the spec (the module's source passes `serving=` to DataSpec)."""
+    import importlib
+    import inspect
+
+    from omegaconf import OmegaConf
+
+    from seqexp.data.serving import Serving
+
+    for path in sorted((CONF_DIR / "data").glob("*.yaml")):
+        module = importlib.import_module(OmegaConf.load(path)._target_.rsplit(".", 1)[0])
+        declared = [
+            c
+            for c in vars(module).values()
+            if isinstance(c, type) and issubclass(c, Serving) and c.__module__ == module.__name__
+        ]
+        assert len(declared) == 1, path.name
+        assert declared[0].read is not Serving.read or declared[0].batches is not Serving.batches, path.name
+        assert "serving=" in inspect.getsource(module), path.name
