@@ -112,7 +112,7 @@ def is_export(folder: Path) -> bool:
 
 def export(cfg: DictConfig) -> Path:
     """The `seqexp export` job: write <output>/<file> and <output>/export.json; return the folder."""
-    from seqexp.serve.model import check_run_dir, load_run, serving_model
+    from seqexp.serve.model import check_run_dir, load_run, make_parent, serving_model
 
     if cfg.get("run") is None:
         raise SeqexpError(
@@ -128,6 +128,7 @@ def export(cfg: DictConfig) -> Path:
     run_dir = check_run_dir(cfg.run)
     out = Path(str(cfg.output)).expanduser() if cfg.output else run_dir / "export" / fmt
     check_output(out, run_dir, overwrite)
+    make_parent(out)
     if fmt in NEEDS:
         module, install = NEEDS[fmt]
         try:
@@ -138,7 +139,6 @@ def export(cfg: DictConfig) -> Path:
             ) from None
     run = load_run(run_dir, cfg.checkpoint)
     model = serving_model(run, text=fmt == "saved_model")
-    out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))  # ours alone
     try:
         write(model, fmt, staging / FORMATS[fmt])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqexp.data.serving import Serving, load_serving
-from seqexp.errors import SeqexpError
+from seqexp.errors import SeqexpError, disk_failure
 
 CHECKPOINT = "checkpoints/best.keras"
 
@@ -28,6 +28,19 @@ def check_run_dir(run) -> Path:
             f"run (e.g. outputs/<date>/<time>_<data>_<model>)."
         )
     return run
+
+
+def make_parent(path: Path, key: str = "output") -> None:
+    """Create the folder `path` goes into; a path that cannot have one is a user's mistake."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if disk_failure(err):
+            raise  # a full disk or an unwritable folder: the CLI says so in one sentence
+        raise SeqexpError(
+            f"{key}={path}: its folder {path.parent} cannot be made ({err.strerror or err}); "
+            f"give a path in a folder that exists or can be created."
+        ) from None
 
 
 def load_run(run, checkpoint: str = CHECKPOINT) -> Run:

@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from seqexp.atomic import write_text
 from seqexp.data.serving import Options
 from seqexp.errors import SeqexpError
+from seqexp.serve.model import make_parent
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ def check_options(cfg: DictConfig) -> tuple[list[Path], Options]:
         raise SeqexpError("input=[] is empty; give at least one file.")
     paths = [Path(str(i)).expanduser() for i in inputs]
     if cfg.output:
-        refuse_overwriting(Path(str(cfg.output)).expanduser(), paths)
+        output = Path(str(cfg.output)).expanduser()
+        refuse_overwriting(output, paths)
+        make_parent(output)  # before the model runs: a path that cannot be written is said first
     return paths, Options(lines=cfg.lines, top_k=cfg.top_k, words=cfg.words)
 
 
@@ -139,9 +142,7 @@ def predict(cfg: DictConfig) -> list[dict]:
     """The `seqexp predict` job: print the predictions, or write them to `output`."""
     rows = predict_rows(cfg)
     if cfg.output:
-        output = Path(str(cfg.output)).expanduser()
-        output.parent.mkdir(parents=True, exist_ok=True)
-        write_text(output, render(rows, cfg.format))
+        write_text(Path(str(cfg.output)).expanduser(), render(rows, cfg.format))
         log.info("Wrote %d prediction(s) to %s", len(rows), cfg.output)
     else:
         print(render(rows, cfg.format, terminal=on_terminal()), end="", flush=True)

@@ -130,3 +130,16 @@ def test_a_terminal_gets_a_short_table_that_says_how_to_get_every_row(
     assert len(data_lines) == TABLE_ROWS
     left = 63 - TABLE_ROWS
     assert f"... {left} more row(s) not shown (63 in all); output=predictions.csv writes them all" in shown
+
+
+def test_an_output_whose_folder_cannot_be_made_is_named_before_the_model_runs(
+    jena_run, new_rows, tmp_path, capsys
+):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+    for command in (["predict", f"input={new_rows}"], ["export"]):
+        output = blocker / "out"
+        code, err = run_cli([command[0], f"run={jena_run}", *command[1:], f"output={output}"], capsys)
+        assert code == 2 and "Traceback" not in err
+        assert f"seqexp: error: output={output}: its folder {blocker} cannot be made" in err
+    assert blocker.read_text() == "a file, not a folder"
