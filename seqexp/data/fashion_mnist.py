@@ -29,7 +29,7 @@ from seqexp.config.checks import checked
 from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.pipeline import batches
-from seqexp.data.serving import Options, Serving, input_files, legacy_facts
+from seqexp.data.serving import Options, Serving, input_files
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
@@ -241,10 +241,6 @@ class FashionServing(Serving):
     made grey and resized) or IDX image files; the output is each class's probability."""
 
     scale: float
-
-    @classmethod
-    def from_legacy(cls, saved: dict, run_dir: Path) -> FashionServing:
-        return cls.model_validate(legacy_facts(cls, saved))
 
     def read(self, inputs, options: Options, run_dir: Path) -> tuple[list[str], np.ndarray]:
         """(names, float32 pixels 0..255 of shape (n, h, w, 1)) from PNG/JPEG or IDX image files."""

@@ -30,7 +30,7 @@ from seqexp.config.checks import checked
 from seqexp.config.types import BatchSize, NonNegativeInt, PadSide, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.pipeline import batches
-from seqexp.data.serving import Options, Serving, input_files, legacy_facts, texts
+from seqexp.data.serving import Options, Serving, input_files, texts
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
 
@@ -432,10 +432,6 @@ class ImdbServing(Serving):
     input_tokens: str | None = None  # a file of the run directory
 
     caller_files = (INPUT_TOKENS_FILE,)
-
-    @classmethod
-    def from_legacy(cls, saved: dict, run_dir: Path) -> ImdbServing:
-        return cls.model_validate(legacy_facts(cls, saved))
 
     def save_files(self, bundle, run_dir: Path) -> None:
         if self.input_tokens is not None:

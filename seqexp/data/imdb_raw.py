@@ -28,7 +28,7 @@ from seqexp.config.types import BatchSize, PadSide, PositiveInt, Seed
 from seqexp.data.download import cache_root, fetch
 from seqexp.data.imdb import float_labels, pad
 from seqexp.data.pipeline import batches
-from seqexp.data.serving import Options, Serving, legacy_facts, texts
+from seqexp.data.serving import Options, Serving, texts
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
@@ -290,10 +290,6 @@ class ImdbRawServing(Serving):
     standardize: str | None
 
     caller_files = (VOCABULARY_FILE,)
-
-    @classmethod
-    def from_legacy(cls, saved: dict, run_dir: Path) -> ImdbRawServing:
-        return cls.model_validate(legacy_facts(cls, saved))
 
     def read(self, inputs, options: Options, run_dir: Path) -> tuple[list[str], np.ndarray]:
         names, reviews = texts(inputs, options.lines, "review text")

@@ -39,7 +39,7 @@ from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches
-from seqexp.data.serving import Options, Serving, input_files
+from seqexp.data.serving import Options, Serving, input_files, legacy_facts
 from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
 
@@ -497,8 +497,6 @@ class JenaServing(Serving):
 
     @classmethod
     def from_legacy(cls, saved: dict, run_dir: Path) -> JenaServing:
-        from seqexp.data.serving import legacy_facts
-
         return cls.model_validate({**legacy_facts(cls, saved), "target_name": saved.get("target")})
 
     def stats(self) -> tuple[np.ndarray, np.ndarray, float, float]:

@@ -35,7 +35,7 @@ from seqexp.readback import DamagedFile, json_object
 
 RECORD_FILE = "serving.json"
 VERSION = 1
-LEGACY_FILE = "preprocessing.json"  # seqexp up to 0.x wrote this instead (read by load_legacy)
+LEGACY_FILE = "preprocessing.json"  # what runs written before serving.json hold (load_legacy)
 FIX = "It is written when the run finishes; train the run again to rewrite it."
 
 
@@ -63,6 +63,14 @@ class Serving(BaseModel):
 
     # Files of the run directory a caller needs beside an export that takes ids (copied there).
     caller_files: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_legacy(cls, saved: dict, run_dir: Path) -> Serving:
+        """The facts of a run written before serving.json, from its preprocessing.json (`saved`)."""
+        return cls.model_validate(legacy_facts(cls, saved))
+
+    def save_files(self, bundle, run_dir: Path) -> None:
+        """Write the files the facts refer to (e.g. a vocabulary) when the record is written."""
 
     # --- reading new input ---------------------------------------------------------------------
 
@@ -175,9 +183,7 @@ def save_serving(model, bundle, run_dir) -> dict:
             "target_name": spec.target_name,
         }
     )
-    save_files = getattr(serving, "save_files", None)
-    if save_files is not None:
-        save_files(bundle, Path(run_dir))
+    serving.save_files(bundle, Path(run_dir))
     record = {"version": VERSION, "serving": class_path(serving), **serving.model_dump(mode="json")}
     write_text(Path(run_dir) / RECORD_FILE, json.dumps(record, ensure_ascii=False, indent=1) + "\n")
     return {"file": RECORD_FILE, "serving": record["serving"]}

@@ -34,7 +34,7 @@ from seqexp.errors import SeqexpError
 log = logging.getLogger(__name__)
 
 FORMATS = {"saved_model": "saved_model", "onnx": "model.onnx", "litert": "model.tflite"}
-MARK = "seqexp export"  # export.json's written_by: a folder export may replace (overwrite=true)
+MARK = "seqexp export"  # export.json's written_by: who made the folder
 KERAS_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
 NEEDS = {  # format -> (module, what to install)
     "onnx": ("tf2onnx", "pip install 'seqexp[onnx]' (tf2onnx and onnxruntime)"),
@@ -147,6 +147,7 @@ def export(cfg: DictConfig) -> Path:
             if "outside" in info and (run.path / name).exists():
                 shutil.copy(run.path / name, staging / name)  # what the caller needs to make ids
         write_text(staging / "export.json", json.dumps(info, ensure_ascii=False, indent=1) + "\n")
+        check_output(out, run_dir, overwrite)  # again: files may have appeared there meanwhile
         put_in_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
