@@ -334,8 +334,8 @@ def interrupt_phase(monkeypatch, phase: str) -> None:
     import keras
 
     import seqexp.data.jena
+    import seqexp.data.serving
     import seqexp.run.train
-    import seqexp.serve.preprocessing
 
     if phase == "environment capture":
         monkeypatch.setattr(seqexp.run.train, "capture", sigint_at_start(seqexp.run.train.capture))
@@ -355,8 +355,8 @@ def interrupt_phase(monkeypatch, phase: str) -> None:
 
         monkeypatch.setattr(keras.Model, name, maybe)
     elif phase == "reports":
-        save = seqexp.serve.preprocessing.save_preprocessing
-        monkeypatch.setattr(seqexp.serve.preprocessing, "save_preprocessing", sigint_at_start(save))
+        save = seqexp.data.serving.save_serving
+        monkeypatch.setattr(seqexp.data.serving, "save_serving", sigint_at_start(save))
 
 
 PHASES = ["environment capture", "data loading", "model summary", "best-checkpoint reload",
