@@ -186,17 +186,32 @@ def interrupt_after(run_dir: Path, epochs: int) -> threading.Thread:
     return thread
 
 
+def ctrl_c_at(epoch: int, batch: int):
+    """more_callbacks for train(): Ctrl-C this process at a given batch (from 0), whatever the load."""
+    import keras
+
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_begin(self, e, logs=None):
+            self.epoch = e
+
+        def on_train_batch_end(self, b, logs=None):
+            if (self.epoch, b) == (epoch, batch):
+                os.kill(os.getpid(), signal.SIGINT)
+
+    return lambda monitor: [CtrlC()]
+
+
 @pytest.mark.parametrize("model", ["lstm_dropout"])  # dropout: the seed generators resume too
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path, tiny, model):
     """Weights, optimizer state and the batch stream all continue: the histories are equal."""
+    run = [*tiny, f"model={model}", "data.split.train=[0,600]"]  # 22 batches an epoch
     whole = tmp_path / "whole"
-    train(compose_train(whole, *tiny, f"model={model}"))
+    train(compose_train(whole, *run))
     parts = tmp_path / "parts"
-    interrupt_after(parts, 2)
-    with pytest.raises(KeyboardInterrupt):
-        train(compose_train(parts, *tiny, f"model={model}"))
+    with pytest.raises(KeyboardInterrupt):  # in the 3rd of 4 epochs; the backup holds epoch 1
+        train(compose_train(parts, *run), more_callbacks=ctrl_c_at(epoch=2, batch=5))
     assert json.loads((parts / "metrics.json").read_text())["status"] == "interrupted"
-    train(compose_train(parts, *tiny, f"model={model}"))
+    train(compose_train(parts, *run))
     expected = list(csv.DictReader((whole / "history.csv").open()))
     got = list(csv.DictReader((parts / "history.csv").open()))
     assert len(got) == 4 and json.loads((parts / "metrics.json").read_text())["resumed_after_epoch"] >= 1
