@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -172,18 +171,6 @@ def test_a_ctrl_c_whose_exception_python_dropped_still_stops_the_run(tmp_path, t
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "interrupted" and metrics["reason"] == "stopped by the user (Ctrl-C)"
     assert metrics["epochs_run"] == 1  # stopped inside the 2nd of 4 epochs
-
-
-def interrupt_after(run_dir: Path, epochs: int) -> threading.Thread:
-    """Ctrl-C this process once `epochs` epochs are logged in run_dir."""
-
-    def wait_then_interrupt():
-        wait_for_epochs(run_dir, epochs)
-        os.kill(os.getpid(), signal.SIGINT)
-
-    thread = threading.Thread(target=wait_then_interrupt, daemon=True)
-    thread.start()
-    return thread
 
 
 def ctrl_c_at(epoch: int, batch: int):
