@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -174,29 +173,32 @@ def test_a_ctrl_c_whose_exception_python_dropped_still_stops_the_run(tmp_path, t
     assert metrics["epochs_run"] == 1  # stopped inside the 2nd of 4 epochs
 
 
-def interrupt_after(run_dir: Path, epochs: int) -> threading.Thread:
-    """Ctrl-C this process once `epochs` epochs are logged in run_dir."""
+def ctrl_c_at(epoch: int, batch: int):
+    """more_callbacks for train(): Ctrl-C this process at a given batch (from 0), whatever the load."""
+    import keras
 
-    def wait_then_interrupt():
-        wait_for_epochs(run_dir, epochs)
-        os.kill(os.getpid(), signal.SIGINT)
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_begin(self, e, logs=None):
+            self.epoch = e
 
-    thread = threading.Thread(target=wait_then_interrupt, daemon=True)
-    thread.start()
-    return thread
+        def on_train_batch_end(self, b, logs=None):
+            if (self.epoch, b) == (epoch, batch):
+                os.kill(os.getpid(), signal.SIGINT)
+
+    return lambda monitor: [CtrlC()]
 
 
 @pytest.mark.parametrize("model", ["lstm_dropout"])  # dropout: the seed generators resume too
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path, tiny, model):
     """Weights, optimizer state and the batch stream all continue: the histories are equal."""
+    run = [*tiny, f"model={model}", "data.split.train=[0,600]"]  # 22 batches an epoch
     whole = tmp_path / "whole"
-    train(compose_train(whole, *tiny, f"model={model}"))
+    train(compose_train(whole, *run))
     parts = tmp_path / "parts"
-    interrupt_after(parts, 2)
-    with pytest.raises(KeyboardInterrupt):
-        train(compose_train(parts, *tiny, f"model={model}"))
+    with pytest.raises(KeyboardInterrupt):  # in the 3rd of 4 epochs; the backup holds epoch 1
+        train(compose_train(parts, *run), more_callbacks=ctrl_c_at(epoch=2, batch=5))
     assert json.loads((parts / "metrics.json").read_text())["status"] == "interrupted"
-    train(compose_train(parts, *tiny, f"model={model}"))
+    train(compose_train(parts, *run))
     expected = list(csv.DictReader((whole / "history.csv").open()))
     got = list(csv.DictReader((parts / "history.csv").open()))
     assert len(got) == 4 and json.loads((parts / "metrics.json").read_text())["resumed_after_epoch"] >= 1
