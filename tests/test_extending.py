@@ -154,7 +154,7 @@ def test_bad_values_of_the_new_options_are_refused_before_tensorflow(extended, t
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
     )
     assert out.stdout.split()[-2:] == ["2", "NO-TF"] or out.stdout.split()[-3:] == ["EXIT", "2", "NO-TF"], (
         out.stdout + out.stderr

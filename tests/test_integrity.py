@@ -171,7 +171,7 @@ def test_resume_with_history_csv_missing_is_refused_and_keeps_the_best_checkpoin
 
 
 def a_live_process() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
 
 
 def test_a_locked_run_directory_is_refused_by_train_and_resume(tmp_path, tiny, monkeypatch, capsys):

@@ -139,7 +139,7 @@ def test_cli_predicts_and_refuses_a_wrong_input_with_exit_code_2(jena_run, new_r
         [str(seqexp), "predict", f"run={jena_run}", f"input={new_rows}"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert ok.returncode == 0, ok.stderr
     assert "T (degC)" in ok.stdout and ok.stdout.count("\n") == 64  # into a pipe: csv, a line a window
@@ -149,7 +149,7 @@ def test_cli_predicts_and_refuses_a_wrong_input_with_exit_code_2(jena_run, new_r
         [str(seqexp), "predict", f"run={jena_run}", f"input={image}"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert f"seqexp: error: {image} is not a text CSV: line 1 is not UTF-8" in bad.stderr
