@@ -90,7 +90,8 @@ def plan(sweep_dir: Path, config, loader, commanded: list[str]) -> tuple[JobList
         check_command(sweep_dir, listed, fixed, swept)
     parsed = OverridesParser.create(config_loader=loader).parse_overrides(commanded)
     combos = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
-    hydra_overrides = [str(o) for o in config.hydra.overrides.hydra if replayable(str(o))]
+    given = OmegaConf.to_container(config.hydra.overrides.hydra, resolve=False)  # `${...}` kept as typed
+    hydra_overrides = [str(o) for o in given if replayable(str(o))]
     if listed is None:
         listed = JobList(fixed, list(swept), hydra_overrides, [])
     composed = Composer(config, loader)
