@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from seqexp.cli.train import APP
+from seqexp.errors import SeqexpError
 from seqexp.run.environment import changes_since, read_env
 from seqexp.run.rundir import FINISHED, check_resumable, quoted_override, read_metrics
 from seqexp.sweep.joblist import JOBS, resume_command
@@ -45,6 +46,12 @@ def run(args: list[str]) -> int:
         )
     if (run_dir / JOBS).exists():
         return resume_sweep(run_dir)
+    if (run_dir / "multirun.yaml").exists():
+        raise SeqexpError(
+            f"{run_dir} is a sweep of an older seqexp: it has no job list ({JOBS}). Run its "
+            f"`seqexp train -m ...` command again with hydra.sweep.dir={run_dir}: its finished jobs "
+            f"are kept, the others continue, and the job list is written for next time."
+        )
     overrides, status = check_resumable(run_dir)
     env = read_env(run_dir)
     changes = changes_since(env) if env is not None else []

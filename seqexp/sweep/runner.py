@@ -10,11 +10,14 @@ hydra_plugins.seqexp.sweeper calls `sweep` here).
    rewritten (the launcher never sees it); killed, interrupted or failed outside training ->
    run again, and the single-run resume (seqexp.run.resume) continues it from its backup;
    no folder -> run. A folder whose identity.json is another config's is refused by name.
-3. The jobs to run go to the configured launcher in groups of consecutive numbers, because every
-   Hydra launcher numbers the jobs of a batch `initial_job_idx + i` (and the folder is
-   `${hydra.job.num}_...`): a group keeps every job's number and folder, and within a group the
-   launcher runs its jobs in parallel as usual. Finished jobs are mostly a prefix (and grown ones
-   a tail), so a continued sweep is one or a few groups.
+3. The jobs to run go to the configured launcher, which numbers the jobs of a batch
+   `initial_job_idx + i` (every Hydra launcher does; the folder is `${hydra.job.num}_...`). So a
+   batch is the span of job numbers from the first job to run to the last: the finished jobs
+   inside it keep the numbers of the jobs after them, and are no-ops (`SkipFinished`; with
+   hydra.output_subdir=null Hydra writes nothing into their folders). The launcher runs the
+   whole span as one batch, in parallel as usual: a killed joblib sweep's unfinished jobs are
+   rarely consecutive (job 1 finished, jobs 0 and 2 were running), and launching each run of
+   consecutive numbers on its own would run job 0 alone.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def sweep(sweeper, arguments: list[str]) -> list:
     launchers' JobReturns, as Hydra's sweepers do."""
     from hydra.core.hydra_config import HydraConfig
 
-    from seqexp.run.guard import refusals
+    from seqexp.run.guard import Refused, refusals
 
     config, loader = sweeper.config, sweeper.hydra_context.config_loader
     sweep_dir = Path(str(config.hydra.sweep.dir))
@@ -70,12 +73,28 @@ def sweep(sweeper, arguments: list[str]) -> list:
     ]
     watched = [Watched(job.num, label(job, jobs), sweep_dir / job.folder) for job in todo]
     returns = []
-    with Progress(watched, len(done), launcher_slots(config.hydra.get("launcher")), durations):
-        for group in groups(todo, sweeper.max_batch_size):
-            results = sweeper.launcher.launch([job.overrides for job in group], initial_job_idx=group[0].num)
-            for result in results:
-                _ = result.return_value  # as Hydra's sweepers do: a job that raised raises here
-            returns.append(results)
+    launcher = sweeper.launcher
+    task_function = getattr(launcher, "task_function", None)
+    if task_function is None:  # every Hydra launcher keeps it there (basic, joblib, submitit, ray)
+        raise Refused(
+            f"hydra/launcher={type(launcher).__name__} keeps no task_function, so seqexp's sweeper cannot "
+            f"leave finished jobs out of its batches. Use hydra/launcher=basic, joblib, submitit_local, "
+            f"slurm or ray, or hydra/sweeper=basic (a sweep that cannot be continued in its folder).",
+            2,
+        )
+    todo_nums = {job.num for job in todo}
+    try:
+        with Progress(watched, len(done), launcher_slots(config.hydra.get("launcher")), durations):
+            for span in spans(jobs.jobs, todo_nums, sweeper.max_batch_size):
+                skip = frozenset(job.num for job in span if job.num not in todo_nums)
+                launcher.task_function = SkipFinished(task_function, skip) if skip else task_function
+                batch = [[*job.overrides, *(NOTHING_WRITTEN if job.num in skip else [])] for job in span]
+                results = launcher.launch(batch, initial_job_idx=span[0].num)
+                for result in results:
+                    _ = result.return_value  # as Hydra's sweepers do: a job that raised raises here
+                returns.append(results)
+    finally:
+        launcher.task_function = task_function
     return returns
 
 
@@ -182,13 +201,37 @@ def label(job: Job, jobs: JobList) -> str:
     return " ".join(swept or job.overrides) or "(defaults)"
 
 
-def groups(jobs: list[Job], max_batch_size: int | None) -> list[list[Job]]:
-    """Runs of consecutive job numbers, at most max_batch_size jobs each (None, -1: no limit)."""
-    size = max_batch_size if max_batch_size and max_batch_size > 0 else len(jobs) or 1
+NOTHING_WRITTEN = ["hydra.output_subdir=null"]  # no .hydra/ rewritten in a finished job's folder
+
+
+class SkipFinished:
+    """The sweep's task function, except for the finished jobs of a batch (by job number): they
+    return at once. Picklable, for the launchers that send the task function to workers."""
+
+    def __init__(self, task_function, skip: frozenset[int]):
+        self.task_function, self.skip = task_function, skip
+
+    def __call__(self, cfg):
+        from hydra.core.hydra_config import HydraConfig
+
+        if HydraConfig.get().job.num in self.skip:
+            return None
+        return self.task_function(cfg)
+
+
+def spans(jobs: list[Job], todo: set[int], max_batch_size: int | None) -> list[list[Job]]:
+    """The jobs from the first to run to the last, by number, in batches of at most
+    max_batch_size (None, -1: one batch) that each begin with a job to run."""
+    ordered = sorted(jobs, key=lambda j: j.num)
+    if not todo:
+        return []
+    span = [job for job in ordered if min(todo) <= job.num <= max(todo)]
+    size = max_batch_size if max_batch_size and max_batch_size > 0 else len(span)
     out: list[list[Job]] = []
-    for job in jobs:
-        if out and out[-1][-1].num == job.num - 1 and len(out[-1]) < size:
-            out[-1].append(job)
-        else:
-            out.append([job])
+    while span:
+        while span and span[0].num not in todo:  # a batch never starts with a finished job
+            span.pop(0)
+        if span:
+            out.append(span[:size])
+            span = span[size:]
     return out
