@@ -62,7 +62,9 @@ def main() -> int:
         if len(kills) == given.kills:
             code = proc.wait()
             break
-        delay = rng.uniform(1.0, uninterrupted * 0.8)
+        # a random moment before this process would end by itself: ~8 s to start, then the jobs left
+        left = sum(status(folder(sweep, n)) not in FINISHED for n in range(len(UNITS)))
+        delay = rng.uniform(1.0, 0.9 * (8.0 + uninterrupted / len(UNITS) * left))
         try:
             code = proc.wait(timeout=delay)
             print(f"segment {segments}: ended by itself (exit {code}) before its kill at {delay:.1f} s")
