@@ -266,8 +266,8 @@ def test_a_killed_joblib_sweep_resumes_in_parallel(killed_sweep, tmp_path):
     assert "Joblib.Parallel(n_jobs=2" in resumed  # the launcher and its setting replayed
     assert resumed.count("] Joblib.Parallel(") == 1  # one batch: the jobs left run in parallel again
     assert json.loads((sweep_dir / "jobs.json").read_text())["hydra"] == [
-        "hydra.launcher.n_jobs=2",
         "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
     ]
     assert all(status(folder(sweep_dir, n)) == "completed" for n in range(4))
     assert "1_jena_gru" in snapshots[0]

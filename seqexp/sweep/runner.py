@@ -31,6 +31,7 @@ from seqexp.errors import NotThisRun
 from seqexp.run.identity import config_identity, digest, read_identity, refuse_other_config
 from seqexp.run.rundir import METRICS, RUN_MARKERS, may_continue, read_metrics
 from seqexp.sweep.joblist import (
+    JOBS,
     Job,
     JobList,
     check_command,
@@ -140,9 +141,10 @@ def plan(sweep_dir: Path, config, loader, commanded: list[str]) -> tuple[JobList
     todo, done = [], []
     for job in sorted(listed.jobs, key=lambda j: j.num):
         (todo if needs_running(sweep_dir / job.folder, job) else done).append(job)
-    if grown or not (sweep_dir / "jobs.json").exists():
+    # the launcher settings `seqexp resume` replays are the last command's
+    if grown or listed.hydra != hydra_overrides or not (sweep_dir / JOBS).exists():
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        listed.hydra = sorted(set(listed.hydra) | set(hydra_overrides))
+        listed.hydra = hydra_overrides
         write_job_list(sweep_dir, listed)
     return listed, todo, done
 
