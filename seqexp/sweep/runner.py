@@ -56,6 +56,15 @@ def sweep(sweeper, arguments: list[str]) -> list:
     config, loader = sweeper.config, sweeper.hydra_context.config_loader
     sweep_dir = Path(str(config.hydra.sweep.dir))
     commanded = [*sweeper._parse_config(), *arguments]  # hydra.sweeper.params, then the command line
+    launcher = sweeper.launcher
+    task_function = getattr(launcher, "task_function", None)
+    if task_function is None:  # every Hydra launcher keeps it there (basic, joblib, submitit, ray)
+        raise Refused(
+            f"hydra/launcher={type(launcher).__name__} keeps no task_function, so seqexp's sweeper cannot "
+            f"leave finished jobs out of its batches. Use hydra/launcher=basic, joblib, submitit_local, "
+            f"slurm or ray, or hydra/sweeper=basic (a sweep that cannot be continued in its folder).",
+            2,
+        )
     with refusals():
         try:
             jobs, todo, done = plan(sweep_dir, config, loader, commanded)
@@ -74,15 +83,6 @@ def sweep(sweeper, arguments: list[str]) -> list:
     ]
     watched = [Watched(job.num, label(job, jobs), sweep_dir / job.folder) for job in todo]
     returns = []
-    launcher = sweeper.launcher
-    task_function = getattr(launcher, "task_function", None)
-    if task_function is None:  # every Hydra launcher keeps it there (basic, joblib, submitit, ray)
-        raise Refused(
-            f"hydra/launcher={type(launcher).__name__} keeps no task_function, so seqexp's sweeper cannot "
-            f"leave finished jobs out of its batches. Use hydra/launcher=basic, joblib, submitit_local, "
-            f"slurm or ray, or hydra/sweeper=basic (a sweep that cannot be continued in its folder).",
-            2,
-        )
     todo_nums = {job.num for job in todo}
     try:
         with Progress(watched, len(done), launcher_slots(config.hydra.get("launcher")), durations):
