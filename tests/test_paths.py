@@ -171,5 +171,5 @@ def test_a_sweep_never_runs_into_a_quoted_special_sweep_dir_with_finished_runs(t
         ],
         capsys,
     )
-    assert code == 2 and "already holds 1 finished run(s) (0_jena_gru)" in err
+    assert code == 2 and f"{sweep / '0_jena_gru'} holds a run without identity.json" in err
     assert sorted(p.name for p in sweep.iterdir()) == ["0_jena_gru"]

@@ -4,9 +4,10 @@ Hydra writes .hydra/ (config.yaml, overrides.yaml) into a job's folder before th
 the folder rules of seqexp.run.rundir run earlier, in `on_run_start`, on hydra.run.dir resolved
 as Hydra will resolve it (`${oc.env:SCRATCH}/x`, `${now:...}`): a finished run, another config's
 run, or a folder in use is refused with nothing written; else the run's lock is taken there (its
-first write, so a read-only folder is found here too). `on_multirun_start` does the same for
-hydra.sweep.dir. A refusal ends with one sentence and exit code 2, an unwritable folder with one
-sentence and exit code 1.
+first write, so a read-only folder is found here too). `on_multirun_start` finds an unwritable
+hydra.sweep.dir; which sweep a sweep folder may continue is seqexp.sweep's (its job list).
+A refusal ends with one sentence and exit code 2, an unwritable folder with one sentence and
+exit code 1.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from seqexp.errors import SeqexpError, disk_failure, disk_message
 from seqexp.run.identity import config_identity
 from seqexp.run.lock import acquire, release
-from seqexp.run.rundir import check_run_dir, check_sweep_dir
+from seqexp.run.rundir import check_run_dir
 
 
 class RunGuard(Callback):
@@ -47,7 +48,6 @@ class RunGuard(Callback):
         with refusals():
             HydraConfig.instance().set_config(config)
             sweep_dir = Path(str(OmegaConf.select(config, "hydra.sweep.dir")))
-            check_sweep_dir(sweep_dir, [str(o) for o in config.hydra.overrides.task])
             sweep_dir.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=sweep_dir):  # writable? (the launcher writes there next)
                 pass

@@ -8,7 +8,9 @@ they write leaves a torn checkpoint. The subclasses here write to a temporary na
 from __future__ import annotations
 
 import json
+import logging
 import math
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +25,8 @@ from seqexp.run.keras_internals import BackupHooks, CheckpointHooks
 from seqexp.run.monitor import Monitor
 from seqexp.run.resume import REPAIR
 from seqexp.run.rundir import write_history
+
+_log = logging.getLogger("seqexp.run.train")
 
 
 class AtomicModelCheckpoint(CheckpointHooks):
@@ -243,3 +247,45 @@ class RunReporter(keras.callbacks.Callback):
         if not self.train_seconds:
             return None
         return self.train_batches * self.batch_size / self.train_seconds
+
+
+class EpochLines(keras.callbacks.Callback):
+    """One log line per epoch ("Epoch 2/10: loss 0.3121, val_loss 0.2954 (1.3 s)"): Keras' progress
+    bar redraws itself with carriage returns, which a file (train.log, a SLURM log, a pipe) keeps
+    as one unreadable line. `console`: to every handler (off a terminal, where fit prints
+    nothing); else to the log files only (train.log; on a terminal Keras' bar shows the epoch)."""
+
+    def __init__(self, epochs: int, console: bool):
+        super().__init__()
+        self.epochs, self.console = epochs, console
+        self._started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = ", ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items() if _is_number(v))
+        text = f"Epoch {epoch + 1}/{self.epochs}: {values} ({time.perf_counter() - self._started:.1f} s)"
+        record = _log.makeRecord(_log.name, logging.INFO, __file__, 0, "%s", (text,), None)
+        if self.console:
+            _log.handle(record)
+        else:
+            for handler in logging.getLogger().handlers:
+                if isinstance(handler, logging.FileHandler):
+                    handler.handle(record)
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def epoch_progress(verbose: int, epochs: int) -> tuple[int, EpochLines]:
+    """(fit's verbose, the epoch-line callback): `verbose` on a terminal; off one (stdout a pipe
+    or a file) fit prints nothing and each epoch is one line, unless verbose=0."""
+    if sys.stdout.isatty():
+        return verbose, EpochLines(epochs, console=False)
+    return 0, EpochLines(epochs, console=verbose != 0)
