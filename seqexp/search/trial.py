@@ -17,7 +17,7 @@ import keras
 from seqexp.atomic import write_text
 from seqexp.config.checks import check
 from seqexp.errors import SeqexpError
-from seqexp.run.rundir import FINISHED, read_metrics, record_failure
+from seqexp.run.rundir import may_continue, read_metrics, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,8 @@ def run_trial(trial, overrides: list[str], root: Path, pruner: str, threads: int
     cfg, hydra_cfg, run_dir = compose(overrides, trial.number, root)
     trial.set_user_attr("run_dir", run_dir.name)
     done = read_metrics(run_dir) or {}
-    if done.get("status") in (*FINISHED, "failed"):  # ended before its worker died: not run again
+    if not may_continue(done):  # ended before its worker died: not run again (a full disk's
+        # failure is resumable, rundir.may_continue, and trains on from its backup)
         log.info("Trial %d: %s already finished (%s)", trial.number, run_dir.name, done["status"])
         return finished_value(done)
     if threads is not None and cfg.trainer.threads == "auto":
