@@ -91,6 +91,7 @@ def _start(args: list[str]) -> int:
         del cfg["hydra"]
         del cfg[GROUP]
     check(cfg)  # the values every trial shares, before any worker starts
+    warn_shared_sqlite(cfg, search)
     if (root / STATE).exists():
         raise SeqexpError(
             f"{root} already holds a search (search.yaml); continue it with "
@@ -129,6 +130,17 @@ def _start(args: list[str]) -> int:
         file=sys.stderr,
     )
     return run_workers(root, state, [])
+
+
+def warn_shared_sqlite(cfg, search) -> None:
+    """Trials of SLURM workers logging to one SQLite MLflow store (docs/sweeps.md)."""
+    if search.launcher != "slurm" or cfg.get("logger") is None or cfg.logger.get("name") != "mlflow":
+        return
+    from seqexp.run.mlflow_logger import settings, shared_sqlite_warning
+
+    warning = shared_sqlite_warning(settings(cfg.logger, cfg.paths.output_dir)[0], "slurm")
+    if warning:
+        print(f"seqexp: warning: {warning}", file=sys.stderr)
 
 
 def refuse_inside_run(root: Path) -> None:
