@@ -7,8 +7,11 @@ they write leaves a torn checkpoint. The subclasses here write to a temporary na
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
+import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +27,39 @@ from seqexp.run.resume import REPAIR
 from seqexp.run.rundir import write_history
 
 
+def reserve_space(model, folder: Path) -> None:
+    """Claim the space a .weights.h5 file of `model` needs before h5py writes it, and give it
+    back just before: h5py cannot recover from a write that finds the disk full (its file stays
+    open inside HDF5, which prints "Exception ignored" tracebacks and segfaults at exit), whereas
+    this raises a plain OSError (ENOSPC or EDQUOT: posix_fallocate honours quotas and tmpfs
+    limits) that ends the run with one sentence, resumable. The size: every variable of the model
+    and its optimizer, plus HDF5's metadata (generously: 4 KiB a variable and 64 KiB)."""
+    variables = list(model.weights)
+    if getattr(model, "optimizer", None) is not None and getattr(model.optimizer, "built", False):
+        variables += list(model.optimizer.variables)
+    size = sum(int(math.prod(v.shape)) * _itemsize(v.dtype) for v in variables)
+    size += 4096 * len(variables) + 65536
+    path = Path(folder) / f"tmp.{os.getpid()}.reserve"
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as err:
+        if err.errno in (errno.EOPNOTSUPP, errno.EINVAL):  # a filesystem without fallocate
+            if shutil.disk_usage(folder).free >= size:
+                return
+            err = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise OSError(err.errno, err.strerror, str(folder)) from None
+    finally:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+
+
+def _itemsize(dtype) -> int:
+    import numpy as np
+
+    return np.dtype(keras.backend.standardize_dtype(dtype).replace("bfloat16", "float16")).itemsize
+
+
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     """ModelCheckpoint whose file is replaced atomically: the best checkpoint so far stays valid."""
 
@@ -36,6 +72,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         Path(filepath).parent.mkdir(parents=True, exist_ok=True)
         with replacing(filepath) as tmp:
             if self.save_weights_only:
+                reserve_space(self.model, Path(filepath).parent)
                 self.model.save_weights(tmp, overwrite=True)
             else:
                 self.model.save(tmp, overwrite=True)
@@ -76,6 +113,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def _save_model(self, trained: bool = False):
         Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
+        reserve_space(self.model, Path(self.backup_dir))
         with replacing(self._weights_path) as tmp:
             self.model.save_weights(tmp, overwrite=True)
         record = {
