@@ -274,3 +274,19 @@ def test_resume_beside_a_live_worker_leaves_its_trial_alone(jena_csv, tmp_path, 
     assert (run / "train.log").read_text().count("Composed config:") == 1  # trained by one process
     assert metrics(run)["status"] == "interrupted"
     assert not liveness.heartbeat_path(root, name).exists()  # an ended worker's heartbeat goes
+
+
+def test_slurm_workers_sharing_a_sqlite_database_are_warned_about(capsys):
+    from omegaconf import OmegaConf
+
+    from seqexp.search.driver import warn_shared_sqlite
+
+    logger = {"name": "mlflow", "tracking_uri": None, "experiment": "x", "run_name": None}
+    cfg = OmegaConf.create({"logger": logger, "paths": {"output_dir": "/shared/out"}})
+    search = Search.from_node(preset(launcher="slurm", storage="sqlite:////shared/optuna.db"))
+    warn_shared_sqlite(cfg, search)
+    err = capsys.readouterr().err
+    assert "hparams_search.storage=sqlite:////shared/optuna.db is a SQLite database" in err
+    assert "SQLite store /shared/out/mlflow/mlflow.db" in err and "logger.tracking_uri=http://" in err
+    warn_shared_sqlite(cfg, Search.from_node(preset(launcher="local", storage="sqlite:////x.db")))
+    assert capsys.readouterr().err == ""

@@ -133,8 +133,17 @@ def _start(args: list[str]) -> int:
 
 
 def warn_shared_sqlite(cfg, search) -> None:
-    """Trials of SLURM workers logging to one SQLite MLflow store (docs/sweeps.md)."""
-    if search.launcher != "slurm" or cfg.get("logger") is None or cfg.logger.get("name") != "mlflow":
+    """SLURM workers sharing one SQLite database: the study's or the MLflow store (docs/sweeps.md)."""
+    if search.launcher != "slurm":
+        return
+    if (search.storage or "").startswith("sqlite:"):
+        print(
+            f"seqexp: warning: hparams_search.storage={search.storage} is a SQLite database, whose "
+            "locks do not hold on NFS when SLURM workers on several machines share it; leave storage "
+            "null (the journal file, safe there) or give a database server's URL (docs/sweeps.md).",
+            file=sys.stderr,
+        )
+    if cfg.get("logger") is None or cfg.logger.get("name") != "mlflow":
         return
     from seqexp.run.mlflow_logger import settings, shared_sqlite_warning
 
