@@ -111,6 +111,12 @@ def test_a_torn_journal_is_cut_back_to_its_last_record(tmp_path, capsys):
     assert [t.value for t in again.trials] == [1.0, 0.5]
     assert capsys.readouterr().err == ""  # a whole journal is left alone
 
+    whole = path.read_bytes()  # a last line of zeros ending in a newline (a power loss on ext4)
+    path.write_bytes(whole + bytes(40) + b"\n")
+    assert optuna.load_study(study_name="s", storage=open_storage(str(path))).trials[-1].value == 0.5
+    assert path.read_bytes() == whole and "ended in a torn record (41 bytes" in capsys.readouterr().err
+    assert sorted(p.read_bytes() for p in tmp_path.glob("study.journal.torn-*")) == [bytes(40) + b"\n", torn]
+
     lines = path.read_bytes().splitlines(keepends=True)  # a damaged record before the last one
     path.write_bytes(b"".join([*lines[:2], b"garbage\n", *lines[2:]]))
     with pytest.raises(SeqexpError, match=r"damaged at line 3 of \d+ .*cannot be repaired"):

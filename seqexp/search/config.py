@@ -203,7 +203,9 @@ def repair_journal(path: Path, lock) -> Path | None:
                 )
         if keep == end:
             return None
-        saved = path.with_name(f"{path.name}.torn-{time.strftime('%Y%m%d-%H%M%S')}")
+        stamp, n = time.strftime("%Y%m%d-%H%M%S"), 0
+        while (saved := path.with_name(f"{path.name}.torn-{stamp}{f'-{n}' if n else ''}")).exists():
+            n += 1  # an earlier cut of this second is kept too
         saved.write_bytes(data[keep:])
         with open(path, "r+b") as f:
             f.truncate(keep)
