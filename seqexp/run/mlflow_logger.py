@@ -67,7 +67,7 @@ def settings(logger: DictConfig, output_dir: str) -> tuple[str, str | None, str]
     if uri is None:
         store = Path(output_dir).resolve() / "mlflow"
         return f"sqlite:///{store / 'mlflow.db'}", (store / "artifacts").as_uri(), experiment
-    if isinstance(uri, str) and (uri.startswith("file:") or "://" not in uri and uri.strip()):
+    if isinstance(uri, str) and (uri.startswith("file:") or "://" not in uri and "/" in uri):
         # MLflow 3 keeps its filesystem store in maintenance mode and refuses to write to it
         folder = uri.removeprefix("file://").removeprefix("file:") or "."
         raise SeqexpError(
