@@ -296,3 +296,37 @@ def test_slurm_workers_sharing_a_sqlite_database_are_warned_about(capsys):
     assert "SQLite store /shared/out/mlflow/mlflow.db" in err and "logger.tracking_uri=http://" in err
     warn_shared_sqlite(cfg, Search.from_node(preset(launcher="local", storage="sqlite:////x.db")))
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "ended, trains",
+    [
+        ({"status": "failed", "reason": "nan loss: the loss became nan at epoch 2"}, False),
+        ({"status": "completed", "monitor": "val_loss", "best": {"val_loss": 0.25}}, False),
+        ({"status": "failed", "reason": "OSError: disk full", "resumable": True}, True),
+        ({"status": "interrupted"}, True),
+    ],
+)
+def test_an_adopted_trial_trains_again_only_if_its_run_may_continue(tmp_path, monkeypatch, ended, trains):
+    import seqexp.run.train as train_module
+    from seqexp.run.rundir import write_metrics
+    from seqexp.search.trial import compose, run_trial
+
+    class Trial:
+        number = 0
+
+        def set_user_attr(self, key, value):
+            pass
+
+    overrides = ["model=lstm_dropout", "model.units=8"]
+    _, _, run_dir = compose(overrides, 0, tmp_path)
+    write_metrics(run_dir, ended)
+    called = []
+    monkeypatch.setattr(train_module, "train", lambda cfg, **kwargs: called.append(cfg) or 0.5)
+    if ended["status"] == "failed" and not trains:
+        with pytest.raises(SeqexpError, match="nan loss"):
+            run_trial(Trial(), overrides, tmp_path, "median", None)
+    else:
+        value = run_trial(Trial(), overrides, tmp_path, "median", None)
+        assert value == (0.5 if trains else 0.25)
+    assert bool(called) == trains
