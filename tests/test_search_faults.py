@@ -330,3 +330,17 @@ def test_an_adopted_trial_trains_again_only_if_its_run_may_continue(tmp_path, mo
         value = run_trial(Trial(), overrides, tmp_path, "median", None)
         assert value == (0.5 if trains else 0.25)
     assert bool(called) == trains
+
+
+def test_a_search_into_a_run_dir_is_refused(tmp_path, capsys):
+    run = hand_made_run_dir(tmp_path / "run")
+    assert main(["search", "hparams_search=recurrent_tpe", f"hydra.sweep.dir={run}"]) == 2
+    err = capsys.readouterr().err
+    assert f"hydra.sweep.dir={run} holds a run" in err and "Choose another hydra.sweep.dir" in err
+    assert sorted(p.name for p in run.iterdir()) == ["train.log"]
+
+
+def hand_made_run_dir(run: Path) -> Path:
+    run.mkdir(parents=True)
+    (run / "train.log").write_text("a run's log\n")
+    return run
