@@ -45,7 +45,8 @@ def pick_next(probs: np.ndarray, temperature: float, top_k: int | None, rng) -> 
         return probs.argmax(axis=1)
     logits = np.log(np.maximum(probs, 1e-300))
     # shifted to max 0 first: a tiny temperature sends the others to -inf, never max to inf - inf
-    logits = (logits - logits.max(axis=1, keepdims=True)) / (temperature or 1.0)
+    with np.errstate(over="ignore"):  # a tiny temperature: -inf for all but the likeliest
+        logits = (logits - logits.max(axis=1, keepdims=True)) / (temperature or 1.0)
     if top_k:
         kth = np.sort(logits, axis=1)[:, -min(top_k, logits.shape[1] - 1)][:, None]
         logits = np.where(logits >= kth, logits, -np.inf)
