@@ -538,3 +538,67 @@ def test_samples_per_second_counts_training_samples_only(tmp_path, tiny, monkeyp
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert cfg.trainer.batch_size == 16 and metrics["epochs_run"] == 2
     assert metrics["samples_per_second"] == pytest.approx(16.0)  # 2 x 3 x 16 samples in 6 s
+
+
+# ---- a full disk while the backup's weights are written --------------------------------------
+
+SMOKE_BACKUP = ["experiment=smoke", "callbacks.checkpoint.enabled=false", *FAST]
+
+
+def test_a_full_disk_at_the_backups_weights_is_one_sentence_and_resumable(tmp_path, capsys, monkeypatch):
+    """h5py cannot recover from a write that finds the disk full (a segfault at exit, exit code
+    139): the space is claimed first, so the run ends as any full disk does, and resumes."""
+    import errno
+
+    from tests.badinput import run_cli
+
+    real = os.posix_fallocate
+
+    def full(fd, offset, size):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".reserve"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, offset, size)
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    run = tmp_path / "run"
+    code, err = run_cli(["train", *SMOKE_BACKUP, f"hydra.run.dir={run}"], capsys)
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        f"seqexp: error: Could not write ({run / 'backup'}): the disk is full (No space left on device); "
+        f"once it is fixed, `seqexp resume {run}` continues the run from its last finished epoch."
+    )
+    report = json.loads((run / "metrics.json").read_text())
+    assert report["status"] == "failed" and report["resumable"] is True
+    assert not list((run / "backup").glob("tmp.*"))  # no half-written weights left behind
+
+    monkeypatch.setattr(os, "posix_fallocate", real)  # space freed
+    code, err = run_cli(["resume", str(run)], capsys)
+    assert code == 0, err[-2000:]
+    assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
+
+
+def test_a_real_full_disk_at_the_backups_weights_does_not_crash(tmp_path):
+    """The same on a real full file system (a tiny tmpfs; needs root and mount, else skipped)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)]).returncode
+    ):
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        (disk / "filler").write_bytes(
+            bytes((1024 - 150) * 1024)
+        )  # ~150 KiB left: the backup's weights do not fit
+        result = subprocess.run(
+            [sys.executable, "-m", "seqexp.cli", "train", *SMOKE_BACKUP, f"hydra.run.dir={disk / 'run'}"],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=300,
+        )
+        assert result.returncode == 1, result.stderr[-2000:]  # not 139 (SIGSEGV)
+        assert "Exception ignored" not in result.stderr
+        assert "seqexp: error: Could not write" in result.stderr and "the disk is full" in result.stderr
+    finally:
+        subprocess.run(["umount", str(disk)])

@@ -173,3 +173,25 @@ def test_a_sweep_never_runs_into_a_quoted_special_sweep_dir_with_finished_runs(t
     )
     assert code == 2 and f"{sweep / '0_jena_gru'} holds a run without identity.json" in err
     assert sorted(p.name for p in sweep.iterdir()) == ["0_jena_gru"]
+
+
+def test_a_file_as_run_dir_is_one_paragraph(tmp_path, capsys):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    for run_dir, words in ((afile, "it is a file"), (afile / "run", f"({afile} is a file)")):
+        code, err = run_cli(["train", "experiment=smoke", f"hydra.run.dir={run_dir}"], capsys)
+        assert code == 2 and "Traceback" not in err, err
+        assert (
+            err.startswith(f"seqexp: error: hydra.run.dir={run_dir} cannot be a run folder") and words in err
+        )
+    assert afile.read_text() == "mine"
+
+
+@pytest.mark.parametrize("marker", ["search.yaml", "multirun.yaml"])
+def test_a_search_or_sweep_root_is_not_a_run_dir(tmp_path, capsys, marker):
+    root = tmp_path / "s"
+    root.mkdir()
+    (root / marker).write_text("kept: true\n")
+    code, err = run_cli(["train", "experiment=smoke", f"hydra.run.dir={root}"], capsys)
+    assert code == 2 and f"hydra.run.dir={root} holds a " in err and "not a run" in err
+    assert sorted(p.name for p in root.iterdir()) == [marker]  # nothing written at its root

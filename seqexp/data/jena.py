@@ -349,7 +349,12 @@ def split_rules(values: dict):
                 )
 
 
-@provides("timeseries")
+def timesteps(data: dict) -> int:
+    """Timesteps of one window: rows lookback before the anchor, every step-th."""
+    return len(range(-data["lookback"], 0, data["step"]))
+
+
+@provides("timeseries", sequence_length=timesteps)
 @checked("data", window_rules, split_rules)
 def load_jena(
     *,
@@ -436,7 +441,7 @@ def load_jena(
     spec = DataSpec(
         task="regression",
         input_kind="timeseries",
-        input_shape=(len(range(-lookback, 0, step)), len(feature_idx)),
+        input_shape=(timesteps({"lookback": lookback, "step": step}), len(feature_idx)),
         target_name=target,
         target_index=chosen.index(target) if target in chosen else None,
         target_scale=float(std[target_idx]),

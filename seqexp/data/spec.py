@@ -77,13 +77,15 @@ class DataBundle:
     spec: DataSpec
 
 
-def provides(input_kind: str):
-    """Mark a loader with the input kind it produces (read before the loader runs)."""
+def provides(input_kind: str, sequence_length=None):
+    """Mark a loader with the input kind it produces and, when its config decides it, a function
+    of the data config giving the timesteps of one sample (both read before the loader runs)."""
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"input kind {input_kind!r} is not one of {INPUT_KINDS}")
 
     def mark(loader):
         loader.input_kind = input_kind
+        loader.sequence_length = sequence_length
         return loader
 
     return mark

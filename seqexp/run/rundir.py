@@ -213,11 +213,12 @@ def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
 # ---- finding run directories ------------------------------------------------------------------
 
 
-def find_run_dirs(root: Path) -> list[Path]:
+def find_run_dirs(root: Path, unreadable: list[OSError] | None = None) -> list[Path]:
     """Run directories under root (root itself if it is one), sorted by path. A run's own
-    subfolders (checkpoints/, .hydra/, tensorboard/) and hidden folders are not searched."""
+    subfolders (checkpoints/, .hydra/, tensorboard/) and hidden folders are not searched; a
+    folder that cannot be listed (another user's) goes to `unreadable` when it is given."""
     found = []
-    for here, dirs, files in os.walk(root):
+    for here, dirs, files in os.walk(root, onerror=None if unreadable is None else unreadable.append):
         names = set(files) | set(dirs)
         if any(marker in names for marker in RUN_MARKERS):
             found.append(Path(here))
