@@ -32,7 +32,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError
-from seqexp.run.hparams import flatten
+from seqexp.run.identity import flatten
 from seqexp.run.record import RunRecord, Status, read_record
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,7 @@ class MlflowRun:
             name = self.cfg.logger.get("run_name") or self.run_dir.name
             self.run_id = client.create_run(experiment, run_name=name).info.run_id
         self.client = client
-        params = [Param(k, str(v)) for k, v in flatten(self.cfg).items()]
+        params = [Param(k, str(v)) for k, v in flatten(self.cfg).items() if v != {}]
         client.log_batch(
             self.run_id, params=params[:MAX_PARAMS], tags=[RunTag(k, v) for k, v in tags.items()]
         )
