@@ -19,12 +19,12 @@ test-fast:  ## skip the tests marked slow
 	$(BIN)/pytest -n 2 -m "not slow"
 
 lint:  ## what CI and the pre-commit hooks check
-	$(BIN)/ruff check seqexp tests scripts benchmarks
-	$(BIN)/ruff format --check seqexp tests scripts benchmarks
+	$(BIN)/ruff check seqexp hydra_plugins tests scripts benchmarks
+	$(BIN)/ruff format --check seqexp hydra_plugins tests scripts benchmarks
 
 format:
-	$(BIN)/ruff check --fix seqexp tests scripts benchmarks
-	$(BIN)/ruff format seqexp tests scripts benchmarks
+	$(BIN)/ruff check --fix seqexp hydra_plugins tests scripts benchmarks
+	$(BIN)/ruff format seqexp hydra_plugins tests scripts benchmarks
 
 smoke:  ## the first run: bundled synthetic sample, offline, < 1 min
 	$(BIN)/seqexp train experiment=smoke

@@ -103,6 +103,32 @@ def yaml_strings(path: Path, fix: str = "") -> list[str]:
     return value
 
 
+def yaml_object(path: Path, required: dict[str, type | tuple] | None = None, fix: str = "") -> dict:
+    """A YAML mapping with at least the `required` keys, each of its type(s) (a search's
+    search.yaml)."""
+    import yaml
+
+    text = _text(path, fix)
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise DamagedFile(
+            path, f"it is not valid YAML{where} ({getattr(err, 'problem', None) or err})", fix
+        ) from None
+    if not isinstance(value, dict):
+        raise DamagedFile(path, f"it holds {_kind(value)}, not a mapping", fix)
+    for key, kinds in (required or {}).items():
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        if key not in value:
+            raise DamagedFile(path, f"it has no {key!r} entry", fix)
+        if not isinstance(value[key], kinds):
+            wanted = " or ".join(KINDS.get(k, k.__name__) for k in kinds)
+            raise DamagedFile(path, f"its {key!r} is {_kind(value[key])}, not {wanted}", fix)
+    return value
+
+
 def csv_numbers(path: Path, fix: str = "") -> list[dict[str, float]]:
     """The rows of a CSV of numbers (history.csv), every cell a number (nan and inf allowed)."""
     text = _text(path, fix)

@@ -411,3 +411,36 @@ def test_hydra_full_error_shows_the_traceback_of_a_user_error(tmp_path, capsys, 
     monkeypatch.setenv("HYDRA_FULL_ERROR", "1")
     with pytest.raises(SeqexpError, match="trainer.epochs=0"):
         run_cli(["train", "trainer.epochs=0", f"hydra.run.dir={tmp_path / 'run'}"], capsys)
+
+
+def test_conv1d_on_windows_too_short_is_refused_before_data_loads(tmp_path, capsys):
+    run = tmp_path / "run"
+    code, err = run_cli(["train", "experiment=smoke", "model=conv1d", f"hydra.run.dir={run}"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert (
+        "seqexp: error: model=conv1d needs inputs of at least 61 timesteps (each Conv1D drops "
+        "kernel_size - 1 timesteps, each MaxPool1D divides by pool_size), and data=jena gives 24."
+    ) in err
+    assert "Read " not in (run / "train.log").read_text()  # no data was loaded
+    assert_no_success(run)
+
+
+@pytest.mark.parametrize("layers, kernel, pool", [(3, 5, 3), (2, 3, 2), (1, 7, 4), (4, 2, 2)])
+def test_conv1d_shortest_input_is_what_keras_can_build(layers, kernel, pool):
+    from seqexp.data.spec import DataSpec
+    from seqexp.models.conv import build_conv1d, shortest_input
+
+    needed = shortest_input({"kernel_size": kernel, "pool_size": pool, "conv_layers": layers})
+    settings = dict(
+        filters=4,
+        kernel_size=kernel,
+        pool_size=pool,
+        conv_layers=layers,
+        activation="relu",
+        rnn=None,
+        embedding=None,
+    )
+    model = build_conv1d(DataSpec("regression", "timeseries", (needed, 3)), **settings)
+    assert model.layers[-3].output.shape[1] == 1  # the last Conv1D: exactly one step left
+    with pytest.raises(SeqexpError, match=f"at least {needed} timesteps .* the data gives {needed - 1}"):
+        build_conv1d(DataSpec("regression", "timeseries", (needed - 1, 3)), **settings)

@@ -31,7 +31,7 @@ def imports_tensorflow(*args: str, cwd: Path) -> tuple[bool, str]:
         "print('TF-IMPORTED' if 'tensorflow' in sys.modules or 'keras' in sys.modules else 'NO-TF')\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe, *args], cwd=cwd, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", probe, *args], cwd=cwd, capture_output=True, text=True, timeout=600
     )
     return "TF-IMPORTED" in out.stdout, out.stdout
 
@@ -123,7 +123,7 @@ def test_shell_completion_goes_through_the_command(tmp_path):
             env=env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=600,
         )
         return out.stdout.split()
 

@@ -56,8 +56,10 @@ def seqexp(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_new_dataset_and_model_train_one_epoch(extended, tmp_path):
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def sine_run(extended, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The page's dataset and model trained for one epoch by `seqexp train`."""
+    run = tmp_path_factory.mktemp("sine") / "run"
     result = seqexp(
         extended,
         "train",
@@ -68,8 +70,13 @@ def test_the_new_dataset_and_model_train_one_epoch(extended, tmp_path):
         "trainer.verbose=0",
         "callbacks.tensorboard.enabled=false",
         f"hydra.run.dir={run}",
-        cwd=tmp_path,
+        cwd=run.parent,
     )
+    return run, result
+
+
+def test_the_new_dataset_and_model_train_one_epoch(extended, sine_run, tmp_path):
+    run, result = sine_run
     assert result.returncode == 0, result.stderr
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["status"] == "completed" and metrics["data"] == "sine" and metrics["model"] == "linear"
@@ -78,6 +85,39 @@ def test_the_new_dataset_and_model_train_one_epoch(extended, tmp_path):
     assert "head (Dense)" in (run / "model_summary.txt").read_text()
     help_text = seqexp(extended, "train", "--help", cwd=tmp_path).stdout
     assert "data: fashion-mnist, headlines, imdb, imdb-raw, jena, sine" in help_text
+
+
+def test_the_new_dataset_predicts_and_exports(extended, sine_run, tmp_path):
+    """The page's SineServing is all predict and export need: forecasts equal the checkpoint's
+    output on windows cut here, and the exported SavedModel gives the same numbers."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    run, trained = sine_run
+    assert trained.returncode == 0, trained.stderr
+    assert json.loads((run / "serving.json").read_text())["serving"] == "seqexp.data.sine.SineServing"
+    wave = np.sin(np.arange(30) / 5).astype("float32")
+    (tmp_path / "wave.txt").write_text("\n".join(f"{v:.6f}" for v in wave) + "\n")
+    predicted = seqexp(extended, "predict", f"run={run}", "input=wave.txt", "format=json", cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    rows = json.loads(predicted.stdout)
+    assert [r["input"] for r in rows] == [f"wave.txt:{end}" for end in range(20, 31)]
+    windows = np.stack(
+        [np.loadtxt(tmp_path / "wave.txt", dtype="float32")[e - 20 : e] for e in range(20, 31)]
+    )
+    model = keras.models.load_model(run / "checkpoints" / "best.keras", compile=False)
+    expected = model.predict(windows[..., None], verbose=0)[:, 0]
+    np.testing.assert_allclose([r["wave"] for r in rows], expected, atol=1e-5)
+
+    exported = seqexp(extended, "export", f"run={run}", "format=saved_model", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    folder = run / "export" / "saved_model"
+    assert exported.stdout.strip() == str(folder / "saved_model")
+    loaded = tf.saved_model.load(str(folder / "saved_model"))
+    np.testing.assert_allclose(loaded.serve(windows[..., None]).numpy()[:, 0], expected, atol=1e-5)
+    info = json.loads((folder / "export.json").read_text())
+    assert info["input"]["shape"] == [None, 20, 1] and info["output"]["meaning"] == "the predicted value"
 
 
 @pytest.mark.parametrize(
@@ -114,7 +154,7 @@ def test_bad_values_of_the_new_options_are_refused_before_tensorflow(extended, t
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
     )
     assert out.stdout.split()[-2:] == ["2", "NO-TF"] or out.stdout.split()[-3:] == ["EXIT", "2", "NO-TF"], (
         out.stdout + out.stderr

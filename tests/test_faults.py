@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -174,29 +173,32 @@ def test_a_ctrl_c_whose_exception_python_dropped_still_stops_the_run(tmp_path, t
     assert metrics["epochs_run"] == 1  # stopped inside the 2nd of 4 epochs
 
 
-def interrupt_after(run_dir: Path, epochs: int) -> threading.Thread:
-    """Ctrl-C this process once `epochs` epochs are logged in run_dir."""
+def ctrl_c_at(epoch: int, batch: int):
+    """more_callbacks for train(): Ctrl-C this process at a given batch (from 0), whatever the load."""
+    import keras
 
-    def wait_then_interrupt():
-        wait_for_epochs(run_dir, epochs)
-        os.kill(os.getpid(), signal.SIGINT)
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_begin(self, e, logs=None):
+            self.epoch = e
 
-    thread = threading.Thread(target=wait_then_interrupt, daemon=True)
-    thread.start()
-    return thread
+        def on_train_batch_end(self, b, logs=None):
+            if (self.epoch, b) == (epoch, batch):
+                os.kill(os.getpid(), signal.SIGINT)
+
+    return lambda monitor: [CtrlC()]
 
 
 @pytest.mark.parametrize("model", ["lstm_dropout"])  # dropout: the seed generators resume too
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path, tiny, model):
     """Weights, optimizer state and the batch stream all continue: the histories are equal."""
+    run = [*tiny, f"model={model}", "data.split.train=[0,600]"]  # 22 batches an epoch
     whole = tmp_path / "whole"
-    train(compose_train(whole, *tiny, f"model={model}"))
+    train(compose_train(whole, *run))
     parts = tmp_path / "parts"
-    interrupt_after(parts, 2)
-    with pytest.raises(KeyboardInterrupt):
-        train(compose_train(parts, *tiny, f"model={model}"))
+    with pytest.raises(KeyboardInterrupt):  # in the 3rd of 4 epochs; the backup holds epoch 1
+        train(compose_train(parts, *run), more_callbacks=ctrl_c_at(epoch=2, batch=5))
     assert json.loads((parts / "metrics.json").read_text())["status"] == "interrupted"
-    train(compose_train(parts, *tiny, f"model={model}"))
+    train(compose_train(parts, *run))
     expected = list(csv.DictReader((whole / "history.csv").open()))
     got = list(csv.DictReader((parts / "history.csv").open()))
     assert len(got) == 4 and json.loads((parts / "metrics.json").read_text())["resumed_after_epoch"] >= 1
@@ -334,8 +336,8 @@ def interrupt_phase(monkeypatch, phase: str) -> None:
     import keras
 
     import seqexp.data.jena
+    import seqexp.data.serving
     import seqexp.run.train
-    import seqexp.serve.preprocessing
 
     if phase == "environment capture":
         monkeypatch.setattr(seqexp.run.train, "capture", sigint_at_start(seqexp.run.train.capture))
@@ -355,8 +357,8 @@ def interrupt_phase(monkeypatch, phase: str) -> None:
 
         monkeypatch.setattr(keras.Model, name, maybe)
     elif phase == "reports":
-        save = seqexp.serve.preprocessing.save_preprocessing
-        monkeypatch.setattr(seqexp.serve.preprocessing, "save_preprocessing", sigint_at_start(save))
+        save = seqexp.data.serving.save_serving
+        monkeypatch.setattr(seqexp.data.serving, "save_serving", sigint_at_start(save))
 
 
 PHASES = ["environment capture", "data loading", "model summary", "best-checkpoint reload",
@@ -536,3 +538,67 @@ def test_samples_per_second_counts_training_samples_only(tmp_path, tiny, monkeyp
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert cfg.trainer.batch_size == 16 and metrics["epochs_run"] == 2
     assert metrics["samples_per_second"] == pytest.approx(16.0)  # 2 x 3 x 16 samples in 6 s
+
+
+# ---- a full disk while the backup's weights are written --------------------------------------
+
+SMOKE_BACKUP = ["experiment=smoke", "callbacks.checkpoint.enabled=false", *FAST]
+
+
+def test_a_full_disk_at_the_backups_weights_is_one_sentence_and_resumable(tmp_path, capsys, monkeypatch):
+    """h5py cannot recover from a write that finds the disk full (a segfault at exit, exit code
+    139): the space is claimed first, so the run ends as any full disk does, and resumes."""
+    import errno
+
+    from tests.badinput import run_cli
+
+    real = os.posix_fallocate
+
+    def full(fd, offset, size):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".reserve"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, offset, size)
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    run = tmp_path / "run"
+    code, err = run_cli(["train", *SMOKE_BACKUP, f"hydra.run.dir={run}"], capsys)
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        f"seqexp: error: Could not write ({run / 'backup'}): the disk is full (No space left on device); "
+        f"once it is fixed, `seqexp resume {run}` continues the run from its last finished epoch."
+    )
+    report = json.loads((run / "metrics.json").read_text())
+    assert report["status"] == "failed" and report["resumable"] is True
+    assert not list((run / "backup").glob("tmp.*"))  # no half-written weights left behind
+
+    monkeypatch.setattr(os, "posix_fallocate", real)  # space freed
+    code, err = run_cli(["resume", str(run)], capsys)
+    assert code == 0, err[-2000:]
+    assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
+
+
+def test_a_real_full_disk_at_the_backups_weights_does_not_crash(tmp_path):
+    """The same on a real full file system (a tiny tmpfs; needs root and mount, else skipped)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)]).returncode
+    ):
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        (disk / "filler").write_bytes(
+            bytes((1024 - 150) * 1024)
+        )  # ~150 KiB left: the backup's weights do not fit
+        result = subprocess.run(
+            [sys.executable, "-m", "seqexp.cli", "train", *SMOKE_BACKUP, f"hydra.run.dir={disk / 'run'}"],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=300,
+        )
+        assert result.returncode == 1, result.stderr[-2000:]  # not 139 (SIGSEGV)
+        assert "Exception ignored" not in result.stderr
+        assert "seqexp: error: Could not write" in result.stderr and "the disk is full" in result.stderr
+    finally:
+        subprocess.run(["umount", str(disk)])

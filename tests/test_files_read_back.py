@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from seqexp.data.serving import load_preprocessing
 from seqexp.readback import DamagedFile
 from seqexp.run.resume import backup_record
 from seqexp.run.rundir import check_resumable, read_history, refuse_finished, saved_overrides, write_history
-from seqexp.serve import preprocessing
 from seqexp.text.vocabulary import load_vocabulary, save_vocabulary
 from tests.badinput import run_cli
 
@@ -108,10 +108,10 @@ CASES = [
          lambda r: load_vocabulary(r / "vocabulary.json"), ("it has no 'tokens' entry",)),
     Case("vocabulary-tokens-numbers", "vocabulary.json", lambda p: edit(p, '"cats"', "7"),
          lambda r: load_vocabulary(r / "vocabulary.json"), ("its 'tokens' are not all text",)),
-    Case("preprocessing-torn", "preprocessing.json", cut, preprocessing.load,
+    Case("preprocessing-torn", "preprocessing.json", cut, load_preprocessing,
          ("preprocessing.json is damaged", "not valid JSON", "Train the run again")),
     Case("preprocessing-no-kind", "preprocessing.json", lambda p: p.write_text('{"task": "regression"}'),
-         preprocessing.load, ("it has no 'kind' entry",)),
+         load_preprocessing, ("it has no 'kind' entry",)),
 ]  # fmt: skip
 
 
@@ -135,7 +135,7 @@ def test_the_undamaged_files_read_back_whole(tmp_path):
     assert read_history(run) == HISTORY and read_history(run, 2) == {k: v[:2] for k, v in HISTORY.items()}
     assert _epochs(run) == 3
     assert load_vocabulary(run / "vocabulary.json")["tokens"] == ["", "cats", "dogs"]
-    assert preprocessing.load(run)["kind"] == "jena"
+    assert load_preprocessing(run)["kind"] == "jena"
     refuse_finished(run)  # interrupted: may be trained into
 
 

@@ -109,6 +109,8 @@ def test_pick_next_never_picks_padding_and_samples_within_top_k():
     rng = np.random.default_rng(0)
     picks = np.concatenate([pick_next(probs, 1.0, 2, rng) for _ in range(200)])
     assert set(picks[0::2]) == {1, 2} and set(picks[1::2]) == {1, 3}
+    # a temperature near 0 is greedy, not nan probabilities (log p / 1e-320 overflows to -inf)
+    assert pick_next(probs, 1e-320, None, rng).tolist() == [1, 3]
 
 
 def test_a_run_without_a_text_model_fails_clearly_through_the_cli(tmp_path):
@@ -154,6 +156,12 @@ def test_a_checkpoint_of_another_vocabulary_is_refused(korean_run, tmp_path):
         (["run=RUN", "prompt=null"], r"needs prompt=\.\.\."),
         (["run=RUN", "words=0"], r"words=0 must be a whole number >= 1"),
         (["run=RUN", "temperature=-1"], r"temperature=-1 must be 0"),
+        (["run=RUN", "temperature=nan"], r"temperature=nan must be 0 \(greedy\) or a positive finite"),
+        (["run=RUN", "temperature=inf"], r"temperature=inf must be 0 \(greedy\) or a positive finite"),
+        (["run=RUN", "temperature=-inf"], r"temperature=-inf must be 0"),
+        (["run=RUN", "temperature=true"], r"temperature=True must be 0"),
+        (["run=RUN", "words=true"], r"words=True must be a whole number"),
+        (["run=RUN", "top_k=true"], r"top_k=True must be null"),
         (["run=RUN", "top_k=0"], r"top_k=0 must be null"),
         (["run=RUN", "prompt='how'"], r"No word of prompt\(s\) \['how'\] is in the vocabulary"),
     ],

@@ -4,6 +4,8 @@ complete run directories and a summary that agrees with them (Optuna searches: t
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -69,6 +71,19 @@ def test_submitit_local_runs_the_slurm_launcher_code_path(tmp_path):
     assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 2  # submitit's own
     for run in runs:
         assert thread_lines(run) == ["INFO] TensorFlow thread pools: 1 intra-op, 1 inter-op threads"]
+
+    # Continued (seqexp.sweep): job 1 as a kill leaves it; `seqexp resume` sends submitit job 1
+    # alone, under its own number and folder, and leaves job 0 as it is.
+    job0 = {p: p.read_bytes() for p in runs[0].rglob("*") if p.is_file()}
+    metrics = json.loads((runs[1] / "metrics.json").read_text())
+    (runs[1] / "metrics.json").write_text(json.dumps({**metrics, "status": "running"}))
+    resumed = seqexp("resume", str(sweep_dir), cwd=sweep_dir.parent)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "[sweep] job 1 finished (completed)" in resumed.stdout
+    assert "job 0 started" not in resumed.stdout
+    assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 3  # one more submitit job
+    assert {p: p.read_bytes() for p in runs[0].rglob("*") if p.is_file()} == job0
+    assert_complete(runs[1])
 
 
 @pytest.mark.slow

@@ -33,3 +33,4 @@ def test_wheel_ships_config_tree_and_sample(tmp_path):
     assert {f"seqexp/{c}" for c in configs} <= names  # every file of conf/, e.g. conf/train.yaml
     assert "seqexp/conf/train.yaml" in names and "seqexp/conf/data/jena.yaml" in names
     assert "seqexp/samples/jena_synthetic_sample.csv" in names
+    assert "hydra_plugins/seqexp/sweeper.py" in names  # the sweeper conf/hydra/sweeper/seqexp.yaml names

@@ -9,7 +9,9 @@ Hydra's refusal is one paragraph that says to quote it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 
 import pytest
 import yaml
@@ -18,7 +20,6 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from seqexp.run.rundir import quoted_override
 from tests.badinput import run_cli, run_status
 from tests.conftest import TINY_JENA
-from tests.test_faults import interrupt_after
 
 # One folder name with every kind of character a path may hold that Hydra's grammar reads
 SPECIAL = 'my runs é 日本 a=b,c [x] {y} (z) it\'s "q"'
@@ -73,12 +74,28 @@ def test_train_reads_data_and_writes_its_run_under_special_paths(special, capsys
     assert quoted_override("data.path", str(csv)) in saved  # replayable as typed
 
 
-def test_resume_replays_the_overrides_of_a_run_under_special_paths(special, capsys):
+def ctrl_c_once_logged(monkeypatch, epochs: int) -> None:
+    """Ctrl-C this process right after history.csv holds `epochs` epochs: at that point of the run,
+    whatever the machine's load (a watcher thread could come too late for a 6-epoch tiny run)."""
+    import seqexp.run.keras_callbacks as keras_callbacks
+
+    write, fired = keras_callbacks.write_history, []
+
+    def write_then_interrupt(run_dir, history):
+        write(run_dir, history)
+        if len(history["loss"]) == epochs and not fired:  # once: the resumed run goes on
+            fired.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(keras_callbacks, "write_history", write_then_interrupt)
+
+
+def test_resume_replays_the_overrides_of_a_run_under_special_paths(special, capsys, monkeypatch):
     csv, folder = special
     run = folder / "run é=1,[2] 'x'"
     overrides = [quoted_override("data.path", str(csv)), *TINY_JENA, "trainer.epochs=6"]
     overrides += ["callbacks.early_stopping.enabled=false"]
-    interrupt_after(run, 2)  # the backup of epoch 1 is written by then
+    ctrl_c_once_logged(monkeypatch, epochs=2)  # the backup of epoch 1 is written by then
     code, err = run_cli(["train", *overrides, quoted_override("hydra.run.dir", str(run))], capsys)
     assert code == 130 and run_status(run) == "interrupted", err
     code, err = run_cli(["resume", str(run)], capsys)
@@ -154,5 +171,27 @@ def test_a_sweep_never_runs_into_a_quoted_special_sweep_dir_with_finished_runs(t
         ],
         capsys,
     )
-    assert code == 2 and "already holds 1 finished run(s) (0_jena_gru)" in err
+    assert code == 2 and f"{sweep / '0_jena_gru'} holds a run without identity.json" in err
     assert sorted(p.name for p in sweep.iterdir()) == ["0_jena_gru"]
+
+
+def test_a_file_as_run_dir_is_one_paragraph(tmp_path, capsys):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    for run_dir, words in ((afile, "it is a file"), (afile / "run", f"({afile} is a file)")):
+        code, err = run_cli(["train", "experiment=smoke", f"hydra.run.dir={run_dir}"], capsys)
+        assert code == 2 and "Traceback" not in err, err
+        assert (
+            err.startswith(f"seqexp: error: hydra.run.dir={run_dir} cannot be a run folder") and words in err
+        )
+    assert afile.read_text() == "mine"
+
+
+@pytest.mark.parametrize("marker", ["search.yaml", "multirun.yaml"])
+def test_a_search_or_sweep_root_is_not_a_run_dir(tmp_path, capsys, marker):
+    root = tmp_path / "s"
+    root.mkdir()
+    (root / marker).write_text("kept: true\n")
+    code, err = run_cli(["train", "experiment=smoke", f"hydra.run.dir={root}"], capsys)
+    assert code == 2 and f"hydra.run.dir={root} holds a " in err and "not a run" in err
+    assert sorted(p.name for p in root.iterdir()) == [marker]  # nothing written at its root

@@ -83,7 +83,7 @@ def test_env_json_records_the_environment(outputs):
     assert env["versions"]["tensorflow"] == tf.__version__ and env["versions"]["keras"] == keras.__version__
     assert env["versions"]["numpy"] == numpy.__version__
     assert set(env["versions"]) >= {"seqexp", "hydra-core", "omegaconf"}
-    assert env["plugins"] == {"launcher": "hydra-core", "sweeper": "hydra-core"}  # Hydra's basic ones
+    assert env["plugins"] == {"launcher": "hydra-core", "sweeper": "seqexp"}  # basic launcher, seqexp.sweep
     head = subprocess.run(
         ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
     )

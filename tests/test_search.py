@@ -53,8 +53,16 @@ def test_sweep_syntax_becomes_optuna_distributions():
         grid(space)
 
 
+def preset(**values) -> dict:
+    """conf/hparams_search/recurrent_tpe.yaml (where every default lives) with `values` on top."""
+    from seqexp.config import CONF_DIR
+
+    node = yaml.safe_load((CONF_DIR / "hparams_search" / "recurrent_tpe.yaml").read_text())
+    return {**node, "seed": 0, **values}
+
+
 def test_bad_search_settings_are_named_at_once():
-    node = {"study_name": "s", "params": SPACE, "pruner": "asha", "n_trials": 0, "samplr": "tpe"}
+    node = preset(study_name="s", params=SPACE, pruner="asha", n_trials=0, samplr="tpe")
     with pytest.raises(SeqexpError) as err:
         Search.from_node(node)
     message = str(err.value)
@@ -68,7 +76,7 @@ def test_a_fixed_seed_gives_the_same_trials(sampler):
     space = parse(SPACE)
 
     def trials(seed):
-        search = Search("s", SPACE, sampler=sampler, seed=seed, startup_trials=2)
+        search = Search.from_node(preset(params=SPACE, sampler=sampler, seed=seed, startup_trials=2))
         study = optuna.create_study(sampler=make_sampler(search, space))
         found = []
         for _ in range(4):

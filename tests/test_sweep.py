@@ -60,7 +60,7 @@ def test_grid_sweep_writes_summary_matching_each_job(tmp_path):
         "assert 'tensorflow' not in sys.modules, 'imported TF'; sys.exit(rc)"
     )
     rebuilt = subprocess.run(
-        [sys.executable, "-c", code, str(sweep_dir)], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code, str(sweep_dir)], capture_output=True, text=True, timeout=600
     )
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "summary.md" in rebuilt.stdout

@@ -240,7 +240,9 @@ def test_an_unreachable_tracking_server_is_a_clear_error(make_cfg, tmp_path):
     started = time.perf_counter()
     with pytest.raises(SeqexpError, match=f"cannot use the tracking store {uri}.*logger.tracking_uri"):
         train(make_cfg("logger=mlflow", f"logger.tracking_uri={uri}"))
-    assert time.perf_counter() - started < 30  # not MLflow's minutes of retries
+    assert (
+        time.perf_counter() - started < 120
+    )  # not MLflow's minutes of retries (a hang guard, far above the ~2 s it takes)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "failed" and uri in metrics["reason"]
 

@@ -1,4 +1,5 @@
 """`seqexp resume <run dir>`: continue an interrupted run with the overrides it started with;
+`seqexp resume <sweep dir>`: continue a killed `-m` sweep (its job list, seqexp.sweep);
 `seqexp resume <search dir> [n_trials=N]`: continue (or extend) a search (seqexp.search)."""
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ import sys
 from pathlib import Path
 
 from seqexp.cli.train import APP
+from seqexp.errors import SeqexpError
 from seqexp.run.environment import changes_since, read_env
-from seqexp.run.rundir import check_resumable, quoted_override
+from seqexp.run.rundir import FINISHED, check_resumable, quoted_override, read_metrics
+from seqexp.sweep.joblist import JOBS, resume_command
 
-DESCRIPTION = "continue an interrupted run in its own directory, from its last finished epoch"
+DESCRIPTION = "continue an interrupted run, or a sweep, in its own directory"
 ORDER = 2
 
 
@@ -25,7 +28,8 @@ def run(args: list[str]) -> int:
     parser.add_argument(
         "run_dir",
         type=Path,
-        help="the run directory (it holds .hydra/ and train.log), or a search dir (it holds search.yaml)",
+        help="the run directory (it holds .hydra/ and train.log), a sweep dir (it holds jobs.json) "
+        "or a search dir (it holds search.yaml)",
     )
     parser.add_argument(
         "settings", nargs="*", help="search dir only: n_trials=N (raise the target), n_jobs=N (workers)"
@@ -39,6 +43,14 @@ def run(args: list[str]) -> int:
     if given.settings:
         parser.error(
             f"{' '.join(given.settings)}: settings are for a search dir, and {run_dir} holds no search.yaml"
+        )
+    if (run_dir / JOBS).exists():
+        return resume_sweep(run_dir)
+    if (run_dir / "multirun.yaml").exists():
+        raise SeqexpError(
+            f"{run_dir} is a sweep of an older seqexp: it has no job list ({JOBS}). Run its "
+            f"`seqexp train -m ...` command again with hydra.sweep.dir={run_dir}: its finished jobs "
+            f"are kept, the others continue, and the job list is written for next time."
         )
     overrides, status = check_resumable(run_dir)
     env = read_env(run_dir)
@@ -57,3 +69,18 @@ def run(args: list[str]) -> int:
     )
     # quoted: a folder name with '=', commas, brackets or unicode is not a bare override value
     return APP.run([*overrides, quoted_override("hydra.run.dir", str(run_dir))])
+
+
+def resume_sweep(sweep_dir: Path) -> int:
+    """The sweep's own command again, into its folder: finished jobs stay as they are, the
+    others continue or start (seqexp.sweep.runner)."""
+    args, jobs = resume_command(sweep_dir)
+    finished = sum(
+        (read_metrics(sweep_dir / job.folder) or {}).get("status") in FINISHED for job in jobs.jobs
+    )
+    print(
+        f"seqexp: continuing the sweep in {sweep_dir}: {finished} of {len(jobs.jobs)} jobs finished; "
+        f"the others continue from their backups or start.",
+        file=sys.stderr,
+    )
+    return APP.run([*args, quoted_override("hydra.sweep.dir", str(sweep_dir))])

@@ -31,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="only runs with this status: completed, 'stopped early', failed, interrupted, "
-        "running, 'no metrics.json', 'unreadable metrics.json' (repeatable)",
+        "running, 'no metrics.json', 'unreadable metrics.json', 'unreadable folder' (repeatable)",
     )
     p.add_argument(
         "--tag", action="append", default=[], help="only runs with this tag (repeatable: all of them)"

@@ -29,6 +29,7 @@ from seqexp.config.checks import checked
 from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.pipeline import batches, cast
+from seqexp.data.serving import Options, Serving, input_files
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 CACHE_SUBDIR = "fashion-mnist"  # the Keras cache layout: ~/.keras/datasets/fashion-mnist/
 IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801  # ubyte with 3 dims / ubyte with 1 dim
 GZIP_MAGIC = b"\x1f\x8b"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def read_idx(path: str | Path, ndim: int) -> np.ndarray:
@@ -218,8 +220,8 @@ def load_fashion_mnist(
         reports=[
             Report("seqexp.reports.insight.class_report"),
             Report("seqexp.reports.insight.conv_report"),
-            Report("seqexp.serve.preprocessing.save_preprocessing", {"kind": "fashion_mnist", "scale": 255}),
         ],
+        serving=FashionServing(scale=255),
     )
     return DataBundle(
         train=image_dataset(x_full[train_idx], y_full[train_idx], batch_size, shuffle=True, seed=seed),
@@ -227,3 +229,57 @@ def load_fashion_mnist(
         test=image_dataset(x_test, y_test, batch_size),
         spec=spec,
     )
+
+
+# --- serving: a trained model on new images ----------------------------------------------------
+
+
+class FashionServing(Serving):
+    """Pixels are divided by `scale` as in training; new images are PNG/JPEG files (any size,
+    made grey and resized) or IDX image files; the output is each class's probability."""
+
+    scale: float
+
+    def read(self, inputs, options: Options, run_dir: Path) -> tuple[list[str], np.ndarray]:
+        """(names, float32 pixels 0..255 of shape (n, h, w, 1)) from PNG/JPEG or IDX image files."""
+        from PIL import Image, UnidentifiedImageError
+
+        height, width = self.input_shape[0], self.input_shape[1]
+        expected = f"PNG/JPEG images or an IDX image file ({height}x{width}, like t10k-images-idx3-ubyte)"
+        names, pixels = [], []
+        for path in input_files(inputs, (*IMAGE_SUFFIXES, ".gz", ".idx3-ubyte"), expected):
+            head = path.read_bytes()[:4]
+            if head[:2] == GZIP_MAGIC or int.from_bytes(head, "big") == IMAGE_MAGIC:
+                array = read_idx(path, ndim=3)
+                if array.shape[1:] != (height, width):
+                    raise SeqexpError(
+                        f"input={path} holds {array.shape[1]}x{array.shape[2]} images; "
+                        f"the model takes {height}x{width}."
+                    )
+                names += [f"{path.name}[{i}]" for i in range(len(array))]
+                pixels.append(array.astype(np.float32))
+                continue
+            try:
+                with Image.open(path) as image:
+                    grey = image.convert("L").resize((width, height), Image.Resampling.BILINEAR)
+            except (UnidentifiedImageError, OSError) as err:
+                raise SeqexpError(f"input={path} is not an image ({err}); expected {expected}.") from None
+            names.append(path.name)
+            pixels.append(np.asarray(grey, dtype=np.float32)[None])
+        return names, np.concatenate(pixels)[..., None]
+
+    def serving_model(self, model, run_dir: Path, text: bool = True):
+        """Grey pixels 0..255 -> / scale -> the model -> class probabilities."""
+        import keras
+
+        inputs = keras.Input(tuple(self.input_shape), dtype="float32", name="pixels")
+        x = keras.layers.Rescaling(1.0 / self.scale, name="to_unit_range")(inputs)
+        return keras.Model(inputs, model(x), name="classifier")
+
+    def describe(self, text: bool) -> dict:
+        return {
+            "input": f"grey pixels 0..{self.scale:g}, images resized to "
+            f"{self.input_shape[0]}x{self.input_shape[1]}, white object on black",
+            "inside": [f"x / {self.scale:g}", "the model"],
+            "output": {"class_names": self.class_names, "meaning": "probability of each class"},
+        }

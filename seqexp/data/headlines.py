@@ -27,9 +27,17 @@ from seqexp.config.checks import checked
 from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches
+from seqexp.data.serving import Options, Serving, texts
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
-from seqexp.text.vocabulary import clean, fit_vocabulary, save_vocabulary
+from seqexp.text.vocabulary import (
+    VOCABULARY_FILE,
+    Vocabulary,
+    clean,
+    fit_vocabulary,
+    load_vocabulary,
+    save_vocabulary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -236,5 +244,55 @@ def load_headlines(
         ]
         if sample_prompts
         else [],
+        serving=HeadlinesServing(preprocessing=preprocessing),
     )
     return DataBundle(datasets["train"], datasets.get("val"), datasets["test"], spec)
+
+
+# --- serving: a trained model continuing new prompts -----------------------------------------------
+
+
+class HeadlinesServing(Serving):
+    """The vocabulary (vocabulary.json: tokens, input length, preprocessing) turns each line of a
+    new text file into a prompt that the model continues by `words` words, as `seqexp generate`."""
+
+    preprocessing: dict[str, bool]
+    vocabulary_file: str = VOCABULARY_FILE  # in the run directory
+
+    caller_files = (VOCABULARY_FILE,)
+
+    @classmethod
+    def from_legacy(cls, saved: dict, run_dir: Path) -> HeadlinesServing:
+        """A next-word run written before serving.json: its vocabulary.json says it all."""
+        vocabulary = load_vocabulary(run_dir / VOCABULARY_FILE)
+        return cls(
+            task="next_token",
+            input_kind="tokens",
+            input_shape=[vocabulary["input_length"]],
+            preprocessing=vocabulary.get("preprocessing") or {},
+        )
+
+    def save_files(self, bundle, run_dir: Path) -> None:
+        """vocabulary.json in the run directory, also when data.vocabulary_file put it elsewhere."""
+        if not (run_dir / self.vocabulary_file).exists():
+            spec = bundle.spec
+            save_vocabulary(
+                run_dir / self.vocabulary_file, spec.vocabulary, self.preprocessing, spec.input_shape[0]
+            )
+
+    def read(self, inputs, options: Options, run_dir: Path) -> tuple[list[str], list[str]]:
+        """Every non-empty line of the input files is a prompt (continued by seqexp.serve)."""
+        return texts(inputs, lines=True, what="prompts")
+
+    def vocabulary(self, run_dir: Path) -> Vocabulary:
+        saved = load_vocabulary(run_dir / self.vocabulary_file)
+        return Vocabulary(saved["tokens"], saved.get("preprocessing"))
+
+    def describe(self, text: bool) -> dict:
+        return {
+            "input": f"the ids of a prompt's words, front-padded with 0 to {self.input_shape[0]}",
+            "outside": f"ids: a word's index in {self.vocabulary_file}'s tokens, after its "
+            f"preprocessing {self.preprocessing}",
+            "inside": ["the model"],
+            "output": {"meaning": f"probability of each token of {self.vocabulary_file} as the next word"},
+        }

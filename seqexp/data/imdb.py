@@ -25,11 +25,13 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
+from seqexp.atomic import write_text
 from seqexp.config.checks import checked
 from seqexp.config.types import BatchSize, NonNegativeInt, PadSide, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.pipeline import batches
-from seqexp.data.spec import DataBundle, DataSpec, Report, provides
+from seqexp.data.serving import Options, Serving, input_files, texts
+from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 FNAME = "imdb.npz"
 WORD_INDEX_FNAME = "imdb_word_index.json"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
+INPUT_TOKENS_FILE = "input_tokens.json"  # with a word index: the token of every input index
 
 
 def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -362,22 +365,17 @@ def load_imdb(
             "word_index": str(word_index_path) if word_index_path else None,
         },
         # `seqexp predict` encodes new rank lists (or text, with a word index) the same way.
-        reports=[
-            Report(
-                "seqexp.serve.preprocessing.save_preprocessing",
-                {
-                    "kind": "imdb",
-                    "num_words": vocab_size,
-                    "skip_top": skip_top,
-                    "start_char": start_char,
-                    "oov_char": oov_char,
-                    "index_from": index_from,
-                    "maxlen": int(x_all.shape[1]),
-                    "padding": padding,
-                    "truncating": truncating,
-                },
-            )
-        ],
+        serving=ImdbServing(
+            num_words=vocab_size,
+            skip_top=skip_top,
+            start_char=start_char,
+            oov_char=oov_char,
+            index_from=index_from,
+            maxlen=int(x_all.shape[1]),
+            padding=padding,
+            truncating=truncating,
+            input_tokens=INPUT_TOKENS_FILE if vocabulary is not None else None,
+        ),
     )
     log.info(
         "IMDB reviews %s, vocabulary %d, sequences of %d tokens (%s-padded, %.0f%% truncated)",
@@ -393,3 +391,104 @@ def load_imdb(
         batches((x_test, float_labels(y_test)), batch_size),
         spec,
     )
+
+
+# --- serving: a trained model on new reviews ----------------------------------------------------
+
+
+def rank_lists(path: Path) -> list[list[int]]:
+    """A JSON list of word-rank lists ([[14, 22, 16], [1, 5]]): bare ranks, 1 = most frequent."""
+    expected = "a JSON list of word-rank lists, e.g. [[14, 22, 16, 43], [530, 973]]"
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise SeqexpError(f"input={path} is not JSON ({err}); expected {expected}.") from None
+    ok = (
+        isinstance(loaded, list)
+        and loaded
+        and all(
+            isinstance(seq, list)
+            and all(isinstance(r, int) and not isinstance(r, bool) and r >= 1 for r in seq)
+            for seq in loaded
+        )
+    )
+    if not ok:
+        raise SeqexpError(f"input={path} does not hold {expected} (ranks are whole numbers >= 1).")
+    return loaded
+
+
+class ImdbServing(Serving):
+    """Keras' index arithmetic and the padding rule: new reviews are .json word-rank lists, or
+    text when training found a word index (input_tokens.json, the token of every input index)."""
+
+    num_words: int
+    skip_top: int
+    start_char: int | None
+    oov_char: int | None
+    index_from: int
+    maxlen: int
+    padding: str
+    truncating: str
+    input_tokens: str | None = None  # a file of the run directory
+
+    caller_files = (INPUT_TOKENS_FILE,)
+
+    def save_files(self, bundle, run_dir: Path) -> None:
+        if self.input_tokens is not None:
+            tokens = json.dumps(bundle.spec.vocabulary, ensure_ascii=False)
+            write_text(run_dir / self.input_tokens, tokens + "\n")
+
+    def read(self, inputs, options: Options, run_dir: Path) -> tuple[list[str], np.ndarray]:
+        """(names, padded ids): .json rank lists, or text through the run's word index."""
+        from seqexp.readback import json_list
+
+        paths = input_files(inputs, (".json", ".txt"), "a .json list of word-rank lists or text")
+        tokens = None
+        if self.input_tokens is not None:
+            tokens = json_list(run_dir / self.input_tokens, fix="It is written with the run; train it again.")
+        names, sequences, indexed = [], [], []
+        for path in paths:
+            if path.suffix.lower() == ".json":
+                for i, ranks in enumerate(rank_lists(path)):
+                    names.append(f"{path.name}[{i}]")
+                    sequences.append(ranks)
+                    indexed.append(False)
+                continue
+            if tokens is None:
+                raise SeqexpError(
+                    f"input={path} is text, but the run has no word index (it was trained "
+                    f"with data.word_index=null); give a .json list of word-rank lists."
+                )
+            index = {token: i for i, token in enumerate(tokens) if token and not token.startswith("[")}
+            file_names, reviews = texts([path], options.lines, "review text")
+            for name, review in zip(file_names, reviews, strict=True):
+                names.append(name)  # Keras' imdb words: lowercase, punctuation removed
+                words = "".join(c if c.isalnum() or c.isspace() or c == "'" else " " for c in review.lower())
+                ids = [index.get(w, self.oov_char) for w in words.split()]
+                sequences.append(([self.start_char] if self.start_char is not None else []) + ids)
+                indexed.append(True)
+        encoded = []
+        for seq, done in zip(sequences, indexed, strict=True):
+            encoded += encode(
+                [seq],
+                self.num_words,
+                self.skip_top,
+                self.start_char,
+                self.oov_char,
+                self.index_from,
+                indexed=done,
+            )
+        return names, pad(encoded, maxlen=self.maxlen, padding=self.padding, truncating=self.truncating)
+
+    def describe(self, text: bool) -> dict:
+        return {
+            "input": f"token ids, {self.maxlen} per review, padded with 0 ({self.padding}) and "
+            f"truncated ({self.truncating})",
+            "outside": f"ids: word rank + {self.index_from}, start mark {self.start_char} first, "
+            f"ranks outside [{self.skip_top}, {self.num_words}) become {self.oov_char}",
+            "inside": ["the model"],
+            "output": {
+                "class_names": self.class_names,
+                "meaning": f"probability of {self.class_names[1]!r}",
+            },
+        }

@@ -28,6 +28,7 @@ from seqexp.config.types import BatchSize, PadSide, PositiveInt, Seed
 from seqexp.data.download import cache_root, fetch
 from seqexp.data.imdb import float_labels, pad
 from seqexp.data.pipeline import batches
+from seqexp.data.serving import Options, Serving, texts
 from seqexp.data.spec import DataBundle, DataSpec, Report, provides
 from seqexp.errors import SeqexpError
 
@@ -236,18 +237,14 @@ def load_imdb_raw(
         },
         reports=[
             Report("seqexp.data.imdb_raw.save_vocabulary"),
-            Report(
-                "seqexp.serve.preprocessing.save_preprocessing",
-                {
-                    "kind": "imdb_raw",
-                    "vocabulary_file": VOCABULARY_FILE,
-                    "maxlen": maxlen,
-                    "padding": padding,
-                    "truncating": truncating,
-                    "standardize": standardize,
-                },
-            ),
         ],
+        serving=ImdbRawServing(
+            vocabulary_file=VOCABULARY_FILE,
+            maxlen=maxlen,
+            padding=padding,
+            truncating=truncating,
+            standardize=standardize,
+        ),
     )
     log.info(
         "IMDB raw reviews %s from %s; vocabulary of %d tokens fitted on the %s; %d tokens a review",
@@ -265,3 +262,89 @@ def load_imdb_raw(
         batches((x["test"], float_labels(y["test"])), batch_size),
         spec,
     )
+
+
+# --- serving: a trained model on new review texts ------------------------------------------------
+
+
+def pad_sequences_layer(maxlen: int, padding: str, truncating: str):
+    """A layer doing `keras.utils.pad_sequences` (value 0) on ragged token ids, inside the graph."""
+    import keras
+    import tensorflow as tf
+
+    class PadSequences(keras.layers.Layer):
+        def call(self, ids):
+            ids = ids[:, -maxlen:] if truncating == "pre" else ids[:, :maxlen]
+            if padding == "pre":  # pad the front: reverse, pad the end, reverse back
+                return tf.reverse(ids[:, ::-1].to_tensor(0, shape=[None, maxlen]), [1])
+            return ids.to_tensor(0, shape=[None, maxlen])
+
+        def compute_output_spec(self, ids):  # symbolic inputs are not ragged: say the result
+            return keras.KerasTensor((ids.shape[0], maxlen), dtype=ids.dtype)
+
+    return PadSequences(name="pad_sequences")
+
+
+class ImdbRawServing(Serving):
+    """The run's vocabulary (vocabulary.txt) and padding rule: new reviews are text files (or
+    their lines), vectorised and padded inside the model as training did outside it."""
+
+    vocabulary_file: str  # in the run directory: line i is token id i - 1
+    maxlen: int
+    padding: str
+    truncating: str
+    standardize: str | None
+
+    caller_files = (VOCABULARY_FILE,)
+
+    def read(self, inputs, options: Options, run_dir: Path) -> tuple[list[str], np.ndarray]:
+        names, reviews = texts(inputs, options.lines, "review text")
+        return names, np.array(reviews, dtype=object)
+
+    def vocabulary(self, run_dir: Path) -> list[str]:
+        path = run_dir / self.vocabulary_file
+        if not path.exists():
+            raise SeqexpError(f"run={run_dir} lacks {path.name}, written with the run; train again.")
+        return path.read_text(encoding="utf-8").split("\n")[:-1]
+
+    def input_dtype(self, text: bool) -> str:
+        return "string" if text else "int32"
+
+    def serving_model(self, model, run_dir: Path, text: bool = True):
+        """Review strings -> the run's TextVectorization and pad_sequences rule -> the model
+        (`text=False`: the token ids go in, for formats without strings)."""
+        import keras
+
+        if not text:
+            return super().serving_model(model, run_dir, text)
+        vectorizer = keras.layers.TextVectorization(
+            vocabulary=self.vocabulary(run_dir),
+            standardize=self.standardize,
+            ragged=True,
+            name="text_vectorization",
+        )
+        inputs = keras.Input((), dtype="string", name="review")
+        ids = pad_sequences_layer(self.maxlen, self.padding, self.truncating)(vectorizer(inputs))
+        return keras.Model(inputs, model(ids), name="sentiment")
+
+    def describe(self, text: bool) -> dict:
+        output = {"class_names": self.class_names, "meaning": f"probability of {self.class_names[1]!r}"}
+        if text:
+            return {
+                "input": "review texts",
+                "inside": [
+                    f"TextVectorization (standardize={self.standardize})",
+                    f"pad_sequences(maxlen={self.maxlen}, padding={self.padding}, "
+                    f"truncating={self.truncating})",
+                    "the model",
+                ],
+                "output": output,
+            }
+        return {
+            "input": f"token ids, {self.maxlen} per review, padded with 0 ({self.padding}) and "
+            f"truncated ({self.truncating})",
+            "outside": f"ids: line i of {self.vocabulary_file} is token i - 1, text standardized "
+            f"as {self.standardize}",
+            "inside": ["the model"],
+            "output": output,
+        }

@@ -20,6 +20,7 @@ anchors in order.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
 import warnings
@@ -38,7 +39,8 @@ from seqexp.config.types import BatchSize, PositiveInt, Seed
 from seqexp.data.download import fetch
 from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches, take
-from seqexp.data.spec import DataBundle, DataSpec, Report, provides
+from seqexp.data.serving import Options, Serving, input_files, legacy_facts
+from seqexp.data.spec import DataBundle, DataSpec, provides
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ FNAME = "jena_climate_2009_2016.csv.zip"
 # dlwp1: DLwP 1st ed.'s generator (listing 6.33); dlwp2: the 2nd edition's
 # timeseries_dataset_from_array windows and int() split boundaries
 WindowRule = Literal["dlwp1", "dlwp2"]
+TIME_FORMAT = "%d.%m.%Y %H:%M:%S"  # the `Date Time` column: 01.01.2009 00:10:00
+ROW_MINUTES = 10  # the station records one row every 10 minutes
 
 
 def read_jena(path: str | Path) -> tuple[list[str], np.ndarray]:
@@ -343,7 +347,12 @@ def split_rules(values: dict):
                 )
 
 
-@provides("timeseries")
+def timesteps(data: dict) -> int:
+    """Timesteps of one window: rows lookback before the anchor, every step-th."""
+    return len(range(-data["lookback"], 0, data["step"]))
+
+
+@provides("timeseries", sequence_length=timesteps)
 @checked("data", window_rules, split_rules)
 def load_jena(
     *,
@@ -430,7 +439,7 @@ def load_jena(
     spec = DataSpec(
         task="regression",
         input_kind="timeseries",
-        input_shape=(len(range(-lookback, 0, step)), len(feature_idx)),
+        input_shape=(timesteps({"lookback": lookback, "step": step}), len(feature_idx)),
         target_name=target,
         target_index=chosen.index(target) if target in chosen else None,
         target_scale=float(std[target_idx]),
@@ -445,26 +454,20 @@ def load_jena(
             "target_std": float(std[target_idx]),
         },
         # What `seqexp predict` / `seqexp export` need to window and normalise a new csv.
-        reports=[
-            Report(
-                "seqexp.serve.preprocessing.save_preprocessing",
-                {
-                    "kind": "jena",
-                    "columns": columns,
-                    "features": chosen,
-                    "target": target,
-                    "mean": [float(m) for m in mean],
-                    "std": [float(s) for s in std],
-                    "lookback": lookback,
-                    "step": step,
-                    "delay": delay,
-                    "reverse": reverse,
-                    # rows from a window's last row to its target: anchor r reads up to r - lookback +
-                    # (timesteps - 1) * step and targets r + delay
-                    "horizon_rows": delay + lookback - (len(range(-lookback, 0, step)) - 1) * step,
-                },
-            )
-        ],
+        serving=JenaServing(
+            columns=columns,
+            features=chosen,
+            target=target,
+            mean=[float(m) for m in mean],
+            std=[float(s) for s in std],
+            lookback=lookback,
+            step=step,
+            delay=delay,
+            reverse=reverse,
+            # rows from a window's last row to its target: anchor r reads up to r - lookback +
+            # (timesteps - 1) * step and targets r + delay
+            horizon_rows=delay + lookback - (len(range(-lookback, 0, step)) - 1) * step,
+        ),
     )
     log.info(
         "Jena windows: %s; target %r, 1 normalised unit = %.3f %s",
@@ -474,3 +477,139 @@ def load_jena(
         spec.target_unit or "",
     )
     return DataBundle(datasets["train"], datasets["val"], datasets["test"], spec)
+
+
+# --- serving: a trained model on a new Jena-format CSV ----------------------------------------
+
+
+class JenaServing(Serving):
+    """Every column's training mean and std and the window: a new CSV is windowed as training
+    windowed the file (one window ending at every row that has `lookback` rows before it) and
+    the forecast comes back in the target's unit, timed `horizon_rows` x 10 minutes ahead."""
+
+    columns: list[str]
+    features: list[str]
+    target: str
+    mean: list[float]
+    std: list[float]
+    lookback: int
+    step: int
+    delay: int
+    reverse: bool
+    horizon_rows: int
+
+    @classmethod
+    def from_legacy(cls, saved: dict, run_dir: Path) -> JenaServing:
+        return cls.model_validate({**legacy_facts(cls, saved), "target_name": saved.get("target")})
+
+    def stats(self) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """(feature means, feature stds, target mean, target std) of the training rows."""
+        mean, std = np.asarray(self.mean, np.float64), np.asarray(self.std, np.float64)
+        features = [self.columns.index(name) for name in self.features]
+        target = self.columns.index(self.target)
+        return mean[features], std[features], float(mean[target]), float(std[target])
+
+    def batches(self, inputs, options: Options, run_dir: Path, batch: int = 1024):
+        """(names, windows) batches of every CSV named, file after file: the names are each
+        window's last row (`Date Time`), windows raw values, oldest row first."""
+        for path in input_files(inputs, (".csv",), "a Jena climate CSV"):
+            yield from self.windows(path, batch)
+
+    def windows(self, path: Path, batch: int):
+        columns, values = read_jena(path)
+        missing = [name for name in self.features if name not in columns]
+        if missing:
+            raise SeqexpError(
+                f"input={path} lacks the column(s) {missing} the model was trained on; "
+                f"expected a Jena climate CSV with {self.features}."
+            )
+        # the serving model's input dtype (read_jena keeps float64 for the training statistics)
+        values = values[:, [columns.index(name) for name in self.features]].astype(np.float32)
+        timesteps, step = self.input_shape[0], self.step
+        span = (timesteps - 1) * step + 1  # rows one window reads, first to last
+        if len(values) < span:
+            raise SeqexpError(
+                f"input={path} holds {len(values)} rows; a window of the run (lookback "
+                f"{self.lookback}, step {step}) needs at least {span} consecutive rows."
+            )
+        times = row_times(path, len(values))
+        ends = np.arange(span - 1, len(values))
+        offsets = np.arange(-(timesteps - 1) * step, 1, step)
+        log.info(
+            "Forecasting %s %d rows ahead for %d window(s) of %s",
+            self.target,
+            self.horizon_rows,
+            len(ends),
+            path,
+        )
+        for start in range(0, len(ends), batch):
+            chunk = ends[start : start + batch]
+            yield [(path, times[e]) for e in chunk], values[chunk[:, None] + offsets[None, :]]
+
+    def predict(self, model, inputs, options: Options, run_dir: Path) -> list[dict]:
+        """Every CSV named, each windowed on its own; with more than one, an `input` column first
+        says which file a forecast is from."""
+        files = input_files(inputs, (".csv",), "a Jena climate CSV")
+        rows = super().predict(model, files, options, run_dir)
+        return rows if len(files) > 1 else [{k: v for k, v in row.items() if k != "input"} for row in rows]
+
+    def rows(self, names, outputs, options: Options) -> list[dict]:
+        ahead = dt.timedelta(minutes=ROW_MINUTES * self.horizon_rows)
+        return [
+            {
+                "input": path.name,
+                "last_row": time.strftime(TIME_FORMAT),
+                "forecast_for": (time + ahead).strftime(TIME_FORMAT),
+                self.target: float(value),
+            }
+            for (path, time), value in zip(names, outputs[:, 0], strict=True)
+        ]
+
+    def serving_model(self, model, run_dir: Path, text: bool = True):
+        """Raw measurements -> (x - mean) / std of the training rows -> the trained model ->
+        x * std + mean of the target: a forecast in the target's unit (e.g. degC)."""
+        import keras
+
+        mean, std, target_mean, target_std = self.stats()
+        # Rescaling, not Normalization: its constants are part of the graph, which tf2onnx needs
+        # (Normalization's mean/variance tensors become extra ONNX inputs).
+        inputs = keras.Input(tuple(self.input_shape), dtype="float32", name="window")
+        x = keras.layers.Rescaling(1.0, offset=list(-mean), name="minus_mean")(inputs)
+        x = keras.layers.Rescaling(list(1.0 / std), name="over_std")(x)
+        if self.reverse:  # trained on newest-first windows; the input is oldest first
+            x = keras.layers.Lambda(lambda t: keras.ops.flip(t, axis=1), name="newest_first")(x)
+        x = keras.layers.Rescaling(target_std, offset=target_mean, name="to_target_unit")(model(x))
+        return keras.Model(inputs, x, name="forecast")
+
+    def describe(self, text: bool) -> dict:
+        return {
+            "input": f"{self.input_shape[0]} rows of {self.features} in their own units, every "
+            f"{self.step}th row of the Jena CSV, oldest first",
+            "inside": [
+                "(x - training mean) / training std per column",
+                *(["window reversed (newest first)"] if self.reverse else []),
+                "the model",
+                "x * std + mean of the target",
+            ],
+            "output": {
+                "target": self.target,
+                "unit": self.target.split("(")[-1].rstrip(")"),
+                "meaning": f"{self.target} {self.horizon_rows} rows ({ROW_MINUTES} min each) after "
+                f"the window's last row",
+            },
+        }
+
+
+def row_times(path: Path, rows: int) -> list[dt.datetime]:
+    """The `Date Time` of every row (read_jena has checked the file's layout and numbers)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        next(reader)
+        stamps = [row[0] for row in reader if row]
+    try:
+        return [dt.datetime.strptime(stamp, TIME_FORMAT) for stamp in stamps[:rows]]
+    except ValueError as err:
+        raise SeqexpError(
+            f"input={path}: a Date Time is not day.month.year hour:minute:second "
+            f"like 01.01.2009 00:10:00 ({err})."
+        ) from None

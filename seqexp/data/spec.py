@@ -3,6 +3,10 @@
 A loader returns a `DataBundle`; models, training and reports read only the bundle and its
 `DataSpec`, never the loader's internals. Loaders declare the input kind they produce with
 `@provides(...)` so that an incompatible model is refused before any data is read.
+
+`serving` is the serving side of the contract (seqexp/data/serving.py): what a trained model
+needs to read new input and how. A spec that has one writes it to the run directory's
+serving.json after training (the `save_serving` report is added here, once).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 TASKS = ("binary", "multiclass", "regression", "next_token")
 INPUT_KINDS = ("tokens", "timeseries", "image")
+SAVE_SERVING = "seqexp.data.serving.save_serving"
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,11 @@ class DataSpec:
     info: dict[str, Any] = field(default_factory=dict)  # facts for the log and metrics.json
     # Task extras, run after the best weights are restored and the test split is evaluated.
     reports: list[Report] = field(default_factory=list)
+    serving: Any = None  # a seqexp.data.serving.Serving: `seqexp predict` / `seqexp export`
 
     def __post_init__(self) -> None:
+        if self.serving is not None and SAVE_SERVING not in [r.target for r in self.reports]:
+            self.reports.append(Report(SAVE_SERVING))
         if self.task not in TASKS:
             raise ValueError(f"task {self.task!r} is not one of {TASKS}")
         if self.input_kind not in INPUT_KINDS:
@@ -70,13 +78,15 @@ class DataBundle:
     spec: DataSpec
 
 
-def provides(input_kind: str):
-    """Mark a loader with the input kind it produces (read before the loader runs)."""
+def provides(input_kind: str, sequence_length=None):
+    """Mark a loader with the input kind it produces and, when its config decides it, a function
+    of the data config giving the timesteps of one sample (both read before the loader runs)."""
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"input kind {input_kind!r} is not one of {INPUT_KINDS}")
 
     def mark(loader):
         loader.input_kind = input_kind
+        loader.sequence_length = sequence_length
         return loader
 
     return mark

@@ -9,7 +9,7 @@ from seqexp.config.checks import checked
 from seqexp.config.types import KwargsOf, PositiveInt
 from seqexp.data.spec import DataSpec
 from seqexp.models.embedding import token_vectors
-from seqexp.models.heads import accepts, embed_tokens, model_input, task_head
+from seqexp.models.heads import accepts, check_length, embed_tokens, model_input, task_head
 from seqexp.models.recurrent import recurrent_stack
 
 
@@ -29,6 +29,8 @@ def build_conv1d(
 ):
     import keras
 
+    model = {"kernel_size": kernel_size, "pool_size": pool_size, "conv_layers": conv_layers}
+    check_length(build_conv1d, model, spec.input_shape[0], "conv1d", "the data")
     inputs = model_input(spec)
     x = embed_tokens(inputs, spec, embedding)
     for i in range(conv_layers):
@@ -40,3 +42,14 @@ def build_conv1d(
     else:
         x = keras.layers.GlobalMaxPooling1D()(x)
     return keras.Model(inputs, task_head(x, spec), name="conv1d" + (f"_{rnn['cell']}" if rnn else ""))
+
+
+def shortest_input(model: dict) -> int:
+    """each Conv1D drops kernel_size - 1 timesteps, each MaxPool1D divides by pool_size"""
+    length = model["kernel_size"]  # the last conv needs one window
+    for _ in range(model["conv_layers"] - 1):
+        length = length * model["pool_size"] + model["kernel_size"] - 1
+    return length
+
+
+build_conv1d.shortest_input = shortest_input

@@ -41,6 +41,21 @@ def check_compatible(builder, input_kind: str, model_name: str, data_name: str) 
         )
 
 
+def check_length(builder, model: dict, timesteps: int, model_name: str, where: str) -> None:
+    """A builder that shortens its input (convolutions, pooling) declares `shortest_input(model
+    config)`; fewer timesteps than that is refused here, before Keras finds a zero-length output."""
+    shortest = getattr(builder, "shortest_input", None)
+    if shortest is None:
+        return
+    needed = shortest(model)
+    if timesteps < needed:
+        raise SeqexpError(
+            f"model={model_name} needs inputs of at least {needed} timesteps ({shortest.__doc__}), "
+            f"and {where} gives {timesteps}. Lengthen the input, or use fewer or smaller layers "
+            f"(model.conv_layers, model.kernel_size, model.pool_size)."
+        )
+
+
 def models_for(input_kind: str) -> list[str]:
     """The model options of conf/model whose builder takes `input_kind` (read from @accepts)."""
     from hydra.utils import get_method

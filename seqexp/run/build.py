@@ -9,7 +9,7 @@ from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError
-from seqexp.models.heads import check_compatible
+from seqexp.models.heads import check_compatible, check_length
 
 # trainer.fast: at most this many batches per call into TensorFlow (Keras' steps_per_execution);
 # 16 ran a Fashion-MNIST epoch in 0.70x, a Jena conv1d one in 0.63x the time of Keras' defaults
@@ -102,6 +102,9 @@ def build(cfg: DictConfig, data_name: str, model_name: str):
     builder = get_method(cfg.model._target_)
     loader = get_method(cfg.data._target_)
     check_compatible(builder, loader.input_kind, model_name, data_name)
+    if getattr(loader, "sequence_length", None) is not None:  # known from the config alone
+        data_values = OmegaConf.to_container(cfg.data, resolve=True)
+        check_length(builder, cfg.model, loader.sequence_length(data_values), model_name, f"data={data_name}")
     problems = keras_name_problems(cfg)
     if problems:
         count = f"{len(problems)} bad names: " if len(problems) > 1 else ""

@@ -18,9 +18,9 @@ import math
 import time
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from seqexp.run.identity import is_experiment_key
+from seqexp.run.identity import flatten, is_experiment_key
 from seqexp.run.record import RunRecord
 
 HPARAM_GROUPS = ("data", "model", "optimizer", "trainer")  # the groups a sweep changes
@@ -29,20 +29,6 @@ HPARAM_GROUPS = ("data", "model", "optimizer", "trainer")  # the groups a sweep 
 # data.base_url, data.vocabulary_file, data.files.*.
 FILE_KEYS = {"path", "url", "sha256", "size", "word_index", "word_index_size", "files"}
 FILE_SUFFIXES = ("_path", "_url", "_file", "_dir", "_sha256")
-
-
-def flatten(node, prefix: str = "") -> dict:
-    """{"model.units": [16], ...}: every leaf of a (resolved) config, by dotted key."""
-    if isinstance(node, DictConfig):
-        node = OmegaConf.to_container(node, resolve=True)
-    flat = {}
-    for key, value in node.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
 
 
 def is_setting(key: str) -> bool:
@@ -60,7 +46,7 @@ def hparams(cfg: DictConfig, data: str, model: str) -> dict[str, bool | float | 
     values = {"data": data, "model": model}
     for group in HPARAM_GROUPS:
         for key, value in flatten(cfg[group], f"{group}.").items():
-            if value is None or is_setting(key) or not is_experiment_key(key):
+            if value is None or value == {} or is_setting(key) or not is_experiment_key(key):
                 continue
             if isinstance(value, list):
                 if not all(isinstance(v, int | float) for v in value):

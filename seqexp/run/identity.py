@@ -37,6 +37,25 @@ def is_experiment_key(key: str) -> bool:
     )
 
 
+def flatten(node, prefix: str = "") -> dict:
+    """{"model.units": [16], ...}: every leaf of a nested config or dict (resolved) by dotted key;
+    lists and empty mappings are leaves. The one flattening of a config: identity, HParams, MLflow
+    params and `seqexp diff` all see the same keys."""
+    from omegaconf import OmegaConf
+
+    if OmegaConf.is_config(node):
+        node = OmegaConf.to_container(node, resolve=True)
+    if not isinstance(node, dict):
+        return {prefix[:-1]: node} if prefix else {"": node}
+    flat = {}
+    for key, value in node.items():
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def config_identity(cfg) -> dict:
     """The composed config as {dotted key: resolved value}, its experiment keys only; paths.run_dir
     reads "<run_dir>", so paths derived from it (callbacks.checkpoint.filepath) do not count."""
@@ -47,16 +66,7 @@ def config_identity(cfg) -> dict:
         cfg.pop("hydra", None)
         if "paths" in cfg:
             cfg.paths.run_dir = "<run_dir>"
-    flat = {}
-
-    def walk(node, prefix: str) -> None:
-        if isinstance(node, dict) and node:
-            for key, value in node.items():
-                walk(value, f"{prefix}{key}.")
-        else:
-            flat[prefix[:-1]] = node
-
-    walk(OmegaConf.to_container(cfg, resolve=True), "")
+    flat = flatten(OmegaConf.to_container(cfg, resolve=True))
     return {
         key: value
         for key, value in flat.items()

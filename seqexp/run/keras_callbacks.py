@@ -7,8 +7,13 @@ they write leaves a torn checkpoint. The subclasses here write to a temporary na
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import math
+import os
+import shutil
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +29,41 @@ from seqexp.run.monitor import Monitor
 from seqexp.run.resume import REPAIR
 from seqexp.run.rundir import write_history
 
+_log = logging.getLogger("seqexp.run.train")
+
+
+def reserve_space(model, folder: Path) -> None:
+    """Claim the space a .weights.h5 file of `model` needs before h5py writes it, and give it
+    back just before: h5py cannot recover from a write that finds the disk full (its file stays
+    open inside HDF5, which prints "Exception ignored" tracebacks and segfaults at exit), whereas
+    this raises a plain OSError (ENOSPC or EDQUOT: posix_fallocate honours quotas and tmpfs
+    limits) that ends the run with one sentence, resumable. The size: every variable of the model
+    and its optimizer, plus HDF5's metadata (generously: 4 KiB a variable and 64 KiB)."""
+    variables = list(model.weights)
+    if getattr(model, "optimizer", None) is not None and getattr(model.optimizer, "built", False):
+        variables += list(model.optimizer.variables)
+    size = sum(int(math.prod(v.shape)) * _itemsize(v.dtype) for v in variables)
+    size += 4096 * len(variables) + 65536
+    path = Path(folder) / f"tmp.{os.getpid()}.reserve"
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as err:
+        if err.errno in (errno.EOPNOTSUPP, errno.EINVAL):  # a filesystem without fallocate
+            if shutil.disk_usage(folder).free >= size:
+                return
+            err = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise OSError(err.errno, err.strerror, str(folder)) from None
+    finally:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+
+
+def _itemsize(dtype) -> int:
+    import numpy as np
+
+    return np.dtype(keras.backend.standardize_dtype(dtype).replace("bfloat16", "float16")).itemsize
+
 
 class AtomicModelCheckpoint(CheckpointHooks):
     """ModelCheckpoint whose file is replaced atomically: the best checkpoint so far stays valid.
@@ -32,6 +72,8 @@ class AtomicModelCheckpoint(CheckpointHooks):
     def write(self, filepath: str) -> None:
         Path(filepath).parent.mkdir(parents=True, exist_ok=True)
         with replacing(filepath) as tmp:
+            if self.save_weights_only:  # h5py cannot survive a full disk mid-write
+                reserve_space(self.model, Path(filepath).parent)
             super().write(tmp)
 
 
@@ -70,6 +112,7 @@ class AtomicBackupAndRestore(BackupHooks):
 
     def save(self, trained: bool = False) -> None:
         Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
+        reserve_space(self.model, Path(self.backup_dir))
         with replacing(self.weights_file) as tmp:
             self.model.save_weights(tmp, overwrite=True)
         epoch, batch = self.position
@@ -270,3 +313,45 @@ class RunReporter(keras.callbacks.Callback):
         if not self.train_seconds:
             return None
         return self.train_batches * self.batch_size / self.train_seconds
+
+
+class EpochLines(keras.callbacks.Callback):
+    """One log line per epoch ("Epoch 2/10: loss 0.3121, val_loss 0.2954 (1.3 s)"): Keras' progress
+    bar redraws itself with carriage returns, which a file (train.log, a SLURM log, a pipe) keeps
+    as one unreadable line. `console`: to every handler (off a terminal, where fit prints
+    nothing); else to the log files only (train.log; on a terminal Keras' bar shows the epoch)."""
+
+    def __init__(self, epochs: int, console: bool):
+        super().__init__()
+        self.epochs, self.console = epochs, console
+        self._started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = ", ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items() if _is_number(v))
+        text = f"Epoch {epoch + 1}/{self.epochs}: {values} ({time.perf_counter() - self._started:.1f} s)"
+        record = _log.makeRecord(_log.name, logging.INFO, __file__, 0, "%s", (text,), None)
+        if self.console:
+            _log.handle(record)
+        else:
+            for handler in logging.getLogger().handlers:
+                if isinstance(handler, logging.FileHandler):
+                    handler.handle(record)
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def epoch_progress(verbose: int, epochs: int) -> tuple[int, EpochLines]:
+    """(fit's verbose, the epoch-line callback): `verbose` on a terminal; off one (stdout a pipe
+    or a file) fit prints nothing and each epoch is one line, unless verbose=0."""
+    if sys.stdout.isatty():
+        return verbose, EpochLines(epochs, console=False)
+    return 0, EpochLines(epochs, console=verbose != 0)

@@ -32,7 +32,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError
-from seqexp.run.hparams import flatten
+from seqexp.run.identity import flatten
 from seqexp.run.record import RunRecord, Status, read_record
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,41 @@ def settings(logger: DictConfig, output_dir: str) -> tuple[str, str | None, str]
     if uri is None:
         store = Path(output_dir).resolve() / "mlflow"
         return f"sqlite:///{store / 'mlflow.db'}", (store / "artifacts").as_uri(), experiment
-    if not isinstance(uri, str) or "://" not in uri and not uri.startswith("file:"):
+    if isinstance(uri, str) and (uri.startswith("file:") or "://" not in uri and "/" in uri):
+        # MLflow 3 keeps its filesystem store in maintenance mode and refuses to write to it
+        folder = uri.removeprefix("file://").removeprefix("file:") or "."
+        raise SeqexpError(
+            f"logger.tracking_uri={uri} is an MLflow file store, which MLflow 3 refuses to write "
+            f"to (it accepts database stores only). Use logger.tracking_uri=sqlite:///"
+            f"{Path(folder).expanduser().resolve() / 'mlflow.db'} (an existing ./mlruns folder "
+            "moves there with `mlflow migrate-filestore`), a server's http://host:5000, or null "
+            "for the local store in <paths.output_dir>/mlflow."
+        )
+    if not isinstance(uri, str) or "://" not in uri:
         raise SeqexpError(
             f"logger.tracking_uri={uri!r} is not a tracking URI; give e.g. "
             "http://localhost:5000 or sqlite:///path/to/mlflow.db, or null for the "
             "local store in <paths.output_dir>/mlflow."
         )
     return uri, None, experiment
+
+
+# Launchers that may run a sweep's jobs on several machines (submitit's local one does not)
+MANY_MACHINES = ("slurm", "ray")
+
+
+def shared_sqlite_warning(uri: str, launcher: str) -> str | None:
+    """A warning for a SQLite store written by jobs of several machines (docs/sweeps.md): SQLite's
+    file locks do not hold on NFS, so concurrent writers can corrupt it or fail as locked."""
+    if not uri.startswith("sqlite:") or not any(name in launcher.lower() for name in MANY_MACHINES):
+        return None
+    return (
+        f"logger=mlflow writes to the SQLite store {uri.removeprefix('sqlite:///')}, and this launcher "
+        f"({launcher.rsplit('.', 1)[-1]}) may run jobs on several machines: SQLite's locks do not hold "
+        "on NFS, so runs can fail with 'database is locked' or damage the store. Run `mlflow server "
+        "--backend-store-uri sqlite:///<path>/mlflow.db` on one machine and give "
+        "logger.tracking_uri=http://<that host>:5000 (docs/sweeps.md, shared filesystems)."
+    )
 
 
 @contextmanager
@@ -211,7 +239,7 @@ class MlflowRun:
             name = self.cfg.logger.get("run_name") or self.run_dir.name
             self.run_id = client.create_run(experiment, run_name=name).info.run_id
         self.client = client
-        params = [Param(k, str(v)) for k, v in flatten(self.cfg).items()]
+        params = [Param(k, str(v)) for k, v in flatten(self.cfg).items() if v != {}]
         client.log_batch(
             self.run_id, params=params[:MAX_PARAMS], tags=[RunTag(k, v) for k, v in tags.items()]
         )
@@ -283,7 +311,11 @@ class SweepParent(Callback):
         logger = config.get("logger")
         if logger is None or logger.get("name") != "mlflow":  # a bad name: each job refuses it
             return
-        client, experiment = connect(*settings(logger, config.paths.output_dir))
+        store = settings(logger, config.paths.output_dir)
+        warning = shared_sqlite_warning(store[0], str(OmegaConf.select(config, "hydra.launcher._target_")))
+        if warning:
+            log.warning(warning)
+        client, experiment = connect(*store)
         sweep = str(Path(config.hydra.sweep.dir).resolve())
         overrides = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
         tags = {

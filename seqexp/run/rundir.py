@@ -192,52 +192,6 @@ def check_run_dir(run_dir: Path, identity: dict, overrides: list[str]) -> None:
         )
 
 
-def check_sweep_dir(sweep_dir: Path, overrides: list[str]) -> None:
-    """A sweep runs into an existing `hydra.sweep.dir` only to continue the same sweep: the
-    overrides it started with (multirun.yaml, which Hydra's sweeper writes) must be these, and
-    none of its jobs may be finished (a new sweep would write into the same job folders)."""
-    sweep_dir = Path(sweep_dir)
-    finished = sorted(
-        p.parent.name
-        for p in sweep_dir.glob(f"*/{METRICS}")
-        if (read_record(p.parent) or RunRecord()).finished
-    )
-    if finished:
-        raise NotThisRun(
-            f"hydra.sweep.dir={sweep_dir} already holds {len(finished)} finished run(s) "
-            f"({', '.join(finished[:5])}{', ...' if len(finished) > 5 else ''}); a new sweep there "
-            f"would write into the same job folders. Choose another hydra.sweep.dir (the default "
-            f"is a new timestamped folder), or delete that one to sweep again."
-        )
-    previous = sweep_overrides(sweep_dir)
-    if previous is not None and sorted(previous) != sorted(overrides):
-        there = [o for o in previous if o not in overrides]
-        here = [o for o in overrides if o not in previous]
-        raise NotThisRun(
-            f"hydra.sweep.dir={sweep_dir} holds a sweep of other overrides ({' '.join(there) or 'none'} "
-            f"there, {' '.join(here) or 'none'} here); its jobs would continue under the new values "
-            f"and the summary would rank one config by another's results. Run the same command to "
-            f"continue that sweep, or choose another hydra.sweep.dir."
-        )
-
-
-def sweep_overrides(sweep_dir: Path) -> list[str] | None:
-    """The task overrides of the sweep in `sweep_dir` (its multirun.yaml), or None."""
-    import yaml
-
-    path = Path(sweep_dir) / "multirun.yaml"
-    if not path.exists():
-        return None
-    try:
-        saved = yaml.safe_load(path.read_text(encoding="utf-8"))["hydra"]["overrides"]["task"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as err:
-        raise NotThisRun(
-            f"{path} is not readable ({type(err).__name__}: {err}), so this sweep folder cannot be "
-            f"told apart from another sweep's; choose another hydra.sweep.dir."
-        ) from None
-    return [str(o) for o in saved or []]
-
-
 def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
     """(the overrides to replay, the status) of a run `seqexp resume` may continue."""
     overrides = saved_overrides(run_dir)
@@ -259,11 +213,12 @@ def check_resumable(run_dir: Path) -> tuple[list[str], str | None]:
 # ---- finding run directories ------------------------------------------------------------------
 
 
-def find_run_dirs(root: Path) -> list[Path]:
+def find_run_dirs(root: Path, unreadable: list[OSError] | None = None) -> list[Path]:
     """Run directories under root (root itself if it is one), sorted by path. A run's own
-    subfolders (checkpoints/, .hydra/, tensorboard/) and hidden folders are not searched."""
+    subfolders (checkpoints/, .hydra/, tensorboard/) and hidden folders are not searched; a
+    folder that cannot be listed (another user's) goes to `unreadable` when it is given."""
     found = []
-    for here, dirs, files in os.walk(root):
+    for here, dirs, files in os.walk(root, onerror=None if unreadable is None else unreadable.append):
         names = set(files) | set(dirs)
         if any(marker in names for marker in RUN_MARKERS):
             found.append(Path(here))

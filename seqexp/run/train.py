@@ -308,7 +308,7 @@ def _fit(
     import keras
 
     from seqexp.run.callbacks import configured_callbacks
-    from seqexp.run.keras_callbacks import RunReporter, StopOnNaN, StopOnSignal
+    from seqexp.run.keras_callbacks import RunReporter, StopOnNaN, StopOnSignal, epoch_progress
 
     trainer = cfg.trainer
     run_dir = recorder.run_dir
@@ -349,6 +349,7 @@ def _fit(
     if trainer.fast:  # read by fit when it builds its train function
         model.steps_per_execution = steps_per_execution(steps)
     nan_guard = StopOnNaN()
+    verbose, epoch_lines = epoch_progress(trainer.verbose, trainer.epochs)  # no bar redraws in a log file
     stop = None
     record = record.but(status=Status.COMPLETED, reason=None)
     try:
@@ -359,8 +360,8 @@ def _fit(
             # is trained again; Keras restores its weights
             epochs=done if saved.get("trained") else trainer.epochs,
             steps_per_epoch=steps,
-            callbacks=[StopOnSignal(), nan_guard, reporter, *switchable, *extra],
-            verbose=trainer.verbose,
+            callbacks=[StopOnSignal(), nan_guard, reporter, *switchable, *extra, epoch_lines],
+            verbose=verbose,
             shuffle=False,
         )  # the loader shuffles the training data itself
     except KeyboardInterrupt as err:

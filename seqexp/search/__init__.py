@@ -8,6 +8,7 @@ reports. Modules, top to bottom:
   space   the search space: Hydra's sweep syntax parsed into Optuna distributions
   trial   one trial = compose the train config with the trial's overrides, call train
   worker  the ask/tell loop every worker runs (local process, another machine, SLURM task)
+  liveness  each worker's heartbeat file, and which workers are alive (resume adopts the rest)
   report  summary.csv/md, comparison.png and Optuna's own figures at the search root
   driver  start, resume and join a search; the workers it starts
 """

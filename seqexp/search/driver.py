@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import sys
 from pathlib import Path
 
 import yaml
 
 from seqexp.atomic import write_text
-from seqexp.errors import SeqexpError
-from seqexp.search.worker import STATE, read_state, work
+from seqexp.errors import SeqexpError, disk_failure, disk_message
+from seqexp.search.worker import STATE, DiskFull, read_state, work
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ def search_overrides(args: list[str]) -> tuple[list[str], dict]:
         if arg.startswith(f"{GROUP}.") and "=" in arg:
             key, value = arg[len(GROUP) + 1 :].split("=", 1)
             settings[key] = yaml.safe_load(value)
-    trial = [a for a in task_overrides(args) if not a.startswith((f"{GROUP}=", f"{GROUP}."))]
+    # `~hparams_search.params +hparams_search.params={...}` (a whole new space) is the search's too
+    trial = [a for a in task_overrides(args) if not a.lstrip("+~").startswith((f"{GROUP}=", f"{GROUP}."))]
     return trial, settings
 
 
@@ -69,23 +71,19 @@ def compose_search(args: list[str]):
         raise SeqexpError(f"Could not compose the search's config: {err}") from None
 
 
-def start(args: list[str]) -> int:
+def _start(args: list[str]) -> int:
     from omegaconf import OmegaConf, open_dict
 
     from seqexp.config.checks import check
     from seqexp.run.monitor import best_mode
-    from seqexp.search.config import Search, open_storage
-    from seqexp.search.space import grid_size, parse
+    from seqexp.search.config import Search, check_storage_folder, open_storage
+    from seqexp.search.space import parse
 
     cfg = compose_search(args)
     root = Path(str(cfg.hydra.sweep.dir)).expanduser().resolve()
     search = Search.from_node(OmegaConf.to_container(cfg[GROUP], resolve=True))
     space = parse(search.params)
-    if search.sampler == "grid" and search.n_trials > grid_size(space):
-        raise SeqexpError(
-            f"hparams_search.n_trials={search.n_trials} is more than the "
-            f"{grid_size(space)} combinations of the grid; set it to at most that."
-        )
+    search.check_grid(space)
     if search.direction == "auto":
         mode = best_mode(cfg.trainer.monitor, cfg.trainer.mode)
         search.direction = "minimize" if mode == "min" else "maximize"
@@ -93,6 +91,7 @@ def start(args: list[str]) -> int:
         del cfg["hydra"]
         del cfg[GROUP]
     check(cfg)  # the values every trial shares, before any worker starts
+    warn_shared_sqlite(cfg, search)
     if (root / STATE).exists():
         raise SeqexpError(
             f"{root} already holds a search (search.yaml); continue it with "
@@ -103,8 +102,11 @@ def start(args: list[str]) -> int:
     from seqexp.search.config import make_pruner, make_sampler
 
     trial_overrides, _ = search_overrides(args)
-    root.mkdir(parents=True, exist_ok=True)
+    refuse_inside_run(root)
     state = {"overrides": trial_overrides, "search": search.as_dict(), "storage": search.storage_url(root)}
+    if search.storage:
+        check_storage_folder(state["storage"])
+    root.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         study_name=search.study_name,
@@ -130,11 +132,47 @@ def start(args: list[str]) -> int:
     return run_workers(root, state, [])
 
 
+def warn_shared_sqlite(cfg, search) -> None:
+    """SLURM workers sharing one SQLite database: the study's or the MLflow store (docs/sweeps.md)."""
+    if search.launcher != "slurm":
+        return
+    if (search.storage or "").startswith("sqlite:"):
+        print(
+            f"seqexp: warning: hparams_search.storage={search.storage} is a SQLite database, whose "
+            "locks do not hold on NFS when SLURM workers on several machines share it; leave storage "
+            "null (the journal file, safe there) or give a database server's URL (docs/sweeps.md).",
+            file=sys.stderr,
+        )
+    if cfg.get("logger") is None or cfg.logger.get("name") != "mlflow":
+        return
+    from seqexp.run.mlflow_logger import settings, shared_sqlite_warning
+
+    warning = shared_sqlite_warning(settings(cfg.logger, cfg.paths.output_dir)[0], "slurm")
+    if warning:
+        print(f"seqexp: warning: {warning}", file=sys.stderr)
+
+
+def refuse_inside_run(root: Path) -> None:
+    """A search dir is not a run dir: a folder that holds a run is refused."""
+    from seqexp.run.rundir import RUN_MARKERS
+
+    if any((root / marker).exists() for marker in RUN_MARKERS):
+        raise SeqexpError(
+            f"hydra.sweep.dir={root} holds a run (its metrics.json, train.log or .hydra/); a search "
+            "there would mix its trials with that run's files. Choose another hydra.sweep.dir."
+        )
+
+
 def updated(root: Path, args: list[str], allowed: tuple[str, ...]) -> dict:
     """search.yaml with the settings given (`n_trials=30` or `hparams_search.n_trials=30`)."""
+    from seqexp.run.identity import check_replayable
     from seqexp.search.config import Search
+    from seqexp.search.space import parse, possible_overrides
 
     state = read_state(root)
+    # a search dir handed over (a shared scratch space) replays values and options, never code
+    search = Search.from_node(state["search"])
+    check_replayable([*state["overrides"], *possible_overrides(parse(search.params))], root / STATE)
     for arg in args:
         key, sep, value = arg.removeprefix(f"{GROUP}.").partition("=")
         if not sep or key not in allowed:
@@ -143,16 +181,47 @@ def updated(root: Path, args: list[str], allowed: tuple[str, ...]) -> dict:
                 " (the rest of the search is fixed in search.yaml)."
             )
         state["search"][key] = yaml.safe_load(value)
-    Search.from_node(state["search"])  # refuse a bad value before it is written
+    search = Search.from_node(state["search"])  # refuse a bad value before it is written
+    search.check_grid(parse(search.params))
     return state
 
 
+def start(args: list[str]) -> int:
+    return exit_on_disk_failure(lambda: _start(args))
+
+
 def resume(root: Path, args: list[str]) -> int:
+    return exit_on_disk_failure(lambda: _resume(Path(root).resolve(), args))
+
+
+def join(root: Path, args: list[str]) -> int:
+    root = Path(root).resolve()
+    # n_jobs is this command's own: not written back
+    return exit_on_disk_failure(lambda: run_workers(root, updated(root, args, ("n_jobs",)), []))
+
+
+def exit_on_disk_failure(command) -> int:
+    """A full disk or an unwritable folder ends the command with one sentence and exit code 1
+    (as `seqexp train` does): not a bug, and the search is resumable once it is fixed."""
+    try:
+        return command()
+    except DiskFull as err:
+        print(f"seqexp: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        problem = disk_failure(err)
+        if problem is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"seqexp: error: {disk_message(problem)}", file=sys.stderr)
+        return 1
+
+
+def _resume(root: Path, args: list[str]) -> int:
     from optuna.trial import TrialState
 
+    from seqexp.search.liveness import is_alive
     from seqexp.search.worker import open_study
 
-    root = Path(root).resolve()
     state = updated(root, args, ("n_trials", "n_jobs"))
     study, _, _ = open_study(state)
     trials = study.get_trials(deepcopy=False)
@@ -162,21 +231,20 @@ def resume(root: Path, args: list[str]) -> int:
             f"{len(trials)} trials the study already has; give at least that."
         )
     write_text(root / STATE, yaml.safe_dump(state, sort_keys=False))
-    orphans = [t.number for t in trials if t.state == TrialState.RUNNING]
+    running = [t for t in trials if t.state == TrialState.RUNNING]
+    # a RUNNING trial whose worker still beats is that worker's (seqexp.search.liveness)
+    workers = {t.number: t.user_attrs.get("worker") for t in running}
+    live = {n: w for n, w in workers.items() if is_alive(root, w)}
+    orphans = [t.number for t in running if t.number not in live]
     ended = sum(t.state.is_finished() for t in trials)
+    left = f"; left to their live workers: {', '.join(f'{n} ({w})' for n, w in live.items())}" if live else ""
     print(
         f"seqexp: resuming the search in {root}: {ended} trial(s) ended and kept, "
         f"{len(orphans)} to resume ({', '.join(map(str, orphans)) or 'none'}), "
-        f"{state['search']['n_trials'] - len(trials)} to start.",
+        f"{state['search']['n_trials'] - len(trials)} to start{left}.",
         file=sys.stderr,
     )
     return run_workers(root, state, orphans)
-
-
-def join(root: Path, args: list[str]) -> int:
-    root = Path(root).resolve()
-    state = updated(root, args, ("n_jobs",))  # not written back: n_jobs is this command's own
-    return run_workers(root, state, [])
 
 
 def worker_threads(search: dict, n_jobs: int) -> int | None:
@@ -219,6 +287,9 @@ def _process_main(root: str, threads: int | None, adopt: list[int]) -> None:
         work(Path(root), threads, adopt)
     except KeyboardInterrupt:
         sys.exit(130)
+    except DiskFull as err:  # one sentence, not a traceback; the parent reports the exit code
+        print(f"seqexp: error: {err}", file=sys.stderr)
+        sys.exit(1)
 
 
 def local_processes(root: Path, threads: int | None, shares: list[list[int]]) -> None:

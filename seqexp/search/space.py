@@ -41,7 +41,12 @@ def parse(params: dict) -> dict:
             raise SeqexpError(
                 f"hparams_search.params.{key}={text} cannot be parsed ({err}); use {SYNTAX}."
             ) from None
-        space[key] = distribution(key, text, override)
+        try:
+            space[key] = distribution(key, text, override)
+        except ValueError as err:  # Optuna's own checks: low > high, log of a value <= 0, ...
+            raise SeqexpError(
+                f"hparams_search.params.{key}={text} is not a valid range: {err} ({SYNTAX})."
+            ) from None
     return space
 
 
@@ -52,6 +57,11 @@ def distribution(key: str, text: str, override):
     value = override.value()
     log = "log" in getattr(value, "tags", set())
     if isinstance(value, IntervalSweep):
+        if not value.start <= value.end:
+            raise SeqexpError(
+                f"hparams_search.params.{key}={text}: its low end {value.start} is above its high "
+                f"end {value.end}; write interval(low, high) with low <= high."
+            )
         if isinstance(value.start, int) and isinstance(value.end, int):
             return IntDistribution(value.start, value.end, log=log)
         return FloatDistribution(float(value.start), float(value.end), log=log)
@@ -59,6 +69,10 @@ def distribution(key: str, text: str, override):
         start, stop, step = value.start, value.stop, value.step
         if all(isinstance(v, int) for v in (start, stop, step)) and step > 0 and stop > start:
             return IntDistribution(start, stop - 1 - (stop - 1 - start) % step, step=step)
+        raise SeqexpError(
+            f"hparams_search.params.{key}={text} holds no value: range(start, stop, step) needs "
+            f"whole numbers with start < stop and step > 0 (stop excluded), e.g. range(8, 65, 8)."
+        )
     if isinstance(value, ChoiceSweep) and not log:
         choices = tuple(
             v if isinstance(v, bool | int | float | str) else override._get_value_element_as_str(v)
@@ -93,6 +107,18 @@ def grid(space: dict) -> dict[str, list]:
 
 def grid_size(space: dict) -> int:
     return len(list(itertools.product(*grid(space).values())))
+
+
+def possible_overrides(space: dict) -> list[str]:
+    """One override per value a categorical parameter can take, one per other parameter: what
+    a trial may replay (checked against seqexp.run.identity's trusted targets on resume)."""
+    from optuna.distributions import CategoricalDistribution
+
+    found = []
+    for key, dist in space.items():
+        values = dist.choices if isinstance(dist, CategoricalDistribution) else (dist.low,)
+        found += [f"{key}={value}" for value in values]
+    return found
 
 
 def suggest(trial, space: dict) -> list[str]:

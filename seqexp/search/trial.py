@@ -95,7 +95,8 @@ def run_trial(trial, overrides: list[str], root: Path, pruner: str, threads: int
     cfg, hydra_cfg, run_dir = compose(overrides, trial.number, root)
     trial.set_user_attr("run_dir", run_dir.name)
     done = read_record(run_dir)
-    if done is not None and (done.finished or done.status is Status.FAILED):  # ended before its worker died
+    if done is not None and not done.may_continue:  # ended before its worker died: not run again
+        # (a full disk's failure is resumable and trains on from its backup)
         log.info("Trial %d: %s already finished (%s)", trial.number, run_dir.name, done.status)
         return finished_value(done)
     if threads is not None and cfg.trainer.threads == "auto":

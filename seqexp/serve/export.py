@@ -1,15 +1,19 @@
 """`seqexp export run=<run dir> format=saved_model|onnx|litert`: the run's serving model
-(seqexp.serve.model, preprocessing inside) through Keras' `model.export`, plus export.json.
+(the dataset's preprocessing inside, seqexp.data.serving) through Keras' `model.export`, plus
+export.json.
 
-Each export goes to its own folder (default <run>/export/<format>/), written beside and renamed
-into place, so a failed export never leaves half a model:
-- saved_model: raw inputs, text included (imdb-raw takes review strings); TensorFlow only;
-- onnx (tf2onnx): raw numbers; imdb-raw takes token ids (ONNX has no string ops);
+Each export goes to its own folder (default <run>/export/<format>/), written beside under a new
+name and renamed into place, so a failed export never leaves half a model. Export deletes nothing
+it did not write: an output that is the run directory (or holds it), an existing file, or a
+folder with other files is refused; an earlier export is replaced only with overwrite=true.
+- saved_model: raw inputs, text included (a text dataset takes strings); TensorFlow only;
+- onnx (tf2onnx): raw numbers; text datasets take token ids (ONNX has no string ops);
 - litert (TFLite builtins only, so the plain LiteRT interpreter runs it without TensorFlow's
   Flex ops): raw numbers, a fixed batch of 1 (recurrent layers only lower to builtins at a
-  static shape); imdb-raw takes token ids.
+  static shape); text datasets take token ids.
 export.json says the input's name, dtype and shape, what is done inside the graph and what the
-caller must do first, and what the output means (class names, target and unit).
+caller must do first, and what the output means (class names, target and unit), in the words of
+the dataset's module.
 """
 
 from __future__ import annotations
@@ -18,15 +22,19 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from omegaconf import DictConfig
 
+from seqexp.atomic import write_text
+from seqexp.data.serving import class_path
 from seqexp.errors import SeqexpError
 
 log = logging.getLogger(__name__)
 
 FORMATS = {"saved_model": "saved_model", "onnx": "model.onnx", "litert": "model.tflite"}
+MARK = "seqexp export"  # export.json's written_by: who made the folder
 KERAS_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
 NEEDS = {  # format -> (module, what to install)
     "onnx": ("tf2onnx", "pip install 'seqexp[onnx]' (tf2onnx and onnxruntime)"),
@@ -35,88 +43,92 @@ NEEDS = {  # format -> (module, what to install)
 
 def describe(run, fmt: str, model) -> dict:
     """export.json: the exported model's contract for a caller without seqexp."""
-    prep = run.prep
+    serving = run.serving
     spec = model.inputs[0]
     batch = 1 if fmt == "litert" else None
+    words = serving.describe(text=spec.dtype == "string")
     info = {
         "format": fmt,
         "file": FORMATS[fmt],
+        "written_by": MARK,
         "run": run.path.name,
-        "data": prep["kind"],
-        "task": prep["task"],
-        "input": {"name": spec.name, "dtype": str(spec.dtype), "shape": [batch, *spec.shape[1:]]},
-        "output": {"shape": [batch, *model.outputs[0].shape[1:]]},
+        "serving": class_path(serving),
+        "task": serving.task,
+        "input": {
+            "name": spec.name,
+            "dtype": str(spec.dtype),
+            "shape": [batch, *spec.shape[1:]],
+            "meaning": words["input"],
+        },
+        "output": {"shape": [batch, *model.outputs[0].shape[1:]], **words["output"]},
+        "inside": words["inside"],
     }
-    kind = prep["kind"]
-    if kind == "jena":
-        info["input"]["meaning"] = (
-            f"{prep['input_shape'][0]} rows of {prep['features']} in their "
-            f"own units, every {prep['step']}th row of the Jena CSV, oldest "
-            f"first"
-        )
-        info["inside"] = [
-            "(x - training mean) / training std per column",
-            *(["window reversed (newest first)"] if prep["reverse"] else []),
-            "the model",
-            "x * std + mean of the target",
-        ]
-        info["output"].update(
-            target=prep["target"],
-            unit=prep["target"].split("(")[-1].rstrip(")"),
-            meaning=f"{prep['target']} {prep['horizon_rows']} rows (10 min each) after the window's last row",
-        )
-    elif kind == "fashion_mnist":
-        info["input"]["meaning"] = "grey pixels 0..255, images resized to 28x28, white object on black"
-        info["inside"] = [f"x / {prep['scale']}", "the model"]
-        info["output"].update(class_names=prep["class_names"], meaning="probability of each class")
-    elif kind in ("imdb", "imdb_raw"):
-        if model.inputs[0].dtype == "string":
-            info["input"]["meaning"] = "review texts"
-            info["inside"] = [
-                f"TextVectorization (standardize={prep['standardize']})",
-                f"pad_sequences(maxlen={prep['maxlen']}, padding={prep['padding']}, "
-                f"truncating={prep['truncating']})",
-                "the model",
-            ]
-        else:
-            info["input"]["meaning"] = (
-                f"token ids, {prep['maxlen']} per review, padded with 0 "
-                f"({prep['padding']}) and truncated ({prep['truncating']})"
-            )
-            info["outside"] = (
-                f"ids: line i of vocabulary.txt is token i - 1, text standardized as {prep['standardize']}"
-                if kind == "imdb_raw"
-                else f"ids: word rank + {prep['index_from']}, start mark {prep['start_char']} first, "
-                f"ranks outside [{prep['skip_top']}, {prep['num_words']}) become {prep['oov_char']}"
-            )
-            info["inside"] = ["the model"]
-        info["output"].update(
-            class_names=prep["class_names"], meaning=f"probability of {prep['class_names'][1]!r}"
-        )
-    elif kind == "headlines":
-        info["input"]["meaning"] = (
-            f"the ids of a prompt's words, front-padded with 0 to {prep['input_shape'][0]}"
-        )
-        info["outside"] = (
-            f"ids: a word's index in vocabulary.json's tokens, after its preprocessing "
-            f"{prep['preprocessing']}"
-        )
-        info["inside"] = ["the model"]
-        info["output"]["meaning"] = "probability of each token of vocabulary.json as the next word"
+    if words.get("outside"):
+        info["outside"] = words["outside"]
     return info
+
+
+def check_output(out: Path, run_dir: Path, overwrite: bool) -> None:
+    """Refuse an output that would destroy what export did not write: the run directory or a
+    folder holding it, an existing file, a non-empty folder without export's own export.json
+    (and, without overwrite=true, any earlier export)."""
+    resolved, run = out.resolve(), run_dir.resolve()
+    if resolved == run or resolved in run.parents:
+        raise SeqexpError(
+            f"output={out} is {'the run directory' if resolved == run else 'a folder holding the run'} "
+            f"{run_dir}: the export would replace it. Give a new folder, e.g. "
+            f"output={run_dir}/export/<format> (the default) or output=serving/<name>."
+        )
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise SeqexpError(
+            f"output={out} exists and is not a folder that seqexp export wrote; export never replaces "
+            f"it. Give a new folder path."
+        )
+    if not any(out.iterdir()):
+        return  # an empty folder: nothing to lose
+    if not is_export(out):
+        raise SeqexpError(
+            f"output={out} is a folder that holds files seqexp export did not write (it has no "
+            f"export.json of an export); export never deletes them. Give a new folder path."
+        )
+    if not overwrite:
+        raise SeqexpError(
+            f"output={out} holds an earlier export; pass overwrite=true to replace it, or give a "
+            f"new folder path."
+        )
+
+
+def is_export(folder: Path) -> bool:
+    """Whether `folder` is one that export wrote: its export.json names a format and its file."""
+    try:
+        info = json.loads((folder / "export.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    fmt = info.get("format") if isinstance(info, dict) else None
+    return isinstance(fmt, str) and fmt in FORMATS and info.get("file") == FORMATS[fmt]
 
 
 def export(cfg: DictConfig) -> Path:
     """The `seqexp export` job: write <output>/<file> and <output>/export.json; return the folder."""
-    from seqexp.serve.model import load_run, serving_model
+    from seqexp.serve.model import check_run_dir, load_run, make_parent, serving_model
 
     if cfg.get("run") is None:
         raise SeqexpError(
-            "seqexp export needs run=...: e.g. seqexp export run=outputs/<date>/<time>_jena_gru format=onnx."
+            "seqexp export needs run=...: e.g. seqexp export "
+            "run=outputs/<date>/<time>_<data>_<model> format=onnx."
         )
     fmt = cfg.format
     if fmt not in FORMATS:
         raise SeqexpError(f"format={fmt!r} is not allowed; choose one of {list(FORMATS)}.")
+    overwrite = cfg.get("overwrite", False)
+    if not isinstance(overwrite, bool):
+        raise SeqexpError(f"overwrite={overwrite!r} must be true or false.")
+    run_dir = check_run_dir(cfg.run)
+    out = Path(str(cfg.output)).expanduser() if cfg.output else run_dir / "export" / fmt
+    check_output(out, run_dir, overwrite)
+    make_parent(out)
     if fmt in NEEDS:
         module, install = NEEDS[fmt]
         try:
@@ -125,27 +137,43 @@ def export(cfg: DictConfig) -> Path:
             raise SeqexpError(
                 f"format={fmt} needs the {module} converter, which cannot be imported ({err}); {install}."
             ) from None
-    run = load_run(cfg.run, cfg.checkpoint)
+    run = load_run(run_dir, cfg.checkpoint)
     model = serving_model(run, text=fmt == "saved_model")
-    out = Path(str(cfg.output)).expanduser() if cfg.output else run.path / "export" / fmt
-    staging = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))  # ours alone
     try:
         write(model, fmt, staging / FORMATS[fmt])
         info = describe(run, fmt, model)
-        for name in ("vocabulary.txt", "input_tokens.json", "vocabulary.json"):
+        for name in run.serving.caller_files:
             if "outside" in info and (run.path / name).exists():
                 shutil.copy(run.path / name, staging / name)  # what the caller needs to make ids
-        (staging / "export.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
+        write_text(staging / "export.json", json.dumps(info, ensure_ascii=False, indent=1) + "\n")
+        check_output(out, run_dir, overwrite)  # again: files may have appeared there meanwhile
+        put_in_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log.info("Exported %s (%s) to %s", run.path, fmt, out)
     print(out / FORMATS[fmt])
     return out
+
+
+def put_in_place(staging: Path, out: Path) -> None:
+    """Rename the finished export to `out`; an earlier export there (checked by check_output) is
+    moved aside first and deleted only once the new one is in place."""
+    old = None
+    if out.is_dir() and any(out.iterdir()):
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, old / out.name)
+    elif out.is_dir():
+        out.rmdir()  # empty
+    try:
+        os.replace(staging, out)
+    except OSError:
+        if old is not None:
+            os.replace(old / out.name, out)  # put the earlier export back
+        raise
+    finally:
+        if old is not None and out.exists():
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def write(model, fmt: str, path: Path) -> None:

@@ -1,151 +1,117 @@
-"""`seqexp predict run=<run dir> input=<path>`: the run's model on new inputs, with its own
-preprocessing (seqexp.serve.model), printed as a table or written as csv / json.
+"""`seqexp predict run=<run dir> input=<path>`: the run's model on new inputs, read and
+preprocessed as the dataset's own module declares (seqexp.data.serving), printed as a table or
+written as csv / json.
 
-- jena: a Jena-format CSV; one forecast per window (every row that has `lookback` rows before
-  it), in the target's unit, timed `horizon_rows` x 10 minutes after the window's last row;
-- imdb-raw: text files (or their lines, lines=true); imdb: .json word-rank lists, or text when
-  the run saved a word index; one positive-review probability each;
-- fashion-mnist: PNG/JPEG images or IDX image files; the top_k classes and their probabilities;
-- headlines: each line of the input is a prompt, continued by `words` words (seqexp generate).
+Every file `input` names is predicted (a folder: each of its files of the kinds the dataset
+reads), into one output. The document goes to stdout and nothing else does (logs go to stderr),
+so `> forecast.json` and `| jq` get valid JSON. `format=table` is a table on a terminal (its
+first TABLE_ROWS rows, then a line saying how many are left out) and csv anywhere else.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import logging
+import os
+import shutil
+import sys
 from pathlib import Path
 
-import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.atomic import write_text
+from seqexp.data.serving import Options
 from seqexp.errors import SeqexpError
-from seqexp.readback import json_list
-from seqexp.serve import readers
-from seqexp.serve.preprocessing import FILE, JENA_ROW_MINUTES
-from seqexp.text.vocabulary import VOCABULARY_FILE
+from seqexp.serve.model import make_parent
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("table", "csv", "json")
+TABLE_ROWS = 20  # rows a terminal shows; output= writes them all
 
 
-def check_options(cfg: DictConfig) -> list[str]:
+def check_options(cfg: DictConfig) -> tuple[list[Path], Options]:
     for key in ("run", "input"):
         if cfg.get(key) is None:
             raise SeqexpError(
                 f"seqexp predict needs {key}=...: e.g. seqexp predict run=outputs/<date>/"
-                f"<time>_jena_gru input=new_rows.csv."
+                f"<time>_<data>_<model> input=new_rows.csv."
             )
     if cfg.format not in FORMATS:
         raise SeqexpError(f"format={cfg.format!r} is not allowed; choose one of {list(FORMATS)}.")
     if not isinstance(cfg.lines, bool):
-        raise SeqexpError(f"lines={cfg.lines!r} must be true (a review a line) or false (a review a file).")
+        raise SeqexpError(f"lines={cfg.lines!r} must be true (a sample a line) or false (a sample a file).")
     for key in ("top_k", "words"):
         if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1:
             raise SeqexpError(f"{key}={cfg[key]!r} must be a whole number >= 1.")
     inputs = OmegaConf.to_container(cfg.input) if OmegaConf.is_list(cfg.input) else [cfg.input]
     if not inputs:
         raise SeqexpError("input=[] is empty; give at least one file.")
-    return [str(i) for i in inputs]
+    paths = [Path(str(i)).expanduser() for i in inputs]
+    if cfg.output:
+        output = Path(str(cfg.output)).expanduser()
+        refuse_overwriting(output, paths)
+        make_parent(output)  # before the model runs: a path that cannot be written is said first
+    return paths, Options(lines=cfg.lines, top_k=cfg.top_k, words=cfg.words)
+
+
+def refuse_overwriting(output: Path, inputs: list[Path]) -> None:
+    """The output must not be an input (the same file by any name: a link, a relative path)."""
+    if output.is_dir():
+        raise SeqexpError(
+            f"output={output} is a folder; give the path of the file to write, e.g. output=predictions.csv."
+        )
+    if not output.exists():
+        return
+    for given in inputs:
+        files = [p for p in given.iterdir() if p.is_file()] if given.is_dir() else [given]
+        for file in files:
+            if file.exists() and os.path.samefile(file, output):
+                raise SeqexpError(
+                    f"output={output} is the input file {file}: writing the predictions there would "
+                    f"overwrite it. Give another output path, e.g. output=predictions.csv."
+                )
 
 
 def predict_rows(cfg: DictConfig) -> list[dict]:
     """One dict per prediction (the columns of the table), for the run and inputs of `cfg`."""
-    from seqexp.serve.model import check_run_dir, load_run, serving_model
+    from seqexp.serve.model import load_run
 
-    inputs = check_options(cfg)
-    run_dir = check_run_dir(cfg.run)
-    if not (run_dir / FILE).exists() and (run_dir / VOCABULARY_FILE).exists():
-        return continue_lines(cfg, inputs)
-    run = load_run(run_dir, cfg.checkpoint)
-    prep, model = run.prep, serving_model(run)
-    if run.kind == "jena":
-        if len(inputs) != 1:
-            raise SeqexpError(f"input={inputs}: a Jena run forecasts from one CSV at a time.")
-        path = readers.input_paths(inputs, (".csv",), "a Jena climate CSV")[0]
-        count, batches = readers.jena_windows(path, prep)
-        log.info(
-            "Forecasting %s %d rows ahead for %d window(s) of %s",
-            prep["target"],
-            prep["horizon_rows"],
-            count,
-            path,
-        )
-        column = prep["target"]
-        rows = []
-        ahead = dt.timedelta(minutes=JENA_ROW_MINUTES * prep["horizon_rows"])
-        for times, windows in batches:
-            for time, value in zip(times, run_model(model, windows)[:, 0], strict=True):
-                rows.append(
-                    {
-                        "last_row": time.strftime(readers.JENA_TIME_FORMAT),
-                        "forecast_for": (time + ahead).strftime(readers.JENA_TIME_FORMAT),
-                        column: float(value),
-                    }
-                )
-        return rows
-    if run.kind == "fashion_mnist":
-        names, pixels = readers.images(inputs, prep["input_shape"])
-        probs = run_model(model, pixels)
-        k = min(cfg.top_k, probs.shape[1])
-        rows = []
-        for name, p in zip(names, probs, strict=True):
-            for rank, index in enumerate(np.argsort(-p, kind="stable")[:k], start=1):
-                rows.append(
-                    {
-                        "input": name,
-                        **({"rank": rank} if k > 1 else {}),
-                        "class": prep["class_names"][index],
-                        "probability": float(p[index]),
-                    }
-                )
-        return rows
-    if run.kind == "imdb_raw":
-        names, reviews = readers.texts(inputs, cfg.lines)
-        probs = run_model(model, np.array(reviews, dtype=object))
+    inputs, options = check_options(cfg)
+    run = load_run(cfg.run, cfg.checkpoint)
+    if run.serving.task == "next_token":
+        rows = continue_lines(run, inputs, options)
     else:
-        tokens_file = prep.get("input_tokens")
-        fix = "It is written with preprocessing.json; train the run again."
-        tokens = json_list(run.path / tokens_file, fix=fix) if tokens_file else None
-        names, ids = readers.imdb_ids(inputs, prep, tokens, cfg.lines)
-        probs = run_model(model, ids)
-    positive = prep["class_names"][1]
-    return [
-        {"input": name, f"p({positive})": float(p[0]), "label": prep["class_names"][int(p[0] >= 0.5)]}
-        for name, p in zip(names, probs, strict=True)
-    ]
+        rows = run.serving.predict(run.model, inputs, options, run.path)
+    if not rows:
+        raise SeqexpError(f"input={[str(p) for p in inputs]} gave no sample to predict.")
+    return rows
 
 
-def run_model(model, inputs) -> np.ndarray:
-    import keras
-    import tensorflow as tf
+def continue_lines(run, inputs: list[Path], options: Options) -> list[dict]:
+    """A next-token model: each prompt the dataset reads is continued as `seqexp generate` does."""
+    from seqexp.text.generate import continue_prompts
 
-    if inputs.dtype == object:  # strings: Keras' predict cannot batch them, the graph can
-        return keras.ops.convert_to_numpy(model(tf.constant(inputs.astype(str)), training=False))
-    return model.predict(inputs, batch_size=256, verbose=0)
-
-
-def continue_lines(cfg: DictConfig, inputs: list[str]) -> list[dict]:
-    """headlines: every non-empty line of the input files is a prompt for `seqexp generate`."""
-    from seqexp.text.generate import continue_prompts, load_run
-
-    _, prompts = readers.texts(inputs, lines=True)
-    model, vocab = load_run(cfg.run, cfg.checkpoint)
-    results = continue_prompts(model, vocab, prompts, cfg.words)
+    _, prompts = run.serving.read(inputs, options, run.path)
+    vocab = run.serving.vocabulary(run.path)
+    if run.model.output_shape[-1] != len(vocab.tokens):
+        raise SeqexpError(
+            f"The checkpoint of run={run.path} predicts {run.model.output_shape[-1]} tokens but its "
+            f"vocabulary holds {len(vocab.tokens)}: they are not from one run."
+        )
     return [
         {"prompt": r.prompt, "continuation": r.text if r.known else "", "unknown words": " ".join(r.unknown)}
-        for r in results
+        for r in continue_prompts(run.model, vocab, prompts, options.words)
     ]
 
 
-def render(rows: list[dict], fmt: str) -> str:
+def render(rows: list[dict], fmt: str, terminal: bool = False) -> str:
+    """The document: json, csv, or (`table` on a terminal) the first TABLE_ROWS rows boxed."""
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
-    if fmt == "csv":
+    if fmt == "csv" or not terminal:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
@@ -155,20 +121,29 @@ def render(rows: list[dict], fmt: str) -> str:
     from rich.table import Table
 
     table = Table(*rows[0])
-    for row in rows:
+    for row in rows[:TABLE_ROWS]:
         table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row.values()))
     out = io.StringIO()
-    Console(file=out, width=160).print(table)
+    Console(file=out, width=shutil.get_terminal_size().columns).print(table)
+    left = len(rows) - TABLE_ROWS
+    if left > 0:
+        out.write(
+            f"... {left} more row(s) not shown ({len(rows)} in all); output=predictions.csv "
+            f"writes them all.\n"
+        )
     return out.getvalue()
+
+
+def on_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def predict(cfg: DictConfig) -> list[dict]:
     """The `seqexp predict` job: print the predictions, or write them to `output`."""
     rows = predict_rows(cfg)
-    text = render(rows, cfg.format)
     if cfg.output:
-        write_text(Path(str(cfg.output)).expanduser(), text)
+        write_text(Path(str(cfg.output)).expanduser(), render(rows, cfg.format))
         log.info("Wrote %d prediction(s) to %s", len(rows), cfg.output)
     else:
-        print(text, end="", flush=True)
+        print(render(rows, cfg.format, terminal=on_terminal()), end="", flush=True)
     return rows

@@ -7,23 +7,10 @@ import json
 from pathlib import Path
 
 from seqexp.errors import SeqexpError
+from seqexp.run.identity import flatten
 from seqexp.run.rundir import RUN_MARKERS
 from seqexp.summary.runs import Run, fmt, render
 from seqexp.summary.values import number
-
-
-def flatten(node, prefix: str = "") -> dict:
-    """{dotted.key: value} of a nested dict; lists stay whole values."""
-    if not isinstance(node, dict):
-        return {prefix: node}
-    flat = {}
-    for key, value in node.items():
-        flat.update(
-            flatten(value, f"{prefix}{key}.")
-            if isinstance(value, dict) and value
-            else {f"{prefix}{key}": value}
-        )
-    return flat
 
 
 def _cell(value) -> str:

@@ -34,6 +34,7 @@ from seqexp.summary.values import number
 
 NO_METRICS = "no metrics.json"
 UNREADABLE = "unreadable metrics.json"
+UNREADABLE_FOLDER = "unreadable folder"  # cannot be listed (another user's): listed, not left out
 FORMATS = ("table", "csv", "json", "md")
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: 10x faster
 
@@ -207,7 +208,14 @@ def read_runs(root: Path | str) -> list[Run]:
             f"{root} is not a folder; give the folder your runs are in (by default "
             f"outputs/, where `seqexp train` writes them)."
         )
-    return [Run.read(path, root) for path in find_run_dirs(root)]
+    unreadable: list[OSError] = []
+    runs = [Run.read(path, root) for path in find_run_dirs(root, unreadable)]
+    for err in unreadable:  # whether it holds a run cannot be told: it is shown, named
+        path = Path(err.filename) if err.filename else root
+        name = path.relative_to(root).as_posix() if path != root else path.name
+        reason = f"cannot be opened ({err.strerror or err}); runs inside it, if any, are not shown"
+        runs.append(Run(path, name, state=UNREADABLE_FOLDER, reason=reason))
+    return sorted(runs, key=lambda run: run.path)
 
 
 WHERE = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(==|!=|>=|<=|>|<|=)\s*(.*?)\s*$")

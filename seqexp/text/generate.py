@@ -10,6 +10,7 @@ prompts advance together, one batch per generated word.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,10 @@ def pick_next(probs: np.ndarray, temperature: float, top_k: int | None, rng) -> 
     probs[:, 0] = 0.0
     if not temperature and not top_k:
         return probs.argmax(axis=1)
-    logits = np.log(np.maximum(probs, 1e-300)) / (temperature or 1.0)
+    logits = np.log(np.maximum(probs, 1e-300))
+    # shifted to max 0 first: a tiny temperature sends the others to -inf, never max to inf - inf
+    with np.errstate(over="ignore"):  # a tiny temperature: -inf for all but the likeliest
+        logits = (logits - logits.max(axis=1, keepdims=True)) / (temperature or 1.0)
     if top_k:
         kth = np.sort(logits, axis=1)[:, -min(top_k, logits.shape[1] - 1)][:, None]
         logits = np.where(logits >= kth, logits, -np.inf)
@@ -160,11 +164,21 @@ def check_options(cfg: DictConfig) -> list[str]:
     prompts = [str(p) for p in prompts]
     if not prompts:
         raise SeqexpError("prompt=[] is empty; give at least one prompt, e.g. prompt=how.")
-    if not isinstance(cfg.words, int) or cfg.words < 1:
+    if isinstance(cfg.words, bool) or not isinstance(cfg.words, int) or cfg.words < 1:
         raise SeqexpError(f"words={cfg.words} must be a whole number >= 1 (words to append).")
-    if not isinstance(cfg.temperature, (int, float)) or cfg.temperature < 0:
-        raise SeqexpError(f"temperature={cfg.temperature} must be 0 (greedy) or a positive number.")
-    if cfg.top_k is not None and (not isinstance(cfg.top_k, int) or cfg.top_k < 1):
+    temperature = cfg.temperature
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not math.isfinite(temperature)
+        or temperature < 0
+    ):  # nan and inf would turn every probability into nan
+        raise SeqexpError(
+            f"temperature={temperature} must be 0 (greedy) or a positive finite number, e.g. 0.7."
+        )
+    if cfg.top_k is not None and (
+        isinstance(cfg.top_k, bool) or not isinstance(cfg.top_k, int) or cfg.top_k < 1
+    ):
         raise SeqexpError(f"top_k={cfg.top_k} must be null (no limit) or a whole number >= 1.")
     return prompts
 

@@ -172,7 +172,7 @@ def test_loader_scales_adds_channel_and_splits_with_seed(make_cfg, fashion):
     assert (spec.task, spec.input_kind, spec.input_shape) == ("multiclass", "image", (28, 28, 1))
     assert spec.num_classes == 10 and spec.class_names == CLASSES
     assert spec.info["images"] == {"train": 160, "val": 40, "test": 50}
-    assert [r.name for r in spec.reports] == ["class_report", "conv_report", "save_preprocessing"]
+    assert [r.name for r in spec.reports] == ["class_report", "conv_report", "save_serving"]
 
     x_test, y_test = collect(bundle.test)  # in file order, scaled, with a channel axis
     assert x_test.dtype == np.float32 and x_test.shape == (50, 28, 28, 1)

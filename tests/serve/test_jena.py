@@ -15,7 +15,6 @@ from seqexp.data.jena import read_jena
 from seqexp.errors import SeqexpError
 from seqexp.serve.export import export
 from seqexp.serve.predict import predict
-from tests.conftest import TINY_JENA, compose_train
 
 TOLERANCE = 1e-4  # degC: float32 arithmetic in another order (runtime kernels, fused ops)
 
@@ -25,33 +24,11 @@ def compose_cmd(name: str, *overrides: str):
         return compose(name, overrides=list(overrides))
 
 
-@pytest.fixture(scope="module")
-def jena_run(tmp_path_factory, jena_csv):
-    from seqexp.run.train import train
-
-    run = tmp_path_factory.mktemp("jena") / "run"
-    train(
-        compose_train(
-            run, "model=gru", "model.units=[4]", f"data.path={jena_csv}", *TINY_JENA, "data.reverse=true"
-        )
-    )
-    return run
-
-
-@pytest.fixture(scope="module")
-def new_rows(jena_csv, tmp_path_factory):
-    """The last 300 rows of the file: 300 - 238 + 1 = 63 windows of 80 steps of 3 rows."""
-    lines = jena_csv.read_text().splitlines()
-    path = tmp_path_factory.mktemp("new") / "new_rows.csv"
-    path.write_text("\n".join([lines[0], *lines[-300:]]) + "\n")
-    return path
-
-
 def by_hand(run, path):
     """The checkpoint's normalised forecast x std + mean, from windows cut here with numpy."""
     import keras
 
-    prep = json.loads((run / "preprocessing.json").read_text())
+    prep = json.loads((run / "serving.json").read_text())
     columns, values = read_jena(path)
     mean, std = np.array(prep["mean"]), np.array(prep["std"])
     normalised = ((values - mean) / std).astype(np.float32)
@@ -62,8 +39,9 @@ def by_hand(run, path):
     return ends, model.predict(windows, verbose=0)[:, 0] * std[t] + mean[t]
 
 
-def test_preprocessing_json_holds_every_columns_training_statistics(jena_run, jena_csv):
-    prep = json.loads((jena_run / "preprocessing.json").read_text())
+def test_serving_json_holds_every_columns_training_statistics(jena_run, jena_csv):
+    prep = json.loads((jena_run / "serving.json").read_text())
+    assert prep["serving"] == "seqexp.data.jena.JenaServing" and prep["version"] == 1
     columns, values = read_jena(jena_csv)
     assert prep["columns"] == columns and prep["features"] == columns and len(columns) == 14
     np.testing.assert_allclose(prep["mean"], values[:1000].mean(axis=0), rtol=1e-6)
@@ -146,7 +124,8 @@ def test_wrong_inputs_are_named(jena_run, new_rows, tmp_path):
         predict(compose_cmd("predict", f"run={jena_run}", f"input={text}"))
     with pytest.raises(SeqexpError, match=r"format='xml' is not allowed"):
         export(compose_cmd("export", f"run={jena_run}", "format=xml"))
-    with pytest.raises(SeqexpError, match=r"has no preprocessing.json"):
+    older = r"has no serving.json \(nor the preprocessing.json of older runs\)"
+    with pytest.raises(SeqexpError, match=older):
         predict(compose_cmd("predict", f"run={tmp_path}", f"input={new_rows}"))
 
 
@@ -160,17 +139,17 @@ def test_cli_predicts_and_refuses_a_wrong_input_with_exit_code_2(jena_run, new_r
         [str(seqexp), "predict", f"run={jena_run}", f"input={new_rows}"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "T (degC)" in ok.stdout and ok.stdout.count("\n") > 63  # the table, one line per window
+    assert "T (degC)" in ok.stdout and ok.stdout.count("\n") == 64  # into a pipe: csv, a line a window
     image = tmp_path / "photo.png"
     image.write_bytes(b"\x89PNG\r\n")
     bad = subprocess.run(
         [str(seqexp), "predict", f"run={jena_run}", f"input={image}"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert f"seqexp: error: {image} is not a text CSV: line 1 is not UTF-8" in bad.stderr

@@ -18,6 +18,7 @@ from tests.conftest import compose_train
 from tests.data.imdb_files import write_sentiment_npz, write_toy_aclimdb
 from tests.data.test_fashion_mnist import FILES, write_fashion
 from tests.data.test_headlines import write_articles
+from tests.serve.conftest import as_legacy
 from tests.serve.test_jena import compose_cmd
 
 SHORT = ["trainer.epochs=1", "trainer.steps_per_epoch=2", "trainer.validation_steps=2"]
@@ -137,7 +138,7 @@ def test_fashion_predicts_images_and_idx_files_and_exports_the_scaling(runs, tmp
     pixels = np.concatenate([grey[None], all_images]).astype(np.float32)[..., None]
     probs = model.predict(pixels / 255.0, verbose=0)
     assert len(rows) == 2 * (1 + len(all_images)) and rows[0]["input"] == "big.png"
-    names = json.loads((run / "preprocessing.json").read_text())["class_names"]
+    names = json.loads((run / "serving.json").read_text())["class_names"]
     best = probs.argsort(axis=1, kind="stable")[:, ::-1]
     assert [r["class"] for r in rows[::2]] == [names[i] for i in best[:, 0]]
     np.testing.assert_allclose(
@@ -195,3 +196,26 @@ def test_headlines_and_imdb_export_their_token_models(runs):
     np.testing.assert_allclose(loaded.serve(ids).numpy(), model.predict(ids, verbose=0), atol=TOLERANCE)
     info = json.loads((saved / "export.json").read_text())
     assert info["input"]["shape"] == [None, 40] and "word rank + 3" in info["outside"]
+
+
+def test_older_runs_of_every_kind_predict_as_before(runs, tmp_path):
+    """Run directories written before serving.json (preprocessing.json, or a next-word run's
+    vocabulary.json alone) give the same predictions as the runs they were copied from."""
+    (tmp_path / "reviews.txt").write_text("great movie\nawful, the end\n")
+    (tmp_path / "ranks.json").write_text(json.dumps([[4, 5, 6, 30], [10, 11]]))
+    (tmp_path / "prompts.txt").write_text("new\nhow to\n")
+    idx = runs["fashion_files"] / FILES["test_images"]
+    cases = {
+        "imdb_raw": [f"input={tmp_path / 'reviews.txt'}", "lines=true"],
+        "imdb": [f"input={tmp_path / 'ranks.json'}"],
+        "fashion": [f"input={idx}", "top_k=2"],
+        "headlines": [f"input={tmp_path / 'prompts.txt'}", "words=2"],
+    }
+    for name, options in cases.items():
+        old = as_legacy(runs[name], tmp_path / name)
+        assert not (old / "serving.json").exists()
+        expected = predict(compose_cmd("predict", f"run={runs[name]}", *options, "format=csv"))
+        got = predict(compose_cmd("predict", f"run={old}", *options, "format=csv"))
+        assert [list(r) for r in got] == [list(r) for r in expected], name
+        for row, want in zip(got, expected, strict=True):
+            assert row == pytest.approx(want, abs=1e-6), name
