@@ -94,6 +94,7 @@ def result(proc: subprocess.CompletedProcess):
     return json.loads(line[len("RESULT") :])
 
 
+@pytest.mark.slow
 def test_every_dataset_family_trains_on_jax_without_tensorflow(tmp_path):
     runs = result(run_python(TRAIN_JAX.replace("sys.argv[1]", repr(str(tmp_path)))))
     assert set(runs) == {"jena", "imdb", "fashion", "headlines", "mlflow"}
@@ -151,6 +152,7 @@ def column(run_dir: Path, name: str) -> list[float]:
     return [row[header.index(name)] for row in history(run_dir)]
 
 
+@pytest.mark.slow
 def test_jax_runs_are_deterministic_resume_exactly_and_log_to_tensorboard(tmp_path):
     done = jena_jax(tmp_path, ["a", "b"])  # two runs of one seed, one after the other
     assert done.returncode == 0, done.stderr[-4000:]
@@ -235,6 +237,7 @@ def test_every_preset_composes_with_jax(preset):
     assert cfg.trainer.backend == "jax"
 
 
+@pytest.mark.slow
 def test_smoke_trains_on_jax_from_the_command_line(tmp_path):
     run_dir = tmp_path / "smoke"
     done = seqexp(
@@ -253,6 +256,7 @@ def test_smoke_trains_on_jax_from_the_command_line(tmp_path):
     assert (run_dir / "export" / "onnx" / "model.onnx").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_a_sweep_over_backends_runs_each_job_on_its_own(tmp_path, capsys):
     """One joblib worker (loky reuses it) loads Keras on TensorFlow for the first job; the JAX job
     then runs in a fresh process (Keras cannot switch), and both are recorded with their backend."""

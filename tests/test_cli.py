@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import matplotlib.image as mpimg
+import pytest
 
 from tests.conftest import TINY_JENA
 
@@ -133,6 +134,7 @@ def test_shell_completion_goes_through_the_command(tmp_path):
     assert install.rstrip().endswith("-F hydra_bash_completion seqexp")
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_the_run_directory_and_the_same_command_resumes(tmp_path):
     import signal
     import time

@@ -71,6 +71,7 @@ def check_every_file_parses(run_dir: Path) -> None:
             yaml.safe_load(path.read_text())
 
 
+@pytest.mark.slow
 def test_sigkill_mid_epoch_leaves_parseable_files_and_the_run_resumes(tmp_path):
     run = tmp_path / "run"
     command = ["train", "experiment=smoke", "trainer.epochs=5", f"hydra.run.dir={run}", *FAST]
@@ -104,6 +105,7 @@ def test_sigkill_mid_epoch_leaves_parseable_files_and_the_run_resumes(tmp_path):
     assert not list(run.rglob("tmp.*"))
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_run_with_status_interrupted(tmp_path):
     run = tmp_path / "run"
     process = start(tmp_path, "train", "experiment=smoke", "trainer.epochs=8", f"hydra.run.dir={run}", *FAST)
@@ -279,6 +281,7 @@ def test_atomic_checkpoint_keeps_the_old_file_when_a_save_fails(tmp_path, tiny, 
     assert best.read_bytes() == before and not list(best.parent.glob("tmp.*"))
 
 
+@pytest.mark.slow
 def test_runs_started_together_get_their_own_directories(tmp_path):
     """Run directories carry microseconds: two runs started at once never share one."""
     command = ["train", "experiment=smoke", "data.path=missing.csv", *FAST]
@@ -577,6 +580,7 @@ def test_a_full_disk_at_the_backups_weights_is_one_sentence_and_resumable(tmp_pa
     assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
 
 
+@pytest.mark.slow
 def test_a_real_full_disk_at_the_backups_weights_does_not_crash(tmp_path):
     """The same on a real full file system (a tiny tmpfs; needs root and mount, else skipped)."""
     disk = tmp_path / "disk"

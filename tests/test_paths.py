@@ -157,6 +157,7 @@ def test_a_finished_run_under_a_quoted_special_run_dir_is_refused(tmp_path, caps
     assert sorted(p.name for p in run.iterdir()) == ["metrics.json"]  # .hydra/ not rewritten
 
 
+@pytest.mark.slow
 def test_a_sweep_never_runs_into_a_quoted_special_sweep_dir_with_finished_runs(tmp_path, capsys):
     sweep = tmp_path / SPECIAL
     (sweep / "0_jena_gru").mkdir(parents=True)
