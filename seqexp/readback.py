@@ -81,19 +81,25 @@ def json_list(path: Path, fix: str = "") -> list:
     return value
 
 
-def yaml_strings(path: Path, fix: str = "") -> list[str]:
-    """A YAML list of strings (Hydra's .hydra/overrides.yaml)."""
+def _yaml(path: Path, fix: str):
+    """The YAML value of a file; a file that is not YAML is named with the line of the problem."""
     import yaml
 
     text = _text(path, fix)
     try:
-        value = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise DamagedFile(
             path, f"it is not valid YAML{where} ({getattr(err, 'problem', None) or err})", fix
         ) from None
+
+
+def yaml_strings(path: Path, fix: str = "") -> list[str]:
+    """A YAML list of strings (Hydra's .hydra/overrides.yaml)."""
+
+    value = _yaml(path, fix)
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -106,17 +112,8 @@ def yaml_strings(path: Path, fix: str = "") -> list[str]:
 def yaml_object(path: Path, required: dict[str, type | tuple] | None = None, fix: str = "") -> dict:
     """A YAML mapping with at least the `required` keys, each of its type(s) (a search's
     search.yaml)."""
-    import yaml
 
-    text = _text(path, fix)
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise DamagedFile(
-            path, f"it is not valid YAML{where} ({getattr(err, 'problem', None) or err})", fix
-        ) from None
+    value = _yaml(path, fix)
     if not isinstance(value, dict):
         raise DamagedFile(path, f"it holds {_kind(value)}, not a mapping", fix)
     for key, kinds in (required or {}).items():

@@ -99,15 +99,18 @@ def _stale(path: Path, holder: dict | None) -> bool:
             return True
     if holder.get("host") != socket.gethostname():
         return False  # another machine's process: no way to tell from here
-    if holder["pid"] == os.getpid():
-        return True
+    return holder["pid"] == os.getpid() or not pid_runs(holder["pid"])
+
+
+def pid_runs(pid: int) -> bool:
+    """Whether process `pid` of this host still runs (another user's counts: it is alive)."""
     try:
-        os.kill(holder["pid"], 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
         return False
-    return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _take_over(path: Path, holder: dict | None) -> None:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from seqexp.atomic import write_text
+from seqexp.run.lock import pid_runs
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +97,4 @@ def is_alive(root: Path, name: str | None, now: float | None = None) -> bool:
         return True
     if record["pid"] == os.getpid():
         return False  # this very process: a heartbeat an earlier work() here left behind
-    try:
-        os.kill(record["pid"], 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
+    return pid_runs(record["pid"])
