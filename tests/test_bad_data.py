@@ -524,6 +524,7 @@ def seqexp(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_real_command_names_the_bad_cell(tmp_path):
     """The same error from the real entry point, in a fresh interpreter."""
     path = set_field(9, 3, "abc")(jena_file(tmp_path))

@@ -97,6 +97,7 @@ def full():
     return json.loads((COMMITTED / "results.json").read_text()), (COMMITTED / "results.md").read_text()
 
 
+@pytest.mark.slow  # the toy run trains (its fixture); the report's own tests stay fast
 def test_the_toy_run_measures_every_part_it_ran_with_positive_finite_values(toy):
     data, _, _ = toy
     assert set(data) == {"meta", "targets", *TOY_PARTS}
@@ -133,6 +134,7 @@ def test_the_toy_run_measures_every_part_it_ran_with_positive_finite_values(toy)
     assert isinstance(meta["busy"], bool) and meta["other_processes_cores"] >= 0
 
 
+@pytest.mark.slow  # the toy run trains (its fixture); the report's own tests stay fast
 def test_the_ways_compared_ran_the_same_steps_batch_and_epochs(toy):
     data, _, _ = toy
     for name, case in data["training"].items():
@@ -146,6 +148,7 @@ def test_the_ways_compared_ran_the_same_steps_batch_and_epochs(toy):
         assert case["batch_sizes_run"] == dict.fromkeys(WAYS, case["batch_size"]), name
 
 
+@pytest.mark.slow  # the toy run trains (its fixture); the report's own tests stay fast
 def test_every_ratio_is_a_positive_finite_number(toy, full):
     toy_found, full_found = dict(ratios(toy[0])), dict(ratios(full[0]))
     # one model x (2 step ratios x (wall, CPU) + the step A/A) + 2 pipeline ratios
@@ -159,6 +162,7 @@ def test_every_ratio_is_a_positive_finite_number(toy, full):
         assert r["min"] <= r["max"], where
 
 
+@pytest.mark.slow  # the toy run trains (its fixture); the report's own tests stay fast
 def test_the_toy_markdown_shows_the_toy_numbers(toy):
     data, md, printed = toy
     assert md in printed  # the table is also printed

@@ -87,6 +87,7 @@ def test_the_new_dataset_and_model_train_one_epoch(extended, sine_run, tmp_path)
     assert "data: fashion-mnist, headlines, imdb, imdb-raw, jena, sine" in help_text
 
 
+@pytest.mark.slow
 def test_the_new_dataset_predicts_and_exports(extended, sine_run, tmp_path):
     """The page's SineServing is all predict and export need: forecasts equal the checkpoint's
     output on windows cut here, and the exported SavedModel gives the same numbers."""

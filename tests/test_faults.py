@@ -190,6 +190,7 @@ def ctrl_c_at(epoch: int, batch: int):
     return lambda monitor: [CtrlC()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["lstm_dropout"])  # dropout: the seed generators resume too
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path, tiny, model):
     """Weights, optimizer state and the batch stream all continue: the histories are equal."""
@@ -247,6 +248,7 @@ def test_a_finished_run_directory_is_never_trained_over(tmp_path, jena_csv):
     assert resumed.returncode == 2 and "no .hydra/overrides.yaml" in resumed.stderr
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_directory_refuses_another_config(tmp_path):
     run = tmp_path / "run"
     (run / ".hydra").mkdir(parents=True)
@@ -476,6 +478,7 @@ def test_early_stopping_restores_the_best_epoch_when_checkpoints_are_off(tmp_pat
     assert metrics["test"]["loss"] == pytest.approx(expected["loss"], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_a_resumed_run_keeps_the_best_checkpoint_against_a_worse_epoch(tmp_path, tiny):
     """Interrupted after epoch 2; the resumed run starts from scrambled weights, so epoch 3 is
     worse than the best so far and must not replace best.keras (the checkpoint's threshold is
@@ -548,6 +551,7 @@ def test_samples_per_second_counts_training_samples_only(tmp_path, tiny, monkeyp
 SMOKE_BACKUP = ["experiment=smoke", "callbacks.checkpoint.enabled=false", *FAST]
 
 
+@pytest.mark.slow
 def test_a_full_disk_at_the_backups_weights_is_one_sentence_and_resumable(tmp_path, capsys, monkeypatch):
     """h5py cannot recover from a write that finds the disk full (a segfault at exit, exit code
     139): the space is claimed first, so the run ends as any full disk does, and resumes."""

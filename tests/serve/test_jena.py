@@ -129,6 +129,7 @@ def test_wrong_inputs_are_named(jena_run, new_rows, tmp_path):
         predict(compose_cmd("predict", f"run={tmp_path}", f"input={new_rows}"))
 
 
+@pytest.mark.slow
 def test_cli_predicts_and_refuses_a_wrong_input_with_exit_code_2(jena_run, new_rows, tmp_path):
     import subprocess
     import sys

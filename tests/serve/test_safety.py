@@ -105,6 +105,7 @@ def test_predict_forecasts_every_csv_of_a_folder(jena_run, new_rows, tmp_path):
 # --- predict: stdout is the document alone --------------------------------------------------
 
 
+@pytest.mark.slow
 def test_json_to_stdout_is_only_the_document_and_a_pipe_gets_plain_csv(jena_run, new_rows, tmp_path):
     out = seqexp("predict", f"run={jena_run}", f"input={new_rows}", "format=json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
