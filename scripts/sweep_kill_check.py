@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from seqexp.run.rundir import FINISHED, read_history, read_metrics  # noqa: E402
+from seqexp.run.record import FINISHED  # noqa: E402
+from seqexp.run.rundir import read_history, read_metrics  # noqa: E402
 from tests.test_sweep_resume import (  # noqa: E402
     UNITS,
     files_of_finished_jobs,

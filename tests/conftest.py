@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import os
 from pathlib import Path
 
@@ -38,6 +39,17 @@ def compose_train(run_dir: Path, *overrides: str):
     with open_dict(cfg):
         del cfg["hydra"]
     return cfg
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """An in-process Hydra job points the root logger at the test's captured stdout; the next test
+    in the same worker would log into that closed stream ("--- Logging error ---" on stderr)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

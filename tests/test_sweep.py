@@ -12,7 +12,7 @@ import pytest
 
 from seqexp.cli import main
 from seqexp.errors import SeqexpError
-from seqexp.run.rundir import record_failure
+from seqexp.run.record import record_failure
 from seqexp.summary.sweep import NO_METRICS, summarize
 from tests.test_sweep_helpers import (
     assert_complete,

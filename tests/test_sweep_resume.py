@@ -22,8 +22,9 @@ import pytest
 
 from seqexp.cli import main
 from seqexp.run.identity import digest
+from seqexp.run.record import FINISHED
 from seqexp.run.resume import METADATA
-from seqexp.run.rundir import FINISHED, read_history, read_metrics
+from seqexp.run.rundir import read_history, read_metrics
 from tests.test_sweep_helpers import SEQEXP
 
 SETTINGS = [

@@ -11,7 +11,8 @@ from pathlib import Path
 from seqexp.cli.train import APP
 from seqexp.errors import SeqexpError
 from seqexp.run.environment import changes_since, read_env
-from seqexp.run.rundir import FINISHED, check_resumable, quoted_override, read_metrics
+from seqexp.run.record import FINISHED
+from seqexp.run.rundir import check_resumable, quoted_override, read_metrics
 from seqexp.sweep.joblist import JOBS, resume_command
 
 DESCRIPTION = "continue an interrupted run, or a sweep, in its own directory"

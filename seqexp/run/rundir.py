@@ -19,16 +19,12 @@ from seqexp.atomic import write_text
 from seqexp.errors import NotThisRun, SeqexpError
 from seqexp.readback import csv_numbers, yaml_strings
 from seqexp.run.identity import check_replayable, read_identity, refuse_other_config
-from seqexp.run.record import (  # noqa: F401 - read_status, record_failure, failure_reason: for callers
-    FINISHED,
+from seqexp.run.record import (
     METRICS,
     RunRecord,
-    Status,
     checked_record,
-    failure_reason,
     read_record,
     read_status,
-    record_failure,
 )
 
 HISTORY = "history.csv"
@@ -43,13 +39,6 @@ def read_metrics(run_dir: Path) -> dict | None:
     """A run directory's metrics.json as a dict (None: missing, torn or not a record)."""
     record = read_record(run_dir)
     return None if record is None else record.as_dict()
-
-
-def checked_status(run_dir: Path) -> Status | None:
-    """The status of a folder about to be trained into or resumed: None without metrics.json, and
-    a DamagedFile for one that cannot be read (the run it describes may be finished)."""
-    record = checked_record(run_dir)
-    return None if record is None else record.status
 
 
 def may_continue(report: dict | RunRecord | None) -> bool:

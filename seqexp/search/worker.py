@@ -154,7 +154,7 @@ def run_one(study, trial, state, space, search, root, threads, worker, adopted=F
     trial's folder in use by another process leave it RUNNING)."""
     from optuna.trial import TrialState
 
-    from seqexp.run.rundir import failure_reason
+    from seqexp.run.record import failure_reason
     from seqexp.search.space import suggest
     from seqexp.search.trial import Pruned, run_trial
 

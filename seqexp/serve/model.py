@@ -11,8 +11,6 @@ from seqexp.data.serving import Serving, load_serving
 from seqexp.errors import SeqexpError, disk_failure
 from seqexp.run.record import run_checkpoint
 
-CHECKPOINT = None  # the run's own, as its record says (seqexp.run.record.run_checkpoint)
-
 
 @dataclass
 class Run:
@@ -44,7 +42,7 @@ def make_parent(path: Path, key: str = "output") -> None:
         ) from None
 
 
-def load_run(run, checkpoint: str | None = CHECKPOINT) -> Run:
+def load_run(run, checkpoint: str | None = None) -> Run:
     """The serving record and the checkpoint of a run directory, or a SeqexpError saying why not."""
     run = check_run_dir(run)
     serving = load_serving(run)

@@ -16,7 +16,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqexp.run.rundir import FINISHED, METRICS, read_metrics
+from seqexp.run.record import FINISHED
+from seqexp.run.rundir import METRICS, read_metrics
 
 
 @dataclass
