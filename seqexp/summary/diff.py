@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from seqexp.errors import SeqexpError
+from seqexp.readback import DamagedFile, yaml_object
 from seqexp.run.identity import flatten
 from seqexp.run.rundir import RUN_MARKERS
 from seqexp.summary.runs import Run, fmt, render
@@ -29,10 +30,24 @@ def open_run(path: Path | str) -> Run:
     return Run.read(path, path.parent)
 
 
+def config_problem(run: Run) -> str | None:
+    """Why a run's .hydra/config.yaml cannot be compared (missing, not YAML, not a mapping), or
+    None. Such a config is not compared key by key: every key would read as "(absent)"."""
+    if run.config:
+        return None
+    try:
+        yaml_object(run.path / ".hydra" / "config.yaml")
+    except DamagedFile as err:
+        return f".hydra/config.yaml: {err.problem}"
+    return None  # an empty mapping: a config with no keys compares as one
+
+
 def diff(a: Run, b: Run) -> dict:
-    """{"config": [(key, a, b)] of the composed-config keys that differ,
-    "metrics": [(key, a, b)] side by side, "environment": [(key, a, b)] side by side}."""
-    config_a, config_b = flatten(a.config), flatten(b.config)
+    """{"config": [(key, a, b)] of the composed-config keys that differ (none when a side's
+    config is unreadable: "config_problems" says why), "metrics": [(key, a, b)] side by side,
+    "environment": [(key, a, b)] side by side}."""
+    problems = {side: p for side, run in (("A", a), ("B", b)) if (p := config_problem(run))}
+    config_a, config_b = ({}, {}) if problems else (flatten(a.config), flatten(b.config))
     missing = object()
     config = [
         (k, config_a.get(k, missing), config_b.get(k, missing))
@@ -67,11 +82,13 @@ def diff(a: Run, b: Run) -> dict:
         "config": config,
         "metrics": side_by_side([metrics(a), metrics(b)]),
         "environment": side_by_side([a.env, b.env]),
+        "config_problems": problems,
     }
 
 
 def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> str:
     parts = diff(a, b)
+    problems = parts.pop("config_problems")
     if form == "json":
         return (
             json.dumps(
@@ -79,6 +96,7 @@ def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> st
                     "a": str(a.path),
                     "b": str(b.path),
                     **{k: [{"key": key, "a": x, "b": y} for key, x, y in v] for k, v in parts.items()},
+                    "config_not_compared": problems,
                 },
                 indent=2,
                 default=str,
@@ -94,12 +112,12 @@ def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> st
     }
     out = []
     for name, rows in parts.items():
+        if name == "config" and problems:
+            why = "; ".join(f"{side} ({(a if side == 'A' else b).path}) {p}" for side, p in problems.items())
+            out.append(f"composed config: not compared, {why}\n")
+            continue
         if name == "config" and not rows:
-            out.append(
-                f"{titles[name]}\n"
-                if a.config or b.config
-                else "composed config: neither run has .hydra/config.yaml\n"
-            )
+            out.append(f"{titles[name]}\n")
             continue
         mark = (lambda x, y: "" if x == y else " *") if name != "config" else (lambda x, y: "")
         lines = [[key + mark(x, y), _cell(x), _cell(y)] for key, x, y in rows]

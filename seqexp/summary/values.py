@@ -6,7 +6,10 @@ import math
 
 
 def number(value) -> float | None:
-    """`value` as a finite float, or None (missing, text, nan, inf)."""
+    """`value` as a finite float, or None (missing, text, nan, inf, true/false: a hand-edited
+    `"val_loss": true` is not a loss of 1, and `--where 'model.dropout>true'` compares nothing)."""
+    if isinstance(value, bool):
+        return None
     try:
         result = float(value)
     except (TypeError, ValueError):
