@@ -5,13 +5,16 @@ exit != 0 where nothing useful was done, and nothing already written is lost."""
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from seqexp.cli import main
 from seqexp.summary.values import number
+from tests.badinput import run_cli
 from tests.test_command_faults import hand_made_run
 
 
@@ -45,8 +48,10 @@ def test_diff_does_not_call_every_key_absent_when_a_config_is_unreadable(tmp_pat
     assert "composed config (.hydra/config.yaml): 1 key(s) differ" in capsys.readouterr().out
 
 
-def test_a_boolean_is_not_a_number(tmp_path, capsys):
+def test_a_number_is_finite_and_not_a_boolean(tmp_path, capsys):
     assert number(True) is None and number(False) is None and number(0) == 0.0
+    assert number(math.nan) is None and number("inf") is None and number("-1e400") is None
+    assert number("2.5") == 2.5
     assert main(["runs", str(tmp_path), "--where", "model.dropout>true"]) == 2
     assert "> compares numbers, and 'true' is not one" in capsys.readouterr().err
     run = hand_made_run(tmp_path / "edited")
@@ -56,3 +61,30 @@ def test_a_boolean_is_not_a_number(tmp_path, capsys):
     assert main(["runs", str(tmp_path), "--format", "json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["best"] is None
+
+
+@pytest.mark.parametrize(
+    "command, target",
+    [
+        ("predict", "seqexp.serve.predict.predict"),
+        ("export", "seqexp.serve.export.export"),
+        ("generate", "seqexp.text.generate.generate"),
+    ],
+)
+def test_a_read_only_output_of_a_command_without_a_run_of_its_own_is_one_sentence(
+    command, target, monkeypatch, capsys
+):
+    """predict/export/generate have no paths.run_dir: the disk message must not look one up."""
+    module, name = target.rsplit(".", 1)
+
+    def read_only(cfg):
+        raise OSError(errno.EROFS, "Read-only file system", "/mnt/ro/out.csv")
+
+    monkeypatch.setattr(__import__(module, fromlist=[name]), name, read_only)
+    code, err = run_cli([command, "run=/nowhere"], capsys)
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        "seqexp: error: Could not write (/mnt/ro/out.csv): the file system is read-only "
+        "(Read-only file system)."
+    )
+    assert "Traceback" not in err

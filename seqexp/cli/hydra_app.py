@@ -228,7 +228,9 @@ def job_runner(target: str, check: str | None = None):
             problem = disk_failure(err)
             if not multirun and problem is not None and os.environ.get("HYDRA_FULL_ERROR") != "1":
                 # a full disk or an unwritable folder: not a bug, and the run stays resumable
-                print(f"seqexp: error: {disk_message(problem, cfg.paths.run_dir)}", file=sys.stderr)
+                # predict, export and generate have no run of their own to resume (no paths.run_dir)
+                run_dir = OmegaConf.select(cfg, "paths.run_dir")
+                print(f"seqexp: error: {disk_message(problem, run_dir)}", file=sys.stderr)
                 raise SystemExit(1) from None
             if not multirun:
                 if not isinstance(err, SeqexpError) or os.environ.get("HYDRA_FULL_ERROR") == "1":
