@@ -90,6 +90,24 @@ def test_a_fixed_seed_gives_the_same_trials(sampler):
     assert all(o.startswith(tuple(SPACE)) for o in trials(3)[0])
 
 
+def test_results_name_the_best_trial_and_its_run_directory():
+    """optimization_results.yaml (the summary's "Best Optuna trial"): counts by state, and the
+    best finished trial with the run folder its worker recorded."""
+    from seqexp.search.report import results
+
+    study = optuna.create_study(direction="maximize", study_name="s")
+    assert results(study) == {"name": "optuna", "study_name": "s", "direction": "maximize", "trials": {}}
+    for value, run in ((0.5, "0_jena_gru"), (0.9, "1_jena_gru"), (0.2, "2_jena_gru")):
+        trial = study.ask({"x": FloatDistribution(0, 1)})
+        trial.set_user_attr("run_dir", run)
+        study.tell(trial, value)
+    study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)
+    found = results(study)
+    assert found["trials"] == {"complete": 3, "fail": 1}
+    assert (found["best_trial"], found["best_value"], found["best_run"]) == (1, 0.9, "1_jena_gru")
+    assert set(found["best_params"]) == {"x"}
+
+
 def test_train_refuses_a_search_and_search_needs_one(capsys):
     assert main(["train", "hparams_search=recurrent_tpe", "model=lstm_dropout"]) == 2
     assert "`seqexp search hparams_search=recurrent_tpe model=lstm_dropout`" in capsys.readouterr().err

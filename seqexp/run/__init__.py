@@ -8,12 +8,15 @@ keras_internals  every use of Keras' private API, behind public names (the Keras
 monitor          the monitored metric: which epoch is best
 optimizers       the optimizers conf/optimizer names
 runtime          threads, devices, precision, tf.distribute and seeds of one job, per backend
-rundir           the run directory's files and status rules (metrics.json, history.csv)
+record           metrics.json: the run's typed record, its one writer, what each status means
+rundir           the run directory's files (history.csv) and whether a folder may be trained into
 identity         what made a run directory, and what may be replayed into it
 resume           continuing an interrupted run in its own directory
 lock             run.lock: one process per run directory
 guard            the Hydra callback that checks run and sweep directories before Hydra writes
 environment      env.json: versions, devices, git commit
-tracking         what a run reports to TensorBoard's HParams tab (hparams) and MLflow (mlflow_logger)
+tracking         the trackers of one run, called as one: start, each epoch, end
+hparams          a run's hyperparameters and its row in TensorBoard's HParams tab
+mlflow_logger    logger=mlflow: each run an MLflow run, each sweep a parent run
 tb_events        TensorBoard event files in pure Python (any backend)
 """
