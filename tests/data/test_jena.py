@@ -46,7 +46,16 @@ def collect(dataset):
 def test_read_jena_parses_quoted_header_and_values(tmp_path):
     values = synthetic_weather(50, seed=1)
     path = write_jena_csv(tmp_path / "jena.csv", values)
-    assert path.read_text().splitlines()[0].startswith('"Date Time","p (mbar)","T (degC)"')
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith('"Date Time","p (mbar)","T (degC)"')
+    # the real file's stamps: day.month.year, every 10 minutes from 01.01.2009 00:10:00
+    assert [line.split(",")[0] for line in (lines[1], lines[2], lines[50])] == [
+        "01.01.2009 00:10:00",
+        "01.01.2009 00:20:00",
+        "01.01.2009 08:20:00",
+    ]
+    long = write_jena_csv(tmp_path / "long.csv", synthetic_weather(2000, seed=1))
+    assert long.read_text().splitlines()[1 + 13 * 144].startswith("14.01.2009 00:10:00,")
     columns, parsed = read_jena(path)
     assert columns == JENA_COLUMNS
     assert parsed.shape == (50, 14) and parsed.dtype == np.float64  # parsed as DLwP: float()
