@@ -154,7 +154,7 @@ def test_a_checkpoint_of_another_vocabulary_is_refused(korean_run, tmp_path):
         ([], r"needs run=\.\.\."),
         (["run=nowhere/run"], r"run=nowhere/run is not a directory"),
         (["run=RUN", "prompt=null"], r"needs prompt=\.\.\."),
-        (["run=RUN", "words=0"], r"words=0 must be a whole number >= 1"),
+        (["run=RUN", "words=0"], r"words=0 must be a whole number from 1 to 1000"),
         (["run=RUN", "temperature=-1"], r"temperature=-1 must be 0"),
         (["run=RUN", "temperature=nan"], r"temperature=nan must be 0 \(greedy\) or a positive finite"),
         (["run=RUN", "temperature=inf"], r"temperature=inf must be 0 \(greedy\) or a positive finite"),

@@ -14,7 +14,7 @@ import pytest
 
 from seqexp.cli import main
 from seqexp.summary.values import number
-from tests.badinput import run_cli
+from tests.badinput import assert_no_success, run_cli
 from tests.test_command_faults import hand_made_run
 
 
@@ -88,3 +88,30 @@ def test_a_read_only_output_of_a_command_without_a_run_of_its_own_is_one_sentenc
         "(Read-only file system)."
     )
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["generate", "run=R", "prompt=how"],
+            "words=99999999999999999999 must be a whole number from 1 to 1000",
+        ),
+        (["predict", "run=R", "input=I"], "words=99999999999999999999 must be at most 1000"),
+        (["train", "data=headlines", "data.path=P"], "data.sample_words=99999999999999999999"),
+    ],
+)
+def test_a_huge_word_count_is_refused_not_run_for_ever(tmp_path, capsys, args, message):
+    """One model call per word: 10**20 words would never end (generate, predict on a headlines
+    run, the samples written after a headlines training)."""
+    key = "data.sample_words" if args[0] == "train" else "words"
+    args = [
+        a.replace("=R", f"={tmp_path}").replace("=I", f"={tmp_path}").replace("=P", f"={tmp_path}")
+        for a in args
+    ]
+    if args[0] == "train":
+        args.append(f"hydra.run.dir={tmp_path / 'run'}")
+    code, err = run_cli([*args, f"{key}=99999999999999999999"], capsys)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert "1000" in err.split(message.split("=")[0], 1)[1]
+    assert_no_success(tmp_path / "run")

@@ -23,6 +23,10 @@ OpenFraction = Annotated[float, Field(gt=0, lt=1)]  # a share held out: neither 
 Mode = Literal["min", "max", "auto"]
 PadSide = Literal["pre", "post"]  # keras.utils.pad_sequences' padding / truncating
 BatchSize = Annotated[int, Field(ge=1)]
+# Words appended to a prompt (generate, predict, headlines' samples): one model call each, so a
+# typo such as 10**20 would run forever; a thousand is far beyond a headline.
+MAX_WORDS = 1000
+GeneratedWords = Annotated[int, Field(ge=1, le=MAX_WORDS, description="words appended to a prompt")]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="the seed range of NumPy and TensorFlow")]
 
 

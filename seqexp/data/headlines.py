@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import Field
 
 from seqexp.config.checks import checked
-from seqexp.config.types import BatchSize, PositiveInt, Seed
+from seqexp.config.types import BatchSize, GeneratedWords, Seed
 from seqexp.data.encoding import first_non_utf8_line
 from seqexp.data.pipeline import batches
 from seqexp.data.serving import Options, Serving, texts
@@ -141,7 +141,7 @@ def load_headlines(
     seed: Seed,
     vocabulary_file: str | None,
     sample_prompts: list[str],
-    sample_words: PositiveInt,
+    sample_words: GeneratedWords,
 ) -> DataBundle:
     files = article_files(path)
     raw = read_column(files, column)

@@ -22,6 +22,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.atomic import write_text
+from seqexp.config.types import MAX_WORDS
 from seqexp.data.serving import Options
 from seqexp.errors import SeqexpError
 from seqexp.serve.model import make_parent
@@ -46,6 +47,8 @@ def check_options(cfg: DictConfig) -> tuple[list[Path], Options]:
     for key in ("top_k", "words"):
         if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1:
             raise SeqexpError(f"{key}={cfg[key]!r} must be a whole number >= 1.")
+    if cfg.words > MAX_WORDS:  # one model call per word: a typo of 10**20 would never end
+        raise SeqexpError(f"words={cfg.words} must be at most {MAX_WORDS} (words appended to each prompt).")
     inputs = OmegaConf.to_container(cfg.input) if OmegaConf.is_list(cfg.input) else [cfg.input]
     if not inputs:
         raise SeqexpError("input=[] is empty; give at least one file.")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from seqexp.config.types import MAX_WORDS
 from seqexp.errors import SeqexpError
 from seqexp.run.record import read_record, run_checkpoint
 from seqexp.text.vocabulary import VOCABULARY_FILE, Vocabulary, load_vocabulary
@@ -164,8 +165,10 @@ def check_options(cfg: DictConfig) -> list[str]:
     prompts = [str(p) for p in prompts]
     if not prompts:
         raise SeqexpError("prompt=[] is empty; give at least one prompt, e.g. prompt=how.")
-    if isinstance(cfg.words, bool) or not isinstance(cfg.words, int) or cfg.words < 1:
-        raise SeqexpError(f"words={cfg.words} must be a whole number >= 1 (words to append).")
+    if isinstance(cfg.words, bool) or not isinstance(cfg.words, int) or not 1 <= cfg.words <= MAX_WORDS:
+        raise SeqexpError(
+            f"words={cfg.words} must be a whole number from 1 to {MAX_WORDS} (words to append)."
+        )
     temperature = cfg.temperature
     if (
         isinstance(temperature, bool)
