@@ -140,6 +140,8 @@ def test_launcher_threads_share_the_cores():
     assert launcher_threads({**joblib, "n_jobs": 2}, cores=8) == 4
     assert launcher_threads({**joblib, "n_jobs": 3}, cores=2) == 1
     assert launcher_threads({**joblib, "n_jobs": -1}, cores=8) == 1  # one job per core
+    assert launcher_threads({**joblib, "n_jobs": -2}, cores=4) == 1  # joblib's -2: all cores but one
+    assert launcher_threads({**joblib, "n_jobs": -3}, cores=4) == 2  # two jobs on four cores
     ray = {
         "_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher",
         "ray": {"remote": {"num_cpus": 3}},
