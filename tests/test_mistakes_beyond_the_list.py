@@ -115,3 +115,11 @@ def test_a_huge_word_count_is_refused_not_run_for_ever(tmp_path, capsys, args, m
     assert code == 2 and message in err and "Traceback" not in err
     assert "1000" in err.split(message.split("=")[0], 1)[1]
     assert_no_success(tmp_path / "run")
+
+
+@pytest.mark.parametrize("seed", ["nan", "-1", "true", "abc"])
+def test_a_sampling_seed_that_is_not_a_whole_number_is_named(tmp_path, capsys, seed):
+    code, err = run_cli(
+        ["generate", f"run={tmp_path}", "prompt=how", "temperature=1", f"seed={seed}"], capsys
+    )
+    assert code == 2 and "must be a whole number >= 0 (the sampling seed)" in err and "Traceback" not in err

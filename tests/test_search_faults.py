@@ -66,6 +66,11 @@ def test_a_storage_in_a_missing_folder_is_refused(tmp_path, capsys):
     assert main([*args, f"hparams_search.storage=sqlite:///{storage.parent}/optuna.db"]) == 2
     assert f"the folder {storage.parent} does not exist" in capsys.readouterr().err
     assert not root.exists() and not storage.parent.exists()
+    storage.parent.mkdir()  # a folder where the journal file belongs
+    assert main([*args, f"hparams_search.storage={storage.parent}"]) == 2
+    err = capsys.readouterr().err
+    assert f"hparams_search.storage={storage.parent} is a folder; give the path of a journal file" in err
+    assert "Traceback" not in err and not root.exists() and not any(storage.parent.iterdir())
 
 
 def test_a_read_only_search_dir_is_one_sentence(tmp_path, capsys, monkeypatch):

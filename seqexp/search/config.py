@@ -155,6 +155,12 @@ def check_storage_folder(url: str) -> None:
         return  # a database server: its own errors name the problem
     else:
         path = Path(url)
+    if path.expanduser().is_dir():  # Optuna would die reading it with IsADirectoryError
+        raise SeqexpError(
+            f"hparams_search.storage={url} is a folder; give the path of a journal file in it "
+            f"(e.g. {Path(url) / 'study.journal'}, created when missing), an RDB URL, or null for "
+            "<search dir>/study.journal."
+        )
     folder = path.expanduser().parent
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"

@@ -183,6 +183,8 @@ def check_options(cfg: DictConfig) -> list[str]:
         isinstance(cfg.top_k, bool) or not isinstance(cfg.top_k, int) or cfg.top_k < 1
     ):
         raise SeqexpError(f"top_k={cfg.top_k} must be null (no limit) or a whole number >= 1.")
+    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or cfg.seed < 0:  # NumPy's rule
+        raise SeqexpError(f"seed={cfg.seed} must be a whole number >= 0 (the sampling seed).")
     return prompts
 
 
