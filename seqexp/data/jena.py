@@ -140,22 +140,29 @@ def _parse(open_text, where: str) -> tuple[list[str], np.ndarray]:
 def _bad_line(open_text, where: str, header: list[str]) -> str | None:
     """The first data line that is not a timestamp plus one number per column, described."""
     with open_text() as f:
-        for number, row in enumerate(csv.reader(f), start=1):
-            if number == 1 or not row:  # the header; blank lines are skipped as np.loadtxt does
-                continue
-            if len(row) != len(header):
-                return (
-                    f"{where} line {number} has {len(row)} fields, expected {len(header)} "
-                    f'("Date Time" and {len(header) - 1} values, as in the header).'
-                )
-            for name, cell in zip(header[1:], row[1:], strict=True):
-                try:
-                    float(cell)
-                except ValueError:
+        rows = csv.reader(f)
+        try:
+            for number, row in enumerate(rows, start=1):
+                if number == 1 or not row:  # the header; blank lines are skipped as np.loadtxt does
+                    continue
+                if len(row) != len(header):
                     return (
-                        f"{where} line {number}, column {name!r}: {cell!r} is not a number; "
-                        f'every column but "Date Time" must hold numbers.'
+                        f"{where} line {number} has {len(row)} fields, expected {len(header)} "
+                        f'("Date Time" and {len(header) - 1} values, as in the header).'
                     )
+                for name, cell in zip(header[1:], row[1:], strict=True):
+                    try:
+                        float(cell)
+                    except ValueError:
+                        return (
+                            f"{where} line {number}, column {name!r}: {cell!r} is not a number; "
+                            f'every column but "Date Time" must hold numbers.'
+                        )
+        except csv.Error as err:  # a quote never closed, a field over csv's 128 KiB limit
+            return (
+                f"{where} line {rows.line_num} is not a CSV row ({err}); every line is a "
+                f'"Date Time" and one number per column.'
+            )
     return None
 
 

@@ -173,3 +173,11 @@ def test_not_a_jena_file_is_a_clear_error(tmp_path):
         read_jena(bad)
     with pytest.raises(SeqexpError, match=r"data.path=.*missing.csv does not exist"):
         read_jena(tmp_path / "missing.csv")
+
+
+def test_a_line_csv_cannot_read_is_named(tmp_path):
+    """A field over csv's 128 KiB limit (a pasted blob): named by its line, not _csv.Error."""
+    path = write_jena_csv(tmp_path / "jena.csv", synthetic_weather(3, seed=1))
+    path.write_text(path.read_text() + '"' + "x" * 200_000 + '"\n')
+    with pytest.raises(SeqexpError, match=r"jena.csv line 5 is not a CSV row \(.*\); every line is a"):
+        read_jena(path)
