@@ -123,3 +123,14 @@ def test_a_sampling_seed_that_is_not_a_whole_number_is_named(tmp_path, capsys, s
         ["generate", f"run={tmp_path}", "prompt=how", "temperature=1", f"seed={seed}"], capsys
     )
     assert code == 2 and "must be a whole number >= 0 (the sampling seed)" in err and "Traceback" not in err
+
+
+def test_an_infinite_learning_rate_is_refused_before_training(tmp_path, capsys):
+    """inf passes `> 0`; it used to train until the loss was nan, then say "diverged"."""
+    run = tmp_path / "run"
+    code, err = run_cli(
+        ["train", "experiment=smoke", "optimizer.learning_rate=inf", f"hydra.run.dir={run}"], capsys
+    )
+    assert code == 2 and "optimizer.learning_rate=inf must be a number above 0" in err
+    assert not (run / "history.csv").exists()
+    assert_no_success(run)

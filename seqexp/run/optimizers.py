@@ -15,7 +15,7 @@ from typing_extensions import TypedDict, Unpack
 from seqexp.config.checks import checked
 from seqexp.config.types import NonNegativeNumber, PositiveNumber
 
-LearningRate = Annotated[float, Field(gt=0, description="e.g. 1e-3")]
+LearningRate = Annotated[float, Field(gt=0, allow_inf_nan=False, description="e.g. 1e-3")]
 Beta = Annotated[float, Field(ge=0, lt=1)]
 
 
