@@ -6,6 +6,7 @@ held until the rename is done."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,8 +50,15 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
             _fsync(tmp)
             os.replace(tmp, path)
             _fsync(path.parent, directory=True)
+        except OSError as err:
+            if err.filename == str(tmp):  # the user's messages name the file they asked for
+                err.filename = str(path)
+            raise
         finally:
-            tmp.unlink(missing_ok=True)
+            # best effort: where nothing could be made (a file for the folder, a read-only
+            # disk), the unlink fails too and must not hide the error that matters
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

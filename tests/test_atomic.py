@@ -38,6 +38,15 @@ def test_write_text_replaces_the_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]  # the temp name is gone
 
 
+def test_a_write_that_cannot_start_names_the_file_asked_for_not_the_temporary_one(tmp_path):
+    """`Could not write (...)` shows the user's path (was tmp.<pid>.x.csv)."""
+    (tmp_path / "notes").write_text("mine")
+    with pytest.raises(OSError) as raised:  # a file where the folder belongs
+        write_text(tmp_path / "notes" / "x.csv", "a,b\n")
+    assert raised.value.filename == str(tmp_path / "notes" / "x.csv")
+    assert (tmp_path / "notes").read_text() == "mine"
+
+
 def test_a_crash_between_write_and_rename_leaves_the_old_content(tmp_path, monkeypatch):
     path = tmp_path / "metrics.json"
     path.write_text("old")
