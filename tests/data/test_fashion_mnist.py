@@ -16,7 +16,7 @@ import yaml
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
-from seqexp.data.fashion_mnist import read_idx
+from seqexp.data.fashion_mnist import read_idx, validation_indices
 from seqexp.errors import SeqexpError
 from seqexp.run.train import train
 
@@ -422,3 +422,11 @@ def test_cnn_learns_separable_images_well_above_chance(make_cfg, tmp_path):
     assert metrics["test"]["accuracy"] >= 0.8  # chance: 0.1
     per_class = metrics["extras"]["class_report"]["per_class_accuracy"]
     assert sum(v >= 0.5 for v in per_class.values()) >= 8
+
+
+@pytest.mark.parametrize(("n", "fraction", "held_out"), [(10, 0.25, 3), (60000, 0.2, 12000), (7, 0.1, 1)])
+def test_the_validation_split_rounds_up_as_shufflesplit_does(n, fraction, held_out):
+    """scikit-learn's ShuffleSplit holds out ceil(fraction * n) (HG's split): 10 * 0.25 -> 3."""
+    train_idx, val_idx = validation_indices(n, fraction, seed=42)
+    assert len(val_idx) == held_out and len(train_idx) == n - held_out
+    assert sorted([*train_idx, *val_idx]) == list(range(n))
