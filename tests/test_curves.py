@@ -106,3 +106,18 @@ def test_sweep_comparison_without_a_reference_draws_no_line(tmp_path):
     fig = comparison_figure(summarize(tmp_path))
     assert dashed(fig.axes[0]) == [] and dashed(fig.axes[1]) == []  # another metric's figure is not drawn
     plt.close(fig)
+
+
+@pytest.mark.parametrize(("keys", "axes"), [(1, 2), (2, 2), (3, 4)])
+def test_one_or_two_swept_keys_share_a_panel_more_get_one_each(tmp_path, keys, axes):
+    for i in range(2):
+        make_job(tmp_path, f"{i}_jena_gru", 8, 2, HISTORY, None)
+        swept = [f"model.units=[{8 * (i + 1)}]", f"model.dropout=0.{i + 1}", f"trainer.seed={i}"][:keys]
+        (tmp_path / f"{i}_jena_gru" / ".hydra" / "overrides.yaml").write_text(
+            "".join(f"- {o}\n" for o in swept)
+        )
+    summary = summarize(tmp_path)
+    assert len(summary.swept_keys) == keys
+    fig = comparison_figure(summary)
+    assert len(fig.axes) == axes  # the curves, then one shared panel or one per key
+    plt.close(fig)
