@@ -75,6 +75,7 @@ def sine_run(extended, tmp_path_factory) -> tuple[Path, subprocess.CompletedProc
     return run, result
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_the_new_dataset_and_model_train_one_epoch(extended, sine_run, tmp_path):
     run, result = sine_run
     assert result.returncode == 0, result.stderr
@@ -164,6 +165,7 @@ def test_bad_values_of_the_new_options_are_refused_before_tensorflow(extended, t
     assert not (tmp_path / "run" / "metrics.json").exists()
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_a_model_that_cannot_read_the_new_data_is_named(extended, tmp_path):
     result = seqexp(
         extended, "train", "data=sine", "model=cnn", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path

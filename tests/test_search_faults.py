@@ -160,6 +160,7 @@ def test_a_torn_search_yaml_is_named(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_grid_search_runs_every_combination_once(jena_csv, tmp_path, capsys):
     root = tmp_path / "grid"
     args = search_args(jena_csv, root, *GRID, "hparams_search.sampler=grid", "hparams_search.n_trials=2")
@@ -178,6 +179,7 @@ def test_grid_search_runs_every_combination_once(jena_csv, tmp_path, capsys):
     assert yaml.safe_load((root / "search.yaml").read_text())["search"]["n_trials"] == 2
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_a_full_disk_leaves_the_trial_resumable(jena_csv, tmp_path, capsys, monkeypatch):
     import seqexp.run.train as train_module
     from seqexp.run.record import RunRecord, write_record
@@ -232,6 +234,7 @@ def test_liveness_rule(tmp_path):
         sleeper.wait()
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_resume_beside_a_live_worker_leaves_its_trial_alone(jena_csv, tmp_path, capsys):
     root = tmp_path / "live"
     args = search_args(
