@@ -78,10 +78,10 @@ def idle(run_dir: Path, action: str) -> Iterator[None]:
 
 
 def _running(run_dir: Path, action: str, holder: dict) -> str:
-    who = f"pid {holder['pid']} on {holder.get('host')}, since {holder.get('since')}" if holder else "?"
+    who = f"pid {holder['pid']} on {holder.get('host')} holds its {LOCK} since {holder.get('since')}"
     return (
-        f"{run_dir} is running ({who} holds its {LOCK}); {action} it once that process has ended. "
-        f"Nothing was changed."
+        f"{run_dir} is running ({who if holder else 'its ' + LOCK + ' is being taken'}); "
+        f"`seqexp runs {action}` it once that process has ended. Nothing was changed."
     )
 
 
@@ -112,7 +112,7 @@ def tag(run_dir: Path, add: list[str], remove: list[str]) -> list[str]:
 
 def note(run_dir: Path, text: str) -> None:
     """Set the run's note ("" clears it, the launch-time note included)."""
-    change_labels(run_dir, "annotate", lambda labels, _: labels.model_copy(update={"note": text}))
+    change_labels(run_dir, "note", lambda labels, _: labels.model_copy(update={"note": text}))
 
 
 def archive(run_dir: Path, archived: bool) -> None:
