@@ -127,7 +127,10 @@ def test_archived_runs_are_hidden_until_asked_for(outputs, capsys):
     assert table[0].split()[:7] == ["run", "date", "data", "model", "backend", "status", "archived"]
     cells = [line.split() for line in table[1:]]  # the date is two words
     assert cells[0][7] == "–" and cells[1][7] == "yes"  # newest first: LSTM, then GRU
-    assert main(["runs", "unarchive", GRU]) == 0
+    assert main(["runs", "archive", LSTM]) == 0
+    assert main(["runs"]) == 0
+    assert "2 archived: --all shows them" in capsys.readouterr().err
+    assert main(["runs", "unarchive", GRU, LSTM]) == 0
     assert sorted(rows(capsys)) == [GRU, LSTM]
     assert main(["runs"]) == 0
     assert "archived" not in capsys.readouterr().out  # the column only when a run shown is archived
@@ -248,6 +251,8 @@ def test_unknown_runs_and_bad_arguments_are_refused_clearly(outputs, capsys):
     assert not (outputs / GRU / LABELS).exists()
     (outputs / "notes").mkdir()
     assert "is not a run directory" in refused(capsys, "archive", "notes")
+    err = refused(capsys, "tga", GRU, "+x")  # a mistyped verb is not taken for a folder
+    assert "'tga' is neither a folder of runs nor a verb" in err and "tag, note" in err
     assert "give tags to add (+name) or remove (-name)" in refused(capsys, "tag", GRU)
     assert "'a,b'" in refused(capsys, "tag", GRU, "+a,b")
     assert "both added" in refused(capsys, "tag", GRU, "+a", "-a")

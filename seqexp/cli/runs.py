@@ -71,6 +71,11 @@ def run(argv: list[str]) -> int:
 
     if argv and argv[0] in VERBS:
         return manage(argv)
+    if argv and argv[0].isidentifier() and not Path(argv[0]).exists():  # a mistyped verb, likely
+        raise SeqexpError(
+            f"{argv[0]!r} is neither a folder of runs nor a verb of `seqexp runs`: give a folder "
+            f"(default outputs) or one of {', '.join(VERBS)}."
+        )
     args = parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
         raise SeqexpError(f"--limit {args.limit}: give a number of runs of at least 1.")
@@ -81,7 +86,9 @@ def run(argv: list[str]) -> int:
     shown = shown[: args.limit]
     if not shown and args.format == "table":
         what = "runs" if not runs else "runs match these filters"
-        print(f"seqexp: no {what} under {args.dir} ({len(runs)} run folder(s) there).", file=sys.stderr)
+        hidden = sum(r.archived for r in runs) if archived == "hide" else 0
+        more = f", {hidden} archived: --all shows them" if hidden else ""
+        print(f"seqexp: no {what} under {args.dir} ({len(runs)} run folder(s) there{more}).", file=sys.stderr)
         return 0
     extra = None if args.sort in ("date", "wall_time") else args.sort
     try:
@@ -113,6 +120,7 @@ def manage_parser() -> argparse.ArgumentParser:
     verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
     tag = verbs.add_parser(
         "tag",
+        usage="seqexp runs tag [-h] [--root ROOT] RUN [RUN ...] +TAG|-TAG [+TAG|-TAG ...]",
         help="add (+name) and remove (-name) tags",
         description="Add (+name) and remove (-name) tags of runs; `seqexp runs` shows the launch "
         "tags with these changes, and --tag filters on them. labels.json in the run folder keeps them.",

@@ -145,8 +145,8 @@ def find_entry(name: str, root: Path) -> trash.Entry:
     if named:
         return named[0]
     original = Path(name).as_posix().rstrip("/")
-    prefix = Path(root).as_posix().rstrip("/") + "/"
-    original = original.removeprefix(prefix) if not Path(original).is_absolute() else original
+    for base in (Path(root), Path(root).resolve()):  # outputs/2026-.../x, /abs/outputs/2026-.../x
+        original = original.removeprefix(base.as_posix().rstrip("/") + "/")
     same = [e for e in found if e.original == original]
     if len(same) == 1:
         return same[0]
