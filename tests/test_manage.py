@@ -371,3 +371,12 @@ def test_training_from_a_dirty_checkout_saves_code_patch(repo, tmp_path, jena_cs
     env = json.loads((run_dir / "env.json").read_text())
     assert env["git"]["patch"] == PATCH and env["git"]["checkout"] == "cwd"
     assert b"+units = 8\n" in (run_dir / PATCH).read_bytes()
+
+
+def test_diff_shows_the_tags_and_note_set_after_the_run(outputs, capsys):
+    assert main(["runs", "tag", GRU, "+best"]) == 0
+    assert main(["runs", "note", GRU, "kept"]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(outputs / GRU), str(outputs / LSTM), "--format", "json"]) == 0
+    metrics = {row["key"]: (row["a"], row["b"]) for row in json.loads(capsys.readouterr().out)["metrics"]}
+    assert metrics["tags"] == ("baseline,best", None) and metrics["note"] == ("kept", None)
