@@ -160,6 +160,7 @@ def test_delete_moves_a_run_to_the_trash_and_restore_puts_it_back_byte_identical
     assert main(["runs", "delete", GRU]) == 0
     assert "moved to" in capsys.readouterr().out
     assert not (outputs / GRU).exists() and sorted(rows(capsys)) == [LSTM]
+    assert not (outputs / "2026-01-01").exists()  # the date folder it left empty
     (entry,) = (outputs / TRASH).iterdir()
     assert files(entry / "run") == before  # no run.lock left behind either
     assert json.loads((entry / INFO).read_text())["original"] == GRU
@@ -188,7 +189,7 @@ def test_delete_and_restore_under_another_root(tmp_path, outputs, capsys):
 
 def test_restore_refuses_a_place_taken_since(outputs, capsys):
     assert main(["runs", "delete", GRU]) == 0
-    (outputs / GRU).mkdir()
+    (outputs / GRU).mkdir(parents=True)
     (outputs / GRU / "train.log").write_text("a new run\n")
     err = refused(capsys, "restore", GRU)
     assert f"cannot restore {GRU}" in err and "is taken" in err
@@ -198,12 +199,12 @@ def test_restore_refuses_a_place_taken_since(outputs, capsys):
 
 
 def test_purge_deletes_the_trash_for_good_only_when_told(outputs, capsys):
-    assert main(["runs", "delete", GRU, LSTM]) == 0
+    assert main(["runs", "delete", GRU, LSTM, f"outputs/{GRU}"]) == 0  # one run named twice: once
     old, new = sorted(
         (outputs / TRASH).iterdir(), key=lambda p: json.loads((p / INFO).read_text())["original"]
     )
     info = json.loads((old / INFO).read_text())
-    long_ago = dt.datetime.now().astimezone() - dt.timedelta(days=10)
+    long_ago = dt.datetime.now() - dt.timedelta(days=10)  # written by hand: no time zone
     (old / INFO).write_text(json.dumps({**info, "deleted": long_ago.isoformat()}))
     err = refused(capsys, "purge")  # not at a terminal: nobody to ask
     assert "--yes" in err and "2 trash entries" in err and old.exists() and new.exists()

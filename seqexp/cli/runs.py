@@ -190,7 +190,8 @@ def manage(argv: list[str]) -> int:
     args = manage_parser().parse_args(argv)
     root = args.root
     if args.verb in ("tag", "note", "archive", "unarchive", "delete"):
-        run_dirs = [manage.find_run(r, root) for r in getattr(args, "runs", None) or [args.run]]
+        named = [manage.find_run(r, root) for r in getattr(args, "runs", None) or [args.run]]
+        run_dirs = list({d.resolve(): d for d in named}.values())  # a run named twice: once
         manage.refuse_running(run_dirs, args.verb)
     if args.verb == "tag":
         if not add and not remove:

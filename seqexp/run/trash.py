@@ -74,7 +74,20 @@ def move_to_trash(run_dir: Path, root: Path) -> Entry:
     info = {"original": original, "deleted": now.isoformat(timespec="seconds")}
     write_text(path / INFO, json.dumps(info, indent=2) + "\n")
     shutil.move(str(run_dir), str(path / RUN))  # a rename on one file system
+    _drop_empty_parents(Path(run_dir).parent, Path(root))
     return Entry(path, original, now)
+
+
+def _drop_empty_parents(folder: Path, root: Path) -> None:
+    """Remove the date folders a deletion left empty, up to (not including) the root."""
+    root = root.resolve()
+    folder = folder.resolve()
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()  # only an empty folder
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def entries(root: Path) -> list[Entry]:
@@ -89,6 +102,7 @@ def entries(root: Path) -> list[Entry]:
             info = json.loads((path / INFO).read_text(encoding="utf-8"))
             original = info["original"] if isinstance(info["original"], str) else ""
             deleted = dt.datetime.fromisoformat(info["deleted"])
+            deleted = deleted if deleted.tzinfo else deleted.astimezone()  # hand-written: local time
         except (OSError, ValueError, TypeError, KeyError):
             original, deleted = "", None
         found.append(Entry(path, original, deleted))
