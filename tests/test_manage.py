@@ -329,7 +329,7 @@ def repo(tmp_path, monkeypatch) -> Path:
     return repo
 
 
-def test_a_dirty_checkout_keeps_its_diff_as_code_patch(repo, tmp_path):
+def test_a_dirty_checkout_keeps_its_diff_as_code_patch(repo, tmp_path, monkeypatch):
     (repo / "model.py").write_text("units = 32\n" + "units = 16\n" * 9)
     (repo / "notes.txt").write_text("untracked\n")
     run_dir = tmp_path / "run"
@@ -339,6 +339,14 @@ def test_a_dirty_checkout_keeps_its_diff_as_code_patch(repo, tmp_path):
     assert b"-units = 16\n+units = 32\n" in patch and b"notes.txt" not in patch
     assert env["git"]["patch_bytes"] == len(patch) and env["git"]["patch_cut"] is False
     assert env["git"]["untracked"] == ["notes.txt"] and env["git"]["untracked_count"] == 1
+    (repo / "data").mkdir()
+    (repo / "data" / "big.csv").write_text("1,2\n")
+    (repo / ".gitignore").write_text("outputs/\n")
+    (repo / "outputs").mkdir()
+    (repo / "outputs" / "x.json").write_text("{}")
+    monkeypatch.chdir(repo / "data")  # deeper in the checkout: still the whole checkout's
+    later = keep_patch(tmp_path / "run2", {"git": git_here()})["git"]
+    assert later["untracked"] == [".gitignore", "data/", "notes.txt"] and later["untracked_count"] == 3
     # `git apply` puts the change back onto the recorded commit
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)

@@ -116,10 +116,12 @@ def git_patch(place: Path, limit: int = PATCH_LIMIT) -> tuple[bytes, bool]:
 
 
 def untracked(place: Path) -> list[str]:
-    """The checkout's untracked, not ignored files (a wholly untracked folder as one name/)."""
+    """The checkout's untracked, not ignored files (a wholly untracked folder as one name/), from
+    its top folder however deep `place` is."""
     try:
         listed = subprocess.run(
-            ["git", "-C", str(place), "ls-files", "--others", "--exclude-standard", "--directory", "-z"],
+            ["git", "-C", str(place), "ls-files", "--others", "--exclude-standard", "--directory"]
+            + ["--full-name", "-z", "--", ":/"],  # the whole checkout's, named from its top
             capture_output=True,
             timeout=30,
         )
