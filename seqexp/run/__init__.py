@@ -12,6 +12,9 @@ rundir           the run directory's files and status rules (metrics.json, histo
 identity         what made a run directory, and what may be replayed into it
 resume           continuing an interrupted run in its own directory
 lock             run.lock: one process per run directory
+labels           labels.json: tags, note and archived state set after a run
+trash            the trash of a folder of runs (.trash/): deleted runs, restorable
+manage           `seqexp runs tag|note|archive|delete|restore|purge`: which run, never a running one
 guard            the Hydra callback that checks run and sweep directories before Hydra writes
 environment      env.json: versions, devices, git commit
 tracking         what a run reports to TensorBoard's HParams tab (hparams) and MLflow (mlflow_logger)

@@ -32,7 +32,7 @@ from seqexp.models.heads import TASK_HEADS
 from seqexp.models.metrics import resolve
 from seqexp.run.build import build, steps_per_execution, xla_speeds_up
 from seqexp.run.callbacks import callback_monitors
-from seqexp.run.environment import capture, key_facts, write_env
+from seqexp.run.environment import capture, keep_patch, key_facts, write_env
 from seqexp.run.identity import config_identity, read_identity, write_identity
 from seqexp.run.lock import locked
 from seqexp.run.monitor import Monitor, logged_names, settle
@@ -199,7 +199,9 @@ def _train(
             jit_compile=xla,
         )
     # env.json in full, its gist in the record
-    record = recorder.write(record.but(env=key_facts(write_env(run_dir, capture(cfg, xla)))))
+    record = recorder.write(
+        record.but(env=key_facts(write_env(run_dir, keep_patch(run_dir, capture(cfg, xla)))))
+    )
     lines = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
     write_text(run_dir / "model_summary.txt", "\n".join(lines) + "\n")

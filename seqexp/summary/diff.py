@@ -60,7 +60,7 @@ def diff(a: Run, b: Run) -> dict:
         ref = run.reference
         if ref:
             out.update({f"reference.{k}": ref.get(k) for k in ("metric", "value", "ours", "difference")})
-        out.update(tags=",".join(run.tags) or None, note=run.get("note"))
+        out.update(tags=",".join(run.tags) or None, note=run.note)  # labels set after the run included
         return out
 
     return {

@@ -27,6 +27,7 @@ import yaml
 from seqexp.errors import SeqexpError
 from seqexp.readback import DamagedFile
 from seqexp.run.environment import read_env
+from seqexp.run.labels import Labels, read_labels
 from seqexp.run.monitor import best_mode
 from seqexp.run.record import checked_record, metric_value
 from seqexp.run.rundir import find_run_dirs
@@ -56,13 +57,14 @@ class Run:
     metrics: dict = field(default_factory=dict)
     state: str = NO_METRICS  # the status in metrics.json, or why there is none
     reason: str = ""
+    labels: Labels = field(default_factory=Labels)  # tags, note, archived set after the run
     _config: dict | None = field(default=None, repr=False)
     _settings: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def read(cls, path: Path, root: Path) -> Run:
         name = path.relative_to(root).as_posix() if path != root else path.name
-        run = cls(path, name)
+        run = cls(path, name, labels=read_labels(path))
         try:
             record = checked_record(path)
         except DamagedFile as err:
@@ -121,8 +123,17 @@ class Run:
 
     @property
     def tags(self) -> list[str]:
+        """The launch-time tags (metrics.json) with those added and removed since (labels.json)."""
         tags = self.metrics.get("tags")
-        return [str(t) for t in tags] if isinstance(tags, list) else []
+        return self.labels.tags_of([str(t) for t in tags] if isinstance(tags, list) else [])
+
+    @property
+    def note(self) -> str | None:
+        return self.labels.note_of(self.get("note"))
+
+    @property
+    def archived(self) -> bool:
+        return self.labels.archived
 
     @property
     def reference(self) -> dict:
@@ -176,7 +187,8 @@ class Run:
             "tags": ",".join(self.tags), "reference_metric": ref.get("metric") or "",
             "ours": number(ref.get("ours")), "book": number(ref.get("value")),
             "difference": number(ref.get("difference")), "source": ref.get("source") or "",
-            "note": self.get("note") or "", "overrides": " ".join(self.overrides), "reason": self.reason,
+            "note": self.note or "", "archived": self.archived, "overrides": " ".join(self.overrides),
+            "reason": self.reason,
         }  # fmt: skip
         if extra and extra not in row:
             row[extra] = self.value(extra)
@@ -263,8 +275,12 @@ class Where:
         return same if self.op == "==" else not same
 
 
-def select(runs: list[Run], data=(), model=(), status=(), tags=(), where=()) -> list[Run]:
-    """The runs every given filter keeps (several values of one filter: any of them)."""
+ARCHIVED = ("hide", "only", "all")
+
+
+def select(runs: list[Run], data=(), model=(), status=(), tags=(), where=(), archived="hide") -> list[Run]:
+    """The runs every given filter keeps (several values of one filter: any of them); archived
+    runs are hidden, the only ones kept, or kept with the others (`archived`: one of ARCHIVED)."""
     tests = [Where.parse(w) for w in where]
     keys = tuple(dict.fromkeys(test.key for test in tests))
     kept = [
@@ -274,6 +290,7 @@ def select(runs: list[Run], data=(), model=(), status=(), tags=(), where=()) -> 
         and (not model or r.get("model") in model)
         and (not status or r.state in status)
         and all(t in r.tags for t in tags)
+        and (archived == "all" or r.archived == (archived == "only"))
     ]
     for test in tests:
         if not any(r.settings(keys)[test.key][0] for r in kept):
@@ -344,13 +361,20 @@ def fmt(value) -> str:
     return str(value)
 
 
+def _yes(value: bool) -> str:
+    return "yes" if value else "–"
+
+
 def _signed(value) -> str:
     return "–" if value is None else f"{value:+.4g}"
 
 
+CELLS = {"difference": _signed, "archived": _yes}  # columns not drawn by fmt
+
+
 def table_columns(rows: list[dict], extra: str | None) -> list[tuple[str, str]]:
     """The columns worth showing: the sort metric's own column, the reference columns only when
-    a run has a reference, the note when one has a note."""
+    a run has a reference, the note when one has a note, archived when one is."""
     columns = list(COLUMNS)
     if extra and extra not in dict(COLUMNS) and any(extra in row for row in rows):
         columns.insert(columns.index(("test", "test")) + 1, (extra, extra))
@@ -358,6 +382,8 @@ def table_columns(rows: list[dict], extra: str | None) -> list[tuple[str, str]]:
         columns = [c for c in columns if c[0] not in ("reference_metric", "ours", "book", "difference")]
     if any(row["note"] for row in rows):
         columns.insert(-1, ("note", "note"))  # the overrides, the longest cell, stay last
+    if any(row["archived"] for row in rows):
+        columns.insert(columns.index(("status", "status")) + 1, ("archived", "archived"))
     return columns
 
 
@@ -412,8 +438,5 @@ def runs_text(runs: list[Run], form: str = "table", extra: str | None = None, te
         writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
         return out.getvalue()
     columns = table_columns(rows, extra)
-    lines = [
-        [_signed(row[key]) if key == "difference" else fmt(row.get(key)) for key, _ in columns]
-        for row in rows
-    ]
+    lines = [[CELLS.get(key, fmt)(row.get(key)) for key, _ in columns] for row in rows]
     return render([heading for _, heading in columns], lines, form, terminal=terminal)
