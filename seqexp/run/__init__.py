@@ -18,5 +18,6 @@ manage           `seqexp runs tag|note|archive|delete|restore|purge`: which run,
 guard            the Hydra callback that checks run and sweep directories before Hydra writes
 environment      env.json: versions, devices, git commit
 tracking         what a run reports to TensorBoard's HParams tab (hparams) and MLflow (mlflow_logger)
+wandb_logger     logger=wandb: a run as a Weights & Biases run (offline by default)
 tb_events        TensorBoard event files in pure Python (any backend)
 """

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -129,7 +130,17 @@ def _start(args: list[str]) -> int:
         f"study in {state['storage']}",
         file=sys.stderr,
     )
+    print(dashboard_hint(state["storage"]), file=sys.stderr)
     return run_workers(root, state, [])
+
+
+def dashboard_hint(storage: str) -> str:
+    """How to watch the study live: optuna-dashboard opens the journal file (a path) or the RDB
+    URL as given, the way its CLI guesses the storage (docs/sweeps.md)."""
+    return (
+        f"seqexp: watch it live: optuna-dashboard {shlex.quote(storage)}   "
+        "(pip install -e '.[dashboard]'; http://127.0.0.1:8080)"
+    )
 
 
 def warn_shared_sqlite(cfg, search) -> None:
@@ -244,6 +255,7 @@ def _resume(root: Path, args: list[str]) -> int:
         f"{state['search']['n_trials'] - len(trials)} to start{left}.",
         file=sys.stderr,
     )
+    print(dashboard_hint(state["storage"]), file=sys.stderr)
     return run_workers(root, state, orphans)
 
 
