@@ -7,6 +7,7 @@ script and the notebooks' way, each in its own process, with `trainer.fast=true`
 (whole.py, child.py); what each default callback costs per epoch (callbacks.py); the Jena input
 pipeline against DLwP's generator (pipeline.py), start-up (startup.py), peak memory (memory.py)
 and sweep throughput (sweep.py); seqexp on JAX against the same script on JAX and against seqexp
-on TensorFlow, on whatever device the backend finds (backends.py). Results go to results.json and results.md, with the machine's
-load at the start and the end (a run on a busy machine is flagged).
+on TensorFlow, on whatever device the backend finds (backends.py). Results go to results.json
+and results.md, with the machine's load at the start and the end (a run on a busy machine is
+flagged).
 """

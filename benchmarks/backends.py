@@ -21,7 +21,6 @@ with the first epoch (tracing, XLA compiling) dropped.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import shutil
@@ -34,6 +33,7 @@ import numpy as np
 
 from benchmarks.stats import ratio, run_measured, summary
 from benchmarks.whole import PROJECT, case_overrides
+from seqexp import backend
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +49,6 @@ CASES = {
 }
 WAYS = ("seqexp jax", "script jax", "seqexp tensorflow", "script jax again")
 TARGET_CPU, TARGET_GPU = 1.05, 1.10  # whole epoch, seqexp on JAX / the script on JAX
-
-
-def tensorflow_installed() -> bool:
-    try:
-        return importlib.util.find_spec("tensorflow") is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def one_run(way: str, kind: str, overrides: list[str], run_dir: Path) -> dict:
@@ -135,7 +128,7 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int, ways:
 
 def run(size: str, folder: Path, cases=None, reps: int | None = None) -> dict:
     reps, epochs = reps or (2 if size == "full" else 1), 3 if size == "full" else 2
-    ways = WAYS if tensorflow_installed() else tuple(w for w in WAYS if "tensorflow" not in w)
+    ways = WAYS if backend.installed("tensorflow") else tuple(w for w in WAYS if "tensorflow" not in w)
     if len(ways) < len(WAYS):
         log.info("TensorFlow is not installed: seqexp on JAX and the script on JAX only")
     return {
