@@ -97,9 +97,13 @@ def machine(gpu_said: bool = False) -> str:
 
 
 def version(package: str) -> str:
-    """An installed distribution's version, without importing it ("not installed" if absent)."""
+    """An installed package's version, without importing it ("not installed" if absent)."""
     from importlib import metadata
 
+    from seqexp.backend import installed
+
+    if not installed(package):
+        return "not installed"
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
