@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 from tests.test_backends import without_tensorflow
 
+COMMITTED = PROJECT_ROOT / "benchmarks" / "results" / "backends"  # measured on a busy machine
 TARGET = "seqexp on JAX: whole epoch <= 1.05x the script on JAX (1.10x on a GPU) for every model"
 
 
@@ -90,6 +91,20 @@ def test_the_jax_target_is_1_05_on_a_cpu_and_1_10_on_a_gpu():
     assert cells[4] == "1.23 [1.23–1.23]" and cells[6] == "–"  # no TensorFlow: no (a, TF) epoch
     assert cells[7] == "1.07 (1.06–1.08)" and cells[-1] == "– (no TensorFlow)"
     assert f"| {TARGET} | met |" in md
+
+
+def test_the_committed_backends_results_md_is_the_report_of_their_json():
+    """Generated, never edited by hand (`python -m benchmarks.report benchmarks/results/backends`);
+    kept apart from results.json, whose parts were measured on an idle machine."""
+    from benchmarks.report import markdown
+
+    data = json.loads((COMMITTED / "results.json").read_text())
+    assert markdown(data) == (COMMITTED / "results.md").read_text()
+    assert set(data) == {"meta", "targets", "backends"} and data["backends"]["tensorflow_installed"]
+    for name, c in data["backends"]["cases"].items():
+        assert set(c["epoch_s"]) == {"seqexp jax", "script jax", "seqexp tensorflow", "script jax again"}, (
+            name
+        )
 
 
 @pytest.mark.slow  # four runs, each its own process
