@@ -3,7 +3,7 @@
     python -m benchmarks.run [--size tiny|full] [--out benchmarks/results] [--only training,...]
                              [--cases jena_lstm,...] [--repetitions N] [--refuse-busy]
 
-`full` (make bench, ~37 min on 2 cores) uses the real data shapes; `tiny` (make bench-tiny) runs
+`full` (make bench, ~45 min on 2 cores) uses the real data shapes; `tiny` (make bench-tiny) runs
 every measurement at a toy size to prove the benchmark works; the test suite runs some parts of
 it on one model (tests/test_bench.py). Synthetic data files (~1 GB at full size) and the runs'
 directories go to --work (default: the user's cache, outside the repository); the data files
