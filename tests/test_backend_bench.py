@@ -107,6 +107,24 @@ def test_the_committed_backends_results_md_is_the_report_of_their_json():
         )
 
 
+def test_docs_performance_shows_the_committed_backend_figures():
+    """docs/performance.md's table of the backends part repeats results.json's numbers."""
+    data = json.loads((COMMITTED / "results.json").read_text())["backends"]["cases"]
+    page = (PROJECT_ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    section = page.split("## Backends: JAX and TensorFlow", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].split()[0]: line for line in section.splitlines() if line.startswith("| ")}
+    assert set(data) <= set(rows)
+    for name, c in data.items():
+        cells = [cell.strip() for cell in rows[name].strip("|").split("|")]
+        for cell, way in zip(cells[1:4], ("seqexp jax", "seqexp tensorflow", "script jax"), strict=True):
+            shown = cell.split()[0]  # "13.5" (s): the JSON's median, rounded as shown
+            assert float(shown) == round(c["epoch_s"][way]["median"], len(shown.split(".")[1])), (name, way)
+        jax_tf = c["ratios"]["epoch jax/tensorflow (seqexp)"]["value"]
+        assert float(cells[4]) == round(jax_tf, 2), name
+        assert cells[5].startswith("JAX" if jax_tf < 1 else "TensorFlow"), name
+        assert float(cells[6]) == round(c["ratios"]["epoch seqexp/script (jax)"]["value"], 2), name
+
+
 @pytest.mark.slow  # four runs, each its own process
 def test_the_backends_part_runs_without_tensorflow_on_the_device_jax_finds(tmp_path):
     """`python -m benchmarks.run --only backends` on a machine without TensorFlow (simulated):
