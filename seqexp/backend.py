@@ -8,6 +8,7 @@ in a fresh process, and in-process callers (tests, seqexp.run.train) get a refus
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
@@ -15,6 +16,15 @@ from seqexp.errors import SeqexpError
 
 BACKENDS = ("tensorflow", "jax")
 DEFAULT = "tensorflow"
+
+
+def installed(backend: str) -> bool:
+    """Whether `backend`'s package can be imported here, asked without importing it (a JAX-only
+    machine, a GPU one with CUDA 13 say, has no TensorFlow)."""
+    try:
+        return importlib.util.find_spec(backend) is not None
+    except (ImportError, ValueError):  # a parent package that fails, or a broken install
+        return False
 
 
 def loaded() -> str | None:
