@@ -111,3 +111,19 @@ def test_the_first_run_reads_well_on_the_console(tmp_path):
         "Run dir: first_run "
     )
     assert "Composed config:" in (tmp_path / "first_run" / "train.log").read_text()
+
+
+def test_a_sweep_says_each_jobs_numbers_as_a_run_does(tmp_path):
+    import io
+
+    from seqexp.sweep.progress import Progress, Watched
+
+    out = io.StringIO()
+    job = Watched(num=1, label="model.dropout=0.2", folder=tmp_path / "1_jena_gru")
+    report = {"status": "completed", "monitor": "val_mae", "best_epoch": 3, "wall_time_s": 75.2,
+              "best": {"val_mae": 0.31234, "val_loss": 0.5}, "test": {"mae": 0.345678}}  # fmt: skip
+    Progress([job], done=0, slots=1, durations=[], out=out).event(job, report)
+    assert out.getvalue().splitlines()[0] == (
+        "[sweep] job 1 finished (completed) in 1 min 15 s: best val_mae 0.3123 at epoch 3, "
+        "test mae 0.3457 (model.dropout=0.2)"
+    )
