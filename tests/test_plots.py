@@ -213,3 +213,17 @@ def test_the_plots_do_not_import_tensorflow(outputs, tmp_path):
     assert (
         not imported and (tmp_path / "diff_10-00-00-000000_jena_gru_10-00-00-000000_jena_lstm.png").exists()
     )
+
+
+def test_a_diff_without_curves_still_compares_and_says_why_there_is_no_figure(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    a, b = tmp_path / "runs" / "a", tmp_path / "runs" / "b"
+    write_record(a, RunRecord(status=Status.FAILED, reason="killed", monitor="val_loss"))
+    write_record(b, RunRecord(status=Status.FAILED, reason="nan loss", monitor="val_loss"))
+    assert main(["diff", str(a), str(b)]) == 0  # the diff asked for; the default figure is a bonus
+    captured = capsys.readouterr()
+    assert "metrics (metrics.json)" in captured.out and "curves (" not in captured.out
+    assert f"seqexp: no figure: neither {a} nor {b} has a readable history.csv" in captured.err
+    assert not list(tmp_path.glob("*.png"))
+    assert main(["diff", str(a), str(b), "--plot", "named.png"]) == 2  # a figure asked for by name
+    assert "seqexp: error: neither" in capsys.readouterr().err and not (tmp_path / "named.png").exists()

@@ -38,9 +38,9 @@ def run(argv: list[str]) -> int:
     )
     args = p.parse_args(argv)
     a, b = open_run(args.run_a), open_run(args.run_b)
-    plot, missing = plot_diff(a, b, args.plot)
-    for name in missing:
-        print(f"seqexp: {name} has no readable history.csv: its curves are not in {plot}.", file=sys.stderr)
+    plot, notes = plot_diff(a, b, args.plot)
+    for note in notes:
+        print(f"seqexp: {note}", file=sys.stderr)
     try:
         sys.stdout.write(diff_text(a, b, args.format, terminal=sys.stdout.isatty(), plot=plot))
         sys.stdout.flush()

@@ -297,16 +297,25 @@ def _labels(runs: list, names: list[str]) -> list[str]:
     return [f"{name} ({mine})" if mine else name for name, mine in zip(names, own, strict=True)]
 
 
-def plot_diff(a, b, path: Path | None = None) -> tuple[Path, list[str]]:
-    """Write `seqexp diff`'s figure of two runs (seqexp.summary.runs.Run); returns the path and
-    the names of runs left out for having no history.csv. Raises when neither has one."""
-    path = checked_plot_path(path or default_diff_plot(a, b), "--plot")
+def plot_diff(a, b, path: Path | None = None) -> tuple[Path | None, list[str]]:
+    """Write `seqexp diff`'s figure of two runs (seqexp.summary.runs.Run); returns its path (None:
+    none written) and what to tell the user (runs left out, or why there is no figure). A path the
+    user named must be written (else SeqexpError); the default one is a bonus to the diff asked
+    for, so a run without curves or a read-only current folder only costs the figure."""
+    asked = path is not None
+    path = checked_plot_path(path or default_diff_plot(a, b))
     labels = _labels([a, b], [f"A: {a.path.name}", f"B: {b.path.name}"])
     runs = [Curves.of_run(run, label) for run, label in zip([a, b], labels, strict=True)]
     drawn, missing = _drawable(runs)
-    if not drawn:
-        raise SeqexpError(f"neither {a.path} nor {b.path} has a readable history.csv: no curves to plot.")
-    return _save(diff_figure(drawn, "training and validation curves"), path), [r.label for r in missing]
+    try:
+        if not drawn:
+            raise SeqexpError(f"neither {a.path} nor {b.path} has a readable history.csv: no curves to plot.")
+        written = _save(diff_figure(drawn, "training and validation curves"), path)
+    except SeqexpError as err:
+        if asked:
+            raise
+        return None, [f"no figure: {err}"]
+    return written, [f"{r.label} has no readable history.csv: its curves are not in {path}." for r in missing]
 
 
 def plot_runs(selected: list, path: Path) -> tuple[Path, list[str]]:
