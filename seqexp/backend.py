@@ -56,6 +56,8 @@ def choose(backend: str) -> None:
         # user set is kept (TF_CPP_MIN_LOG_LEVEL=0 shows them all).
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", QUIET_LEVEL)
         if backend == "jax":
+            # "Unable to initialize backend 'tpu'" on every machine without one: not news
+            logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
             # XLA's CPU client: no TensorFlow-style thread pools, and no preallocation of a GPU's
             # memory (one job per device is the rule, but a sweep may share one)
             os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")

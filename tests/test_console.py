@@ -127,3 +127,15 @@ def test_a_sweep_says_each_jobs_numbers_as_a_run_does(tmp_path):
         "[sweep] job 1 finished (completed) in 1 min 15 s: best val_mae 0.3123 at epoch 3, "
         "test mae 0.3457 (model.dropout=0.2)"
     )
+
+
+def test_the_device_line_names_the_backend_its_version_and_the_devices():
+    from seqexp.run.console import device_line
+
+    gpu = {"type": "GPU", "name": "/physical_device:GPU:0", "device_name": "NVIDIA H100 80GB HBM3"}
+    tf_env = {"backend": "tensorflow", "versions": {"tensorflow": "2.21.0"}, "cpus_usable": 16,
+              "devices": [{"type": "CPU", "name": "cpu:0"}, gpu], "xla": False}  # fmt: skip
+    assert device_line(tf_env) == "Backend: tensorflow 2.21.0 on 1 GPU(s): NVIDIA H100 80GB HBM3"
+    jax_env = {"backend": "jax", "build": {"jax": "0.7.2"}, "cpus_usable": 2,
+               "devices": [{"type": "CPU", "name": "TFRT_CPU_0"}], "xla": True}  # fmt: skip
+    assert device_line(jax_env) == "Backend: jax 0.7.2 on CPU (2 cores), XLA"

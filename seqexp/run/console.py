@@ -39,7 +39,7 @@ def header(cfg, run_dir: Path, data_name: str, model_name: str) -> list[str]:
 def device_line(env: dict) -> str:
     """The backend and the devices the run uses (env.json's facts)."""
     backend = env.get("backend") or "tensorflow"
-    version = (env.get("versions") or {}).get(backend)
+    version = (env.get("versions") or {}).get(backend) or (env.get("build") or {}).get(backend)
     gpus = [d.get("device_name") or d.get("name") for d in env.get("devices", []) if d.get("type") == "GPU"]
     where = (
         f"{len(gpus)} GPU(s): {', '.join(map(str, gpus))}"
