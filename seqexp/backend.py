@@ -26,6 +26,14 @@ QUIET_LEVEL = "3"  # TF_CPP_MIN_LOG_LEVEL: C++ errors too ("failed call to cuIni
 startup_messages = ""
 
 
+def take_startup_messages() -> str:
+    """The held-back start-up lines, once: the run that loaded Keras logs them, later jobs of the
+    same process (an in-process sweep) did not load it."""
+    global startup_messages
+    messages, startup_messages = startup_messages, ""
+    return messages
+
+
 def loaded() -> str | None:
     """The backend of the Keras this process imported (None: Keras not imported yet)."""
     if "keras" not in sys.modules:

@@ -16,8 +16,12 @@ from seqexp.run.train import train
 from tests.conftest import TINY_JENA
 
 
-def test_a_run_says_a_short_header_and_closing_lines(make_cfg, jena_csv, tmp_path, caplog):
+def test_a_run_says_a_short_header_and_closing_lines(make_cfg, jena_csv, tmp_path, caplog, monkeypatch):
+    from seqexp import backend
+
     caplog.set_level(logging.INFO)
+    # as if this process had just loaded Keras through backend.quiet_start
+    monkeypatch.setattr(backend, "startup_messages", "I0000 cudart_stub.cc:31] Could not find cuda drivers\n")
     run_dir = tmp_path / "run"
     cfg = make_cfg(
         f"data.path={jena_csv}", *TINY_JENA, "model=gru", "optimizer=adam", "optimizer.learning_rate=0.002"
@@ -47,6 +51,8 @@ def test_a_run_says_a_short_header_and_closing_lines(make_cfg, jena_csv, tmp_pat
     log = (run_dir / "train.log").read_text()
     assert "Composed config:" in log.splitlines()[0]  # the full config stays in train.log, first
     assert "_target_: seqexp.run.optimizers.adam" in log and f"Run dir: {run_dir}" in log
+    assert "cudart_stub" in log and "cudart_stub" not in text  # held back: in train.log, once
+    assert backend.startup_messages == ""  # the next run of this process did not load Keras
 
 
 def python(code: str, **env: str | None) -> subprocess.CompletedProcess:

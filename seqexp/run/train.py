@@ -152,8 +152,9 @@ def train(cfg: DictConfig, more_callbacks=None) -> float:
         recorder = Recorder(run_dir)
         with run_log(run_dir / "train.log") as file_only, stop_on_signals():
             file_only("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
-            if backend.startup_messages:  # kept off the console (seqexp.backend.quiet_start)
-                file_only("The backend's start-up messages:\n%s", backend.startup_messages.rstrip())
+            startup = backend.take_startup_messages()  # kept off the console (backend.quiet_start)
+            if startup:
+                file_only("The backend's start-up messages:\n%s", startup.rstrip())
             for line in header(cfg, run_dir, *run_names(cfg)):
                 log.info("%s", line)
             try:
