@@ -53,6 +53,13 @@ def plot_comparison(summary, path: Path) -> Path:
     return save_figure(comparison_figure(summary), path)
 
 
+LABEL_CHARS = 80  # a longer legend entry is cut, with an ellipsis
+
+
+def _fit(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+
+
 def _colors(count: int):
     from seqexp.reports.curves import plt
 
@@ -76,7 +83,7 @@ def draw_curves(ax, runs: list[Curves], metric: str | None, train: bool = True, 
         drawn += 1
         color = colors(i % colors.N)
         epochs = range(1, len(values) + 1)
-        ax.plot(epochs, values, "o-", color=color, markersize=4, label=run.label[:70])
+        ax.plot(epochs, values, "o-", color=color, markersize=4, label=_fit(run.label))
         mark_best(ax, values, run.best_epoch, color=color)
         train_key = key.removeprefix("val_")
         if train and train_key != key and train_key in run.history:
@@ -90,7 +97,7 @@ def _style_legend(fig, runs_drawn: list[Curves], colors, train: bool) -> None:
     from matplotlib.lines import Line2D
 
     handles = [
-        Line2D([], [], color=colors(i % colors.N), marker="o", markersize=4, label=run.label[:70])
+        Line2D([], [], color=colors(i % colors.N), marker="o", markersize=4, label=_fit(run.label))
         for i, run in enumerate(runs_drawn)
     ]
     if train:
@@ -322,7 +329,10 @@ def plot_runs(selected: list, path: Path) -> tuple[Path, list[str]]:
     """Write `seqexp runs --plot`'s figure of the selected runs; returns the path and the names
     of runs left out for having no history.csv. Raises when none has one."""
     path = checked_plot_path(path, "--plot")
-    labels = _labels(selected, [run.name for run in selected])
+    names = [run.path.name for run in selected]  # the folder; its date folder only when needed
+    if len(set(names)) < len(names):
+        names = [run.name for run in selected]
+    labels = _labels(selected, names)
     drawn, missing = _drawable(
         [Curves.of_run(run, label) for run, label in zip(selected, labels, strict=True)]
     )
