@@ -347,7 +347,7 @@ def test_a_sweep_over_backends_runs_each_job_on_its_own(tmp_path, capsys):
     assert main(["runs", str(tmp_path), "--format", "json"]) == 0
     assert sorted(row["backend"] for row in json.loads(capsys.readouterr().out)) == ["jax", "tensorflow"]
     first, second = sorted(p for p in tmp_path.iterdir() if (p / "metrics.json").exists())
-    assert main(["diff", str(first), str(second), "--format", "json"]) == 0
+    assert main(["diff", str(first), str(second), "--format", "json", "--plot", str(tmp_path / "d.png")]) == 0
     parts = json.loads(capsys.readouterr().out)
     assert {"key": "trainer.backend", "a": "tensorflow", "b": "jax"} in parts["config"]
     assert {"key": "backend", "a": "tensorflow", "b": "jax"} in parts["environment"]

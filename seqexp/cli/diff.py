@@ -12,6 +12,7 @@ ORDER = 5
 
 
 def run(argv: list[str]) -> int:
+    from seqexp.summary.comparison import plot_diff
     from seqexp.summary.diff import diff_text, open_run
 
     p = argparse.ArgumentParser(
@@ -28,10 +29,20 @@ def run(argv: list[str]) -> int:
         default="table",
         help="table (rich on a terminal, plain text when piped), md or json",
     )
+    p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PATH",
+        help="where to write the figure of both runs' training and validation curves "
+        "(default: diff_<A>_<B>.png in the current folder, named by the run folders)",
+    )
     args = p.parse_args(argv)
     a, b = open_run(args.run_a), open_run(args.run_b)
+    plot, notes = plot_diff(a, b, args.plot)
+    for note in notes:
+        print(f"seqexp: {note}", file=sys.stderr)
     try:
-        sys.stdout.write(diff_text(a, b, args.format, terminal=sys.stdout.isatty()))
+        sys.stdout.write(diff_text(a, b, args.format, terminal=sys.stdout.isatty(), plot=plot))
         sys.stdout.flush()
     except BrokenPipeError:  # `seqexp diff | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more is written

@@ -197,7 +197,6 @@ def job_runner(target: str, check: str | None = None):
     """The Hydra task function: import the job lazily, turn user errors into exit code 2."""
 
     def run(cfg: DictConfig):
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ info and warning chatter
         from hydra.core.hydra_config import HydraConfig
         from hydra.types import RunMode
 
@@ -212,7 +211,9 @@ def job_runner(target: str, check: str | None = None):
         try:
             if check is not None:
                 _function(check)(cfg)  # every bad value in one message, before TensorFlow loads
-            return _function(target)(cfg)
+            with backend.quiet_start():  # the job's module loads Keras
+                job = _function(target)
+            return job(cfg)
         except KeyboardInterrupt as err:
             from seqexp.interrupt import as_interrupted
 

@@ -53,6 +53,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--limit", type=int, default=None, help="show the first N runs after sorting")
     p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PATH",
+        help="also write a figure overlaying the validation curves of the runs shown (.png, .pdf, .svg)",
+    )
+    p.add_argument(
         "--format",
         choices=FORMATS,
         default="table",
@@ -79,6 +85,10 @@ def run(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
         raise SeqexpError(f"--limit {args.limit}: give a number of runs of at least 1.")
+    if args.plot is not None:
+        from seqexp.summary.comparison import checked_plot_path
+
+        checked_plot_path(args.plot)  # a bad name is refused before anything is printed
     runs = read_runs(args.dir)
     archived = "only" if args.archived else "all" if args.all else "hide"
     chosen = select(runs, args.data, args.model, args.status, args.tag, args.where, archived)
@@ -88,7 +98,11 @@ def run(argv: list[str]) -> int:
         what = "runs" if not runs else "runs match these filters"
         hidden = sum(r.archived for r in runs) if archived == "hide" else 0
         more = f", {hidden} archived: --all shows them" if hidden else ""
-        print(f"seqexp: no {what} under {args.dir} ({len(runs)} run folder(s) there{more}).", file=sys.stderr)
+        nothing = "; no figure written" if args.plot is not None else ""
+        print(
+            f"seqexp: no {what} under {args.dir} ({len(runs)} run folder(s) there{more}){nothing}.",
+            file=sys.stderr,
+        )
         return 0
     extra = None if args.sort in ("date", "wall_time") else args.sort
     try:
@@ -96,6 +110,13 @@ def run(argv: list[str]) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # `seqexp runs | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more is written
+    if args.plot is not None:
+        from seqexp.summary.comparison import plot_runs
+
+        plot, missing = plot_runs(shown, args.plot)
+        left_out = f"; left out for want of a history.csv: {', '.join(missing)}" if missing else ""
+        said = sys.stdout if args.format in ("table", "md") else sys.stderr  # csv and json stay parseable
+        print(f"validation curves of {len(shown) - len(missing)} run(s): {plot}{left_out}", file=said)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Training one run: `train(cfg)` and everything a run directory holds. Modules, top to bottom:
 
 train            the one entrypoint: config -> data -> model -> fit -> the run directory's files
+console          what a run says on the console: a short header, the backend and device, closing lines
 build            the checks before any data loads, then the data, the model and its compile
 callbacks        the switchable callbacks of conf/callbacks, one factory each
 keras_callbacks  the Keras subclasses behind them: atomic checkpoint and backup, history.csv, curves

@@ -70,7 +70,8 @@ def diff(a: Run, b: Run) -> dict:
     }
 
 
-def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> str:
+def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False, plot: Path | None = None) -> str:
+    """The diff as text; `plot`: the figure of both runs' curves, named at the end (json: "plot")."""
     parts = diff(a, b)
     if form == "json":
         return (
@@ -78,6 +79,7 @@ def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> st
                 {
                     "a": str(a.path),
                     "b": str(b.path),
+                    "plot": None if plot is None else str(plot),
                     **{k: [{"key": key, "a": x, "b": y} for key, x, y in v] for k, v in parts.items()},
                 },
                 indent=2,
@@ -104,4 +106,6 @@ def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> st
         mark = (lambda x, y: "" if x == y else " *") if name != "config" else (lambda x, y: "")
         lines = [[key + mark(x, y), _cell(x), _cell(y)] for key, x, y in rows]
         out.append(render(headers, lines, "md" if form == "md" else "table", titles[name], terminal))
+    if plot is not None:
+        out.append(f"curves (loss and monitored metric, training and validation): {plot}\n")
     return "\n".join(out)

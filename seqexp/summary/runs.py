@@ -412,7 +412,8 @@ def render(
         console = Console(file=io.StringIO(), force_terminal=True, width=_width())
         console.print(table)
         return console.file.getvalue()
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
+    # a list: a section without rows (runs with no env facts) is its header alone
+    widths = [max([len(h), *(len(line[i]) for line in lines)]) for i, h in enumerate(headers)]
     text = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     text += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     return ("" if title is None else f"{title}\n") + "\n".join(text) + "\n"
