@@ -3,6 +3,7 @@ one layout for every command's --help (issue "One tool to the hand")."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -133,3 +134,20 @@ def test_summarize_writes_where_output_says_and_keeps_out_as_a_hidden_alias(tmp_
     assert "--out " not in help_text("summarize", capsys) and "--output OUTPUT" in help_text(
         "summarize", capsys
     )
+
+
+def test_summarize_prints_the_format_asked_for(tmp_path, capsys):
+    from tests.test_command_faults import hand_made_run
+
+    hand_made_run(tmp_path / "runs" / "a")
+    hand_made_run(tmp_path / "runs" / "b", status="failed")
+    outputs = {}
+    for form in ("csv", "json", "md"):
+        code, outputs[form], err = run_cli_output(
+            ["summarize", str(tmp_path / "runs"), "--format", form], capsys
+        )
+        assert code == 0 and err.startswith("seqexp: wrote ")  # stdout holds the document alone
+    assert outputs["csv"] == (tmp_path / "runs" / "summary.csv").read_text()
+    assert outputs["md"] == (tmp_path / "runs" / "summary.md").read_text()
+    rows = json.loads(outputs["json"])
+    assert [(r["job"], r["status"], r["rank"]) for r in rows] == [("a", "completed", 1), ("b", "failed", "")]

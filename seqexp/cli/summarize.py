@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ ORDER = 3
 
 def run(argv: list[str]) -> int:
     from seqexp.summary.sweep import summarize, summary_text  # matplotlib, only when it runs
-    from seqexp.table import on_terminal
+    from seqexp.table import FORMATS, on_terminal
 
     parser = command_parser(
         "summarize",
@@ -26,6 +27,7 @@ def run(argv: list[str]) -> int:
         [
             "seqexp summarize outputs/multirun/2026-01-31/12-00-00-000000",
             "seqexp summarize outputs/2026-01-31 --output reports/jan31",
+            "seqexp summarize outputs/multirun/2026-01-31/12-00-00-000000 --format json | jq '.[0]'",
         ],
     )
     parser.add_argument("dir", type=Path, help="sweep directory or folder of run directories")
@@ -33,6 +35,13 @@ def run(argv: list[str]) -> int:
         "--output", type=Path, default=None, help="folder to write the summary into (default: DIR itself)"
     )
     parser.add_argument("--out", dest="output", type=Path, help=argparse.SUPPRESS)  # its old name
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="what is printed: table (rich on a terminal, plain text when piped), csv (summary.csv), "
+        "json (its rows) or md (summary.md)",
+    )
     args = parser.parse_args(argv)
     if args.output is not None:
         for path in (args.output, *args.output.parents):
@@ -50,9 +59,20 @@ def run(argv: list[str]) -> int:
             raise
         print(f"seqexp: error: {disk_message(problem)}", file=sys.stderr)
         return 1
+    if args.format != "table":  # stdout holds the document alone
+        print("seqexp: wrote " + ", ".join(str(p) for p in summary.files), file=sys.stderr)
     try:
-        sys.stdout.write(summary_text(summary, terminal=on_terminal()))
+        sys.stdout.write(document(summary, args.format) or summary_text(summary, terminal=on_terminal()))
         sys.stdout.flush()
     except BrokenPipeError:  # `seqexp summarize DIR | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more is written
     return 0
+
+
+def document(summary, form: str) -> str | None:
+    """The summary as csv, json or md (what summary.csv and summary.md hold); None for table."""
+    if form == "json":
+        from seqexp.summary.sweep import csv_rows
+
+        return json.dumps(csv_rows(summary), indent=2, default=str) + "\n"
+    return {"csv": summary.files[0], "md": summary.files[1]}[form].read_text() if form != "table" else None

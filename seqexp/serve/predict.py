@@ -28,7 +28,7 @@ from seqexp.table import render as table_text
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "md")  # the names the listing commands use (seqexp.table)
 TABLE_ROWS = 20  # rows a terminal shows; output= writes them all
 
 
@@ -111,9 +111,11 @@ def continue_lines(run, inputs: list[Path], options: Options) -> list[dict]:
 
 
 def render(rows: list[dict], fmt: str, terminal: bool = False) -> str:
-    """The document: json, csv, or (`table` on a terminal) the first TABLE_ROWS rows boxed."""
+    """The document: json, csv, md, or (`table` on a terminal) the first TABLE_ROWS rows boxed."""
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "md":
+        return table_text(list(rows[0]), [[str(v) for v in row.values()] for row in rows], "md")
     if fmt == "csv" or not terminal:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")

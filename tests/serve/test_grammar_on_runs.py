@@ -52,6 +52,9 @@ def test_every_directory_taking_command_takes_its_directory_first(
     assert code == 0
     rows = list(csv.DictReader(io.StringIO((tmp_path / "p.csv").read_text())))
     assert len(rows) == 63 and set(rows[0]) == {"last_row", "forecast_for", "T (degC)"}
+    md = stdout_of(["predict", str(jena_run), f"input={new_rows}", "format=md"], capsys).splitlines()
+    assert md[0] == "| last_row | forecast_for | T (degC) |" and md[1] == "|---|---|---|" and len(md) == 65
+    assert md[2].split(" | ")[-1].rstrip(" |") == rows[0]["T (degC)"]  # every digit, as csv has it
     code, _ = run_cli(
         ["export", str(jena_run), "format=saved_model", f"output={tmp_path / 'export'}"], capsys
     )
