@@ -101,7 +101,7 @@ def test_the_new_dataset_predicts_and_exports(extended, sine_run, tmp_path):
     assert json.loads((run / "serving.json").read_text())["serving"] == "seqexp.data.sine.SineServing"
     wave = np.sin(np.arange(30) / 5).astype("float32")
     (tmp_path / "wave.txt").write_text("\n".join(f"{v:.6f}" for v in wave) + "\n")
-    predicted = seqexp(extended, "predict", f"run={run}", "input=wave.txt", "format=json", cwd=tmp_path)
+    predicted = seqexp(extended, "predict", str(run), "input=wave.txt", "format=json", cwd=tmp_path)
     assert predicted.returncode == 0, predicted.stderr
     rows = json.loads(predicted.stdout)
     assert [r["input"] for r in rows] == [f"wave.txt:{end}" for end in range(20, 31)]
@@ -112,7 +112,7 @@ def test_the_new_dataset_predicts_and_exports(extended, sine_run, tmp_path):
     expected = model.predict(windows[..., None], verbose=0)[:, 0]
     np.testing.assert_allclose([r["wave"] for r in rows], expected, atol=1e-5)
 
-    exported = seqexp(extended, "export", f"run={run}", "format=saved_model", cwd=tmp_path)
+    exported = seqexp(extended, "export", str(run), "format=saved_model", cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     folder = run / "export" / "saved_model"
     assert exported.stdout.strip() == str(folder / "saved_model")

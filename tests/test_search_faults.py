@@ -172,9 +172,17 @@ def test_grid_search_runs_every_combination_once(jena_csv, tmp_path, capsys):
     assert len((root / "summary.csv").read_text().splitlines()) == 3
     capsys.readouterr()
 
-    assert main(["resume", str(root), "n_trials=4"]) == 2  # past the grid: nothing re-trained
+    # past the grid: nothing re-trained; the setting has its start name (the bare one reads the same)
+    for setting in ("hparams_search.n_trials=4", "n_trials=4"):
+        assert main(["resume", str(root), setting]) == 2
+        err = capsys.readouterr().err
+        assert "seqexp: error: hparams_search.n_trials=4 is more than the 2 combinations of the grid" in err
+    assert main(["resume", str(root), "hparams_search.sampler=tpe"]) == 2
     err = capsys.readouterr().err
-    assert "n_trials=4 is more than the 2 combinations of the grid" in err
+    assert (
+        "hparams_search.sampler=tpe cannot change here; give hparams_search.n_trials=N or "
+        "hparams_search.n_jobs=N" in err
+    )
     assert len(load(root).trials) == 2
     assert yaml.safe_load((root / "search.yaml").read_text())["search"]["n_trials"] == 2
 

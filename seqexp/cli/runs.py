@@ -14,14 +14,20 @@ ORDER = 4
 
 
 def parser() -> argparse.ArgumentParser:
-    from seqexp.summary.runs import FORMATS
+    from seqexp.cli._help import command_parser
+    from seqexp.table import FORMATS
 
-    p = argparse.ArgumentParser(
-        prog="seqexp runs",
-        description="One table of every run directory under DIR (default outputs/): date, data, "
+    p = command_parser(
+        "runs",
+        "One table of every run directory under DIR (default outputs/): date, data, "
         "model, status, best epoch, monitored best, test metric, wall time, tags, the "
         "book's figure beside ours, and the overrides. Broken folders are listed with "
-        "their state.",
+        "their state. A table on a terminal, plain text in a pipe.",
+        [
+            "seqexp runs",
+            "seqexp runs outputs --data jena --sort val_mae --limit 5",
+            "seqexp runs --where 'model.dropout>0.1' --format csv > runs.csv",
+        ],
     )
     p.add_argument(
         "dir", nargs="?", type=Path, default=Path("outputs"), help="folder of runs (default outputs)"
@@ -74,6 +80,7 @@ def parser() -> argparse.ArgumentParser:
 def run(argv: list[str]) -> int:
     from seqexp.errors import SeqexpError
     from seqexp.summary.runs import order, read_runs, runs_text, select
+    from seqexp.table import on_terminal
 
     if argv and argv[0] in VERBS:
         return manage(argv)
@@ -106,7 +113,7 @@ def run(argv: list[str]) -> int:
         return 0
     extra = None if args.sort in ("date", "wall_time") else args.sort
     try:
-        sys.stdout.write(runs_text(shown, args.format, extra, terminal=sys.stdout.isatty()))
+        sys.stdout.write(runs_text(shown, args.format, extra, terminal=on_terminal()))
         sys.stdout.flush()
     except BrokenPipeError:  # `seqexp runs | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more is written
@@ -242,7 +249,7 @@ def manage(argv: list[str]) -> int:
 
 def list_trash(root: Path) -> int:
     from seqexp.run.trash import entries
-    from seqexp.summary.runs import render
+    from seqexp.table import on_terminal, render
 
     found = entries(root)
     if not found:
@@ -257,9 +264,7 @@ def list_trash(root: Path) -> int:
         ]
         for e in found
     ]
-    sys.stdout.write(
-        render(["entry", "run", "deleted", "bytes"], lines, "table", terminal=sys.stdout.isatty())
-    )
+    sys.stdout.write(render(["entry", "run", "deleted", "bytes"], lines, "table", terminal=on_terminal()))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`seqexp export run=<run dir> format=saved_model|onnx|litert`: the run's serving model
+"""`seqexp export <run dir> format=saved_model|onnx|litert`: the run's serving model
 (the dataset's preprocessing inside, seqexp.data.serving) through Keras' `model.export`, plus
 export.json.
 
@@ -125,8 +125,8 @@ def export(cfg: DictConfig) -> Path:
 
     if cfg.get("run") is None:
         raise SeqexpError(
-            "seqexp export needs run=...: e.g. seqexp export "
-            "run=outputs/<date>/<time>_<data>_<model> format=onnx."
+            "seqexp export needs a run directory, as its first argument: `seqexp export <run dir> "
+            "format=onnx` (e.g. seqexp export outputs/<date>/<time>_<data>_<model> format=onnx)."
         )
     fmt = cfg.format
     if fmt not in FORMATS:

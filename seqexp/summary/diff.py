@@ -3,14 +3,17 @@ environment of the two runs side by side. Reads run directories only (no TensorF
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 from seqexp.errors import SeqexpError
 from seqexp.run.identity import flatten
 from seqexp.run.rundir import RUN_MARKERS
-from seqexp.summary.runs import Run, fmt, render
+from seqexp.summary.runs import Run, fmt
 from seqexp.summary.values import number
+from seqexp.table import render
 
 
 def _cell(value) -> str:
@@ -71,8 +74,16 @@ def diff(a: Run, b: Run) -> dict:
 
 
 def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False, plot: Path | None = None) -> str:
-    """The diff as text; `plot`: the figure of both runs' curves, named at the end (json: "plot")."""
+    """The difference as table (rich/plain), csv (section,key,a,b), json or md; `plot`: the figure
+    of both runs' curves, named at the end (json: "plot")."""
     parts = diff(a, b)
+    if form == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["section", "key", str(a.path), str(b.path)])
+        cell = lambda v: "" if v is None else _cell(v)  # noqa: E731 - a missing value is an empty field
+        writer.writerows([name, key, cell(x), cell(y)] for name, rows in parts.items() for key, x, y in rows)
+        return out.getvalue()
     if form == "json":
         return (
             json.dumps(

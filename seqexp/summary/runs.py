@@ -6,7 +6,7 @@ composed config (.hydra/config.yaml) is read only for `--where` and `diff`, so a
 list in a fraction of a second. A folder with no metrics.json, a torn or hand-edited one, or a
 run still running is listed with that state: nothing here raises on a broken folder.
 
-Plain files only: neither TensorFlow nor matplotlib is imported; rich only to draw on a terminal.
+Plain files only: neither TensorFlow nor matplotlib is imported (seqexp.table draws the table).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import io
 import json
 import math
 import operator
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +31,11 @@ from seqexp.run.monitor import best_mode
 from seqexp.run.record import checked_record, metric_value
 from seqexp.run.rundir import find_run_dirs
 from seqexp.summary.values import number
+from seqexp.table import render
 
 NO_METRICS = "no metrics.json"
 UNREADABLE = "unreadable metrics.json"
 UNREADABLE_FOLDER = "unreadable folder"  # cannot be listed (another user's): listed, not left out
-FORMATS = ("table", "csv", "json", "md")
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: 10x faster
 
 
@@ -385,45 +384,6 @@ def table_columns(rows: list[dict], extra: str | None) -> list[tuple[str, str]]:
     if any(row["archived"] for row in rows):
         columns.insert(columns.index(("status", "status")) + 1, ("archived", "archived"))
     return columns
-
-
-def render(
-    headers: list[str], lines: list[list[str]], form: str, title: str | None = None, terminal: bool = False
-) -> str:
-    """Text of a table: rich on a terminal, aligned plain text when piped, or Markdown."""
-    if form == "md":
-        out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in lines]
-        return ("" if title is None else f"**{title}**\n\n") + "\n".join(out) + "\n"
-    if terminal:
-        from rich.console import Console
-        from rich.table import Table
-
-        # The first column (a run's folder, a key) is copied into other commands: never cut or
-        # wrapped; long override lists wrap within a bounded width.
-        table = Table(title=title, title_justify="left", header_style="bold")
-        for i, heading in enumerate(headers):
-            first = max([len(heading), *(len(line[0]) for line in lines)]) if i == 0 else None
-            table.add_column(
-                heading, min_width=first, max_width=60 if heading == "overrides" else None, overflow="fold"
-            )
-        for line in lines:
-            table.add_row(*line)
-        console = Console(file=io.StringIO(), force_terminal=True, width=_width())
-        console.print(table)
-        return console.file.getvalue()
-    # a list: a section without rows (runs with no env facts) is its header alone
-    widths = [max([len(h), *(len(line[i]) for line in lines)]) for i, h in enumerate(headers)]
-    text = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    text += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
-    return ("" if title is None else f"{title}\n") + "\n".join(text) + "\n"
-
-
-def _width() -> int:
-    try:
-        return os.get_terminal_size().columns
-    except OSError:
-        return 200
 
 
 def runs_text(runs: list[Run], form: str = "table", extra: str | None = None, terminal: bool = False) -> str:
