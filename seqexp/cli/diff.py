@@ -11,8 +11,8 @@ ORDER = 5
 
 
 def run(argv: list[str]) -> int:
-    from seqexp.summary.comparison import plot_diff
     from seqexp.cli._help import command_parser
+    from seqexp.summary.comparison import plot_diff
     from seqexp.summary.diff import diff_text, open_run
     from seqexp.table import FORMATS, on_terminal
 
