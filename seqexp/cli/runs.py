@@ -22,9 +22,13 @@ def parser() -> argparse.ArgumentParser:
         "One table of every run directory under DIR (default outputs/): date, data, "
         "model, status, best epoch, monitored best, test metric, wall time, tags, the "
         "book's figure beside ours, and the overrides. Broken folders are listed with "
-        "their state. A table on a terminal, plain text in a pipe.",
+        "their state. A table on a terminal, plain text in a pipe. After a run, "
+        "`seqexp runs tag|note|archive|unarchive|delete|restore|trash|purge` change runs "
+        "(`seqexp runs VERB --help` says more); a run folder named like a verb is listed as ./tag.",
         [
             "seqexp runs",
+            "seqexp runs tag outputs/2026-01-31/10-00-00-000000_jena_gru +best -draft",
+            "seqexp runs delete outputs/2026-01-31/10-00-00-000000_jena_gru   # restore: seqexp runs restore",
             "seqexp runs outputs --data jena --sort val_mae --limit 5",
             "seqexp runs --where 'model.dropout>0.1' --format csv > runs.csv",
         ],
@@ -73,7 +77,6 @@ def parser() -> argparse.ArgumentParser:
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("--archived", action="store_true", help="only the archived runs (hidden by default)")
     shown.add_argument("--all", action="store_true", help="the archived runs too")
-    p.epilog = MANAGE_EPILOG
     return p
 
 
@@ -130,12 +133,6 @@ def run(argv: list[str]) -> int:
 # ---- changing runs after they ran: seqexp runs VERB ... ---------------------------------------
 
 VERBS = ("tag", "note", "archive", "unarchive", "delete", "restore", "trash", "purge")
-MANAGE_EPILOG = (
-    "After a run: `seqexp runs tag RUN... +name -name`, `note RUN TEXT`, `archive RUN...`, "
-    "`unarchive RUN...`, `delete RUN...` (to DIR/.trash), `restore RUN`, `trash` (list it), "
-    "`purge [--older-than 30d] [--yes]`; `seqexp runs VERB --help` says more. A run folder named "
-    "like a verb is listed as ./tag."
-)
 ROOT_HELP = "the folder of runs RUN names are under and whose .trash is used (default outputs)"
 
 
