@@ -31,10 +31,13 @@ format:
 smoke:  ## the first run: bundled synthetic sample, offline, < 1 min
 	$(BIN)/seqexp train experiment=smoke
 
-bench:  ## the performance benchmark, side by side on this machine (~27 min on 2 cores): benchmarks/results/results.{json,md}
+# The backends part (seqexp on JAX vs the script on JAX vs seqexp on TensorFlow) runs on the device
+# the backend finds, GPU or CPU: `python -m benchmarks.run --only backends` alone (no TensorFlow needed).
+# Its share of the times below is estimated (48 runs at full size, 24 tiny), not yet timed on idle cores.
+bench:  ## the performance benchmark, side by side on this machine (~45 min on 2 cores): benchmarks/results/results.{json,md}
 	$(BIN)/python -m benchmarks.run --size full --out benchmarks/results
 
-bench-tiny:  ## the same benchmark at a toy size (~3.5 min on 2 idle cores): proves it runs, measures nothing
+bench-tiny:  ## the same benchmark at a toy size (~8 min on 2 idle cores): proves it runs, measures nothing
 	$(BIN)/python -m benchmarks.run --size tiny --out benchmarks/results-tiny
 
 sample:  ## regenerate the bundled synthetic Jena sample

@@ -4,8 +4,14 @@
     python -m benchmarks.child REPORT.json T0 script CASE.json              # (b) hand-written Keras
     python -m benchmarks.child REPORT.json T0 reference CASE.json           # (c) the notebooks' way
 
-T0 is the parent's time.time() just before it started this process. REPORT.json gets
-`first_step_s` (T0 to the end of the first training step), `epoch_s`: each whole epoch,
+Keras runs the backend KERAS_BACKEND names (TensorFlow when unset; seqexp.backend.choose, as
+`seqexp train` does, before Keras loads); (a) gets the same as `trainer.backend=...`. On JAX
+nothing here imports TensorFlow. T0 is the parent's time.time() just before it started this
+process. REPORT.json gets `backend` and `device` (what Keras' backend found: jax.devices() or
+TensorFlow's GPUs, never assumed), `first_step_s` (T0 to the end of the first training step),
+`train_s`: each epoch's training steps (on_epoch_begin to the start of validation or the end of
+the epoch, whichever comes first, by a timer ahead of every other callback that waits for the
+last step's result), `steps`: the training steps each epoch ran, `epoch_s`: each whole epoch,
 from one `on_epoch_begin` to the next (the last one to `on_train_end`), so training, validation
 and every epoch-end callback are inside it, and `val_s`: each epoch's validation pass (fit's
 `on_test_begin` to `on_test_end`). The whole run (process start to exit) is timed by
@@ -25,7 +31,60 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def whole_epoch_timer(t0: float, report: Path):
+def device() -> str:
+    """The accelerator Keras' backend runs on, as the backend reports it (never assumed)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        devices = jax.devices()
+        kind, platform = devices[0].device_kind, devices[0].platform
+        return f"{platform}{'' if kind.lower() == platform else ': ' + kind} x{len(devices)}"
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "cpu"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return f"gpu: {details.get('device_name', gpus[0].name)} x{len(gpus)}"
+
+
+def training_timer():
+    """Each epoch's training steps: from on_epoch_begin to validation's start (or the epoch's
+    end); first in the callback list, so no other callback's epoch-end work is inside it. It
+    reads the optimizer's step counter when it stops, which waits for the last step's result
+    (JAX dispatches steps asynchronously) and says how many steps the epoch ran."""
+    import keras
+
+    class TrainingTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
+            self.steps: list[int] = []
+            self._start = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._iterations = int(self.model.optimizer.iterations)
+            self._start = time.perf_counter()
+
+        def on_test_begin(self, logs=None):
+            self._stop()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._stop()
+
+        def _stop(self):
+            if self._start is not None:
+                iterations = int(self.model.optimizer.iterations)
+                self.seconds.append(time.perf_counter() - self._start)
+                self.steps.append(iterations - self._iterations)
+                self._start = None
+
+    return TrainingTimer()
+
+
+def whole_epoch_timer(t0: float, report: Path, training=None):
     import keras
 
     class WholeEpochTimer(keras.callbacks.Callback):
@@ -60,8 +119,13 @@ def whole_epoch_timer(t0: float, report: Path):
             stamps = [*self.begins, time.perf_counter()]
             epochs = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
             self.training = False
+            facts = {"backend": keras.backend.backend(), "device": device()}
+            if training is not None:
+                facts.update(train_s=training.seconds, steps=training.steps)
             report.write_text(
-                json.dumps({"first_step_s": self.first_step_s, "epoch_s": epochs, "val_s": self.validations})
+                json.dumps(
+                    {"first_step_s": self.first_step_s, "epoch_s": epochs, "val_s": self.validations, **facts}
+                )
             )
 
     return WholeEpochTimer()
@@ -75,20 +139,22 @@ def run_seqexp(t0: float, report: Path, argv: list[str]) -> int:
     original = callbacks.configured_callbacks
 
     def with_timer(cfg, monitor):
-        return [*original(cfg, monitor), whole_epoch_timer(t0, report)]
+        training = training_timer()
+        return [training, *original(cfg, monitor), whole_epoch_timer(t0, report, training)]
 
     callbacks.configured_callbacks = with_timer
     return main(argv)
 
 
 def numpy_batches(dataset, steps: int):
-    """The first `steps` batches as NumPy (None for a split the data has not: headlines)."""
-    from benchmarks.training import first_batches
+    """The first `steps` batches as NumPy (None for a split the data has not: headlines), from
+    tf.data on TensorFlow or seqexp's NumPy batches on another backend."""
+    import numpy as np
 
     if dataset is None:
         return None
-    x, y = first_batches(dataset, steps)
-    return x.numpy(), y.numpy()
+    xs, ys = zip(*dataset.take(steps), strict=True)
+    return np.concatenate([np.asarray(x) for x in xs]), np.concatenate([np.asarray(y) for y in ys])
 
 
 def run_keras(t0: float, report: Path, way: str, case: dict) -> int:
@@ -108,7 +174,8 @@ def run_keras(t0: float, report: Path, way: str, case: dict) -> int:
     val = numpy_batches(data.val, trainer.validation_steps)
     test = numpy_batches(data.test, trainer.test_steps)
     model = same_model(cfg, data.spec)
-    timer = whole_epoch_timer(t0, report)
+    training = training_timer()
+    timer = whole_epoch_timer(t0, report, training)
     if way == "script":  # what a user writes: NumPy in memory, the two callbacks everyone adds
         _, loss, metrics = TASK_HEADS[data.spec.task]
         model.compile(
@@ -116,6 +183,7 @@ def run_keras(t0: float, report: Path, way: str, case: dict) -> int:
         )
         run_dir.mkdir(parents=True, exist_ok=True)
         callbacks = [
+            training,
             keras.callbacks.ModelCheckpoint(str(run_dir / "best.keras"), save_best_only=True),
             keras.callbacks.EarlyStopping(  # the patience (a) has: never stops inside the run
                 patience=cfg.callbacks.early_stopping.patience, restore_best_weights=True
@@ -148,7 +216,7 @@ def run_keras(t0: float, report: Path, way: str, case: dict) -> int:
         n = data.spec.vocab_size
         val, test = (None if s is None else (s[0], keras.utils.to_categorical(s[1], n)) for s in (val, test))
     model.compile(optimizer=instantiate(cfg.optimizer), loss=loss, metrics=metrics)
-    model.fit(*args, epochs=epochs, validation_data=val, callbacks=[timer], verbose=0, **kwargs)
+    model.fit(*args, epochs=epochs, validation_data=val, callbacks=[training, timer], verbose=0, **kwargs)
     if case["kind"] == "jena":
         model.evaluate(test, steps=trainer.test_steps, verbose=0)
     elif test is not None:
@@ -157,12 +225,16 @@ def run_keras(t0: float, report: Path, way: str, case: dict) -> int:
 
 
 def main(argv: list[str]) -> int:
+    from seqexp import backend
+
     report, t0, way, *rest = argv
+    backend.choose(os.environ.get("KERAS_BACKEND") or backend.DEFAULT)  # before Keras loads
     if way == "seqexp":
         return run_seqexp(float(t0), Path(report), rest)
-    from benchmarks.training import determinism
+    if os.environ["KERAS_BACKEND"] == "tensorflow":
+        from benchmarks.training import determinism
 
-    determinism(False)  # hand-written Keras leaves TensorFlow's op determinism off
+        determinism(False)  # hand-written Keras leaves TensorFlow's op determinism off
     return run_keras(float(t0), Path(report), way, json.loads(Path(rest[0]).read_text()))
 
 

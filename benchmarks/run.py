@@ -1,9 +1,9 @@
-"""Run every benchmark of issues 8 and 15 side by side and write results.json and results.md.
+"""Run every benchmark of issues 8, 15 and 23 side by side and write results.json and results.md.
 
     python -m benchmarks.run [--size tiny|full] [--out benchmarks/results] [--only training,...]
-                             [--cases jena_lstm,...] [--refuse-busy]
+                             [--cases jena_lstm,...] [--repetitions N] [--refuse-busy]
 
-`full` (make bench, ~27 min on 2 cores) uses the real data shapes; `tiny` (make bench-tiny) runs
+`full` (make bench, ~45 min on 2 cores) uses the real data shapes; `tiny` (make bench-tiny) runs
 every measurement at a toy size to prove the benchmark works; the test suite runs some parts of
 it on one model (tests/test_bench.py). Synthetic data files (~1 GB at full size) and the runs'
 directories go to --work (default: the user's cache, outside the repository); the data files
@@ -24,7 +24,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-PARTS = ("pipeline", "training", "whole", "callbacks", "startup", "memory", "sweep")
+PARTS = ("pipeline", "training", "whole", "callbacks", "startup", "memory", "sweep", "backends")
+WITH_CASES = ("training", "whole", "callbacks", "backends")  # the parts that take --cases
 # A machine is "busy" when, at the start, the 1-minute load average is above this many cores'
 # worth of other work, or other processes used this many cores on average during the run.
 BUSY_CORES = 0.5
@@ -66,8 +67,9 @@ def load_record(start: dict, wall: float) -> dict:
     }
 
 
-def machine() -> str:
-    """CPU model, cores and memory, without host names or paths."""
+def machine(gpu_said: bool = False) -> str:
+    """CPU model, cores and memory, without host names or paths (`gpu_said`: a part records the
+    devices it ran on, so "no GPU used" is not claimed here)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -90,7 +92,22 @@ def machine() -> str:
         memory = f", {kb / 1024**2:.0f} GB RAM"
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {cores} CPU cores{memory}, no GPU used, {platform.system()}"
+    gpu = "" if gpu_said else ", no GPU used"
+    return f"{cpu}, {cores} CPU cores{memory}{gpu}, {platform.system()}"
+
+
+def version(package: str) -> str:
+    """An installed package's version, without importing it ("not installed" if absent)."""
+    from importlib import metadata
+
+    from seqexp.backend import installed
+
+    if not installed(package):
+        return "not installed"
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,8 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         default=None,
-        help="comma-separated models for the training, whole and callbacks parts "
-        "(default: every model; the callbacks part runs one at the tiny size)",
+        help="comma-separated models for the training, whole, callbacks and backends parts "
+        "(default: every model of each; the callbacks part runs one at the tiny size)",
+    )
+    parser.add_argument(
+        "--repetitions",
+        type=int,
+        default=None,
+        help="repetitions of the backends part (default: 2 at full size, 1 at tiny)",
     )
     parser.add_argument(
         "--refuse-busy",
@@ -129,11 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown part(s) {sorted(unknown)}; choose from {PARTS}")
-    from benchmarks.training import CASES
-
+    known = {}  # part -> its models
+    for part in (p for p in WITH_CASES if p in parts):
+        known[part] = list(__import__(f"benchmarks.{part}", fromlist=["CASES"]).CASES)
     cases = [c for c in args.cases.split(",") if c] if args.cases else None
-    if cases is not None and (not cases or set(cases) - set(CASES)):
-        parser.error(f"--cases {args.cases!r}: choose from {list(CASES)}")
+    choices = list(dict.fromkeys(c for names in known.values() for c in names))
+    if cases is not None and (not cases or set(cases) - set(choices)):
+        parser.error(f"--cases {args.cases!r}: choose from {choices}")
 
     # Progress on stderr; seqexp's own INFO records (train() raises the root level) stay quiet.
     console = logging.StreamHandler(sys.stderr)
@@ -150,9 +175,6 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.filterwarnings("ignore", message=".*shuffle=True. was passed.*")
 
-    import keras
-    import tensorflow as tf
-
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -162,10 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "meta": {
             "size": args.size,
-            "machine": machine(),
+            "machine": machine(gpu_said="backends" in parts),
             "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
+            "tensorflow": version("tensorflow"),  # no import: the backends part runs without it
+            "keras": version("keras"),
+            **({"jax": version("jax")} if "backends" in parts else {}),
             "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         }
     }
@@ -177,8 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         module = __import__(f"benchmarks.{part}", fromlist=["run"])
         if part == "pipeline":
             results[part] = module.run(args.size)
-        elif part in ("training", "whole", "callbacks"):
-            results[part] = module.run(args.size, data, cases)
+        elif part in WITH_CASES:
+            mine = None if cases is None else [c for c in cases if c in known[part]]
+            if mine == []:
+                continue  # --cases names none of this part's models
+            more = {"reps": args.repetitions} if part == "backends" and args.repetitions else {}
+            results[part] = module.run(args.size, data, mine, **more)
         else:
             results[part] = module.run(args.size, data)
         bench_log.info("%s done in %.0f s", part, time.perf_counter() - t)

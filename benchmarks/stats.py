@@ -66,8 +66,9 @@ with open(sys.argv[1], "w") as f:
 """
 
 
-def run_measured(cmd: list[str], cwd: Path | None = None) -> dict:
-    """Run `cmd` to the end: its wall time, exit code, output and peak RSS (bytes)."""
+def run_measured(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> dict:
+    """Run `cmd` to the end: its wall time, exit code, output and peak RSS (bytes); `env`: more
+    environment variables for it."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         out, err = Path(tmp) / "out", Path(tmp) / "err"
@@ -75,7 +76,7 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> dict:
             subprocess.run(
                 [sys.executable, "-c", HELPER, str(report), *cmd],
                 cwd=cwd,
-                env=quiet_env(),
+                env={**quiet_env(), **(env or {})},
                 stdout=stdout,
                 stderr=stderr,
                 check=False,

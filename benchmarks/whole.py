@@ -40,9 +40,13 @@ WAYS = ("seqexp", "fast", "script", "reference", "script again")
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def case_overrides(name: str, size: str, folder: Path, epochs: int) -> list[str]:
-    overrides, kind, full_steps = CASES[name]
-    steps, checks = (full_steps, 10) if size == "full" else (2, 2)
+def case_overrides(
+    name: str, size: str, folder: Path, epochs: int, case: tuple | None = None, checks: int = 10
+) -> list[str]:
+    """`seqexp train` overrides of one model (`case`: (overrides, data kind, steps per epoch at
+    full size), CASES[name] by default); `checks` validation and test batches at full size."""
+    overrides, kind, full_steps = case or CASES[name]
+    steps, checks = (full_steps, checks) if size == "full" else (2, 2)
     return [
         *overrides,
         *data_overrides(kind, size, folder),

@@ -10,7 +10,9 @@ imports cli, and the shared helpers here import no package:
   interrupt  Ctrl-C and SIGTERM, held while a file is written
   readback   reading seqexp's own files back, naming a torn or hand-edited one
   errors     the one exception type for user mistakes
-  backend    which Keras backend a process runs (trainer.backend), chosen before Keras loads
+  table      a table on a terminal, plain text in a pipe: every listing command prints through it
+  backend    which Keras backend a process runs (trainer.backend), chosen before Keras loads;
+             which backends are installed here
 """
 
 from pathlib import Path

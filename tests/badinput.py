@@ -40,7 +40,14 @@ def _quiet(args: list[str]) -> list[str]:
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str]:
-    """(exit code, stderr) of `seqexp <args>` run in this process; stdout is discarded.
+    """(exit code, stderr) of `seqexp <args>` run in this process; stdout is discarded
+    (run_cli_output keeps it)."""
+    code, _, err = run_cli_output(args, capsys)
+    return code, err
+
+
+def run_cli_output(args: list[str], capsys) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `seqexp <args>` run in this process.
 
     `args` is what follows `seqexp` on a command line, e.g. ["train", "data=jena", ...]; pass
     `hydra.run.dir=<tmp>` so the run directory lands where the test can inspect it. A bug (any
@@ -82,12 +89,13 @@ def run_cli(args: list[str], capsys) -> tuple[int, str]:
                 logger.setLevel(level)
                 logger.handlers[:] = handlers
                 logger.propagate, logger.disabled = propagate, disabled
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     if code is None:
         code = 0
     elif not isinstance(code, int):  # sys.exit("message"): printed by Python, status 1
         err, code = err + str(code), 1
-    return code, err
+    return code, captured.out, err
 
 
 def _forget_handlers() -> None:

@@ -7,6 +7,7 @@ import copy
 import functools
 import logging
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from seqexp.config import CONF_DIR
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+BOX = re.compile("[\u2500-\u257f]")  # box-drawing characters: a table drawn for a terminal
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 

@@ -1,5 +1,6 @@
 """trainer.backend=jax: a JAX run trains every dataset family without importing TensorFlow, is
-deterministic, resumes exactly after a kill, and is never continued on another backend.
+deterministic, resumes exactly after a kill, and is never continued on another backend; torch is
+refused; a machine without TensorFlow is refused an export in one paragraph.
 
 Keras picks its backend once per process, so every JAX training runs in a subprocess (this test
 process has TensorFlow's Keras); each script asserts `"tensorflow" not in sys.modules` at its end.
@@ -36,8 +37,31 @@ def run_python(script: str, timeout: int = 600) -> subprocess.CompletedProcess:
     )
 
 
-def seqexp(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+# A machine without TensorFlow (a JAX-only one), simulated: this sitecustomize, first on the
+# PYTHONPATH of a process and of every process it starts, makes `import tensorflow` (and any
+# submodule) fail as a missing package does, and importlib.util.find_spec raise it.
+NO_TENSORFLOW = """
+import sys
+
+class NoTensorFlow:
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoTensorFlow())
+"""
+
+
+def without_tensorflow(folder: Path) -> dict:
+    """Environment variables for a process that cannot import TensorFlow (NO_TENSORFLOW)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(NO_TENSORFLOW)
+    return {"PYTHONPATH": f"{folder}{os.pathsep}{PROJECT_ROOT}"}
+
+
+def seqexp(*args: str, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "seqexp.cli", *args],
         cwd=PROJECT_ROOT,
@@ -210,6 +234,44 @@ def test_an_unknown_backend_is_refused_by_name(make_cfg):
     assert "jax" in str(err.value) and "tensorflow" in str(err.value)
 
 
+@pytest.mark.slow  # starts a process
+def test_torch_is_refused_from_the_command_line_naming_the_backends_allowed(tmp_path):
+    """PyTorch is not a backend of seqexp (not tested, not installed in CI): `trainer.backend=torch`
+    is one `seqexp: error:` paragraph, exit 2, before any backend loads (TensorFlow absent here)."""
+    done = seqexp("train", "trainer.backend=torch", env=without_tensorflow(tmp_path / "no_tf"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == "seqexp: error: trainer.backend=torch must be one of tensorflow, jax."
+
+
+def test_an_export_without_tensorflow_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    """The refusal's words and place (the real missing package: the slow smoke test above)."""
+    from omegaconf import OmegaConf
+
+    from seqexp import backend
+    from seqexp.errors import SeqexpError
+    from seqexp.serve.export import export
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "env.json").write_text(json.dumps({"backend": "jax"}))
+    monkeypatch.setattr(backend, "installed", lambda name: name != "tensorflow")
+    cfg = OmegaConf.create(
+        {"run": str(run), "format": "litert", "output": None, "overwrite": False, "checkpoint": None}
+    )
+    with pytest.raises(SeqexpError) as err:
+        export(cfg)
+    message = str(err.value)
+    assert message.startswith("format=litert needs TensorFlow, and TensorFlow is not installed here")
+    assert "LiteRT with TensorFlow's converter" in message and "trainer.backend=jax" in message
+    assert sorted(p.name for p in run.iterdir()) == ["env.json"]  # no export folder made
+    (run / "env.json").unlink()  # a run from before trainer.backend: TensorFlow trained it
+    with pytest.raises(SeqexpError, match="trained with trainer.backend=tensorflow"):
+        export(OmegaConf.merge(cfg, {"format": "saved_model"}))
+    monkeypatch.setattr(backend, "installed", lambda name: True)
+    with pytest.raises(SeqexpError, match="has no serving.json"):  # with TensorFlow: on to the run
+        export(cfg)
+
+
 def test_tf_distribute_settings_are_refused_on_jax(make_cfg):
     from seqexp.config.checks import check
     from seqexp.errors import SeqexpError
@@ -254,6 +316,16 @@ def test_smoke_trains_on_jax_from_the_command_line(tmp_path):
     exported = seqexp("export", f"run={run_dir}", "format=onnx")
     assert exported.returncode == 0, exported.stderr[-4000:]
     assert (run_dir / "export" / "onnx" / "model.onnx").stat().st_size > 0
+    # on a machine without TensorFlow, export refuses every format in one paragraph naming the
+    # run's backend and the formats, and writes nothing
+    bare = without_tensorflow(tmp_path / "no_tf")
+    for fmt in ("saved_model", "litert", "onnx"):
+        refused = seqexp("export", f"run={run_dir}", f"format={fmt}", f"output={tmp_path / fmt}", env=bare)
+        assert refused.returncode == 2, refused.stderr[-4000:]
+        message = refused.stderr.strip()
+        assert message.startswith(f"seqexp: error: format={fmt} needs TensorFlow") and "\n" not in message
+        assert "trainer.backend=jax" in message and "(saved_model, onnx, litert)" in message
+        assert "pip install tensorflow" in message and not (tmp_path / fmt).exists()
 
 
 @pytest.mark.slow
@@ -275,7 +347,7 @@ def test_a_sweep_over_backends_runs_each_job_on_its_own(tmp_path, capsys):
     assert main(["runs", str(tmp_path), "--format", "json"]) == 0
     assert sorted(row["backend"] for row in json.loads(capsys.readouterr().out)) == ["jax", "tensorflow"]
     first, second = sorted(p for p in tmp_path.iterdir() if (p / "metrics.json").exists())
-    assert main(["diff", str(first), str(second), "--format", "json"]) == 0
+    assert main(["diff", str(first), str(second), "--format", "json", "--plot", str(tmp_path / "d.png")]) == 0
     parts = json.loads(capsys.readouterr().out)
     assert {"key": "trainer.backend", "a": "tensorflow", "b": "jax"} in parts["config"]
     assert {"key": "backend", "a": "tensorflow", "b": "jax"} in parts["environment"]

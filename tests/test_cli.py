@@ -53,6 +53,7 @@ def test_unknown_command_and_option_fail_clearly(tmp_path):
     assert result.returncode != 0 and "model/transformer" in result.stderr
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_user_error_exits_2_with_one_paragraph_and_no_traceback(tmp_path, jena_csv):
     result = seqexp("train", f"data.path={jena_csv}", "data.target=Temp", *FAST, cwd=tmp_path)
     assert result.returncode == 2
@@ -63,6 +64,7 @@ def test_user_error_exits_2_with_one_paragraph_and_no_traceback(tmp_path, jena_c
     assert "[ERROR] Unknown Jena column(s) ['Temp']" in train_log.read_text()
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_smoke_experiment_end_to_end(tmp_path):
     result = seqexp("train", "experiment=smoke", "hydra.run.dir=smoke_run", *FAST, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -80,6 +82,7 @@ def test_smoke_experiment_end_to_end(tmp_path):
     assert "Composed config" in (run / "train.log").read_text()
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_two_job_sweep_gives_two_complete_run_dirs(tmp_path, jena_csv):
     result = seqexp(
         "train",
@@ -101,6 +104,7 @@ def test_two_job_sweep_gives_two_complete_run_dirs(tmp_path, jena_csv):
         assert (run / "checkpoints" / "best.keras").exists() and (run / "loss.png").exists()
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_default_run_dir_names_date_time_data_and_model(tmp_path, jena_csv):
     result = seqexp("train", "model=naive", f"data.path={jena_csv}", *TINY_JENA, *FAST, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]

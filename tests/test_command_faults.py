@@ -37,7 +37,7 @@ def test_summarize_out_onto_a_file_is_one_paragraph(tmp_path, capsys):
         assert main(["summarize", str(tmp_path / "runs"), "--out", str(out)]) == 2
         err = capsys.readouterr().err
         assert (
-            err.startswith(f"seqexp: error: --out {out} is not a folder ({mine} is a file")
+            err.startswith(f"seqexp: error: --output {out} is not a folder ({mine} is a file")
             and "\n" not in err[:-1]
         )
     assert mine.read_text() == "mine"

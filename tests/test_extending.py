@@ -75,6 +75,7 @@ def sine_run(extended, tmp_path_factory) -> tuple[Path, subprocess.CompletedProc
     return run, result
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_the_new_dataset_and_model_train_one_epoch(extended, sine_run, tmp_path):
     run, result = sine_run
     assert result.returncode == 0, result.stderr
@@ -100,7 +101,7 @@ def test_the_new_dataset_predicts_and_exports(extended, sine_run, tmp_path):
     assert json.loads((run / "serving.json").read_text())["serving"] == "seqexp.data.sine.SineServing"
     wave = np.sin(np.arange(30) / 5).astype("float32")
     (tmp_path / "wave.txt").write_text("\n".join(f"{v:.6f}" for v in wave) + "\n")
-    predicted = seqexp(extended, "predict", f"run={run}", "input=wave.txt", "format=json", cwd=tmp_path)
+    predicted = seqexp(extended, "predict", str(run), "input=wave.txt", "format=json", cwd=tmp_path)
     assert predicted.returncode == 0, predicted.stderr
     rows = json.loads(predicted.stdout)
     assert [r["input"] for r in rows] == [f"wave.txt:{end}" for end in range(20, 31)]
@@ -111,7 +112,7 @@ def test_the_new_dataset_predicts_and_exports(extended, sine_run, tmp_path):
     expected = model.predict(windows[..., None], verbose=0)[:, 0]
     np.testing.assert_allclose([r["wave"] for r in rows], expected, atol=1e-5)
 
-    exported = seqexp(extended, "export", f"run={run}", "format=saved_model", cwd=tmp_path)
+    exported = seqexp(extended, "export", str(run), "format=saved_model", cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     folder = run / "export" / "saved_model"
     assert exported.stdout.strip() == str(folder / "saved_model")
@@ -164,6 +165,7 @@ def test_bad_values_of_the_new_options_are_refused_before_tensorflow(extended, t
     assert not (tmp_path / "run" / "metrics.json").exists()
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_a_model_that_cannot_read_the_new_data_is_named(extended, tmp_path):
     result = seqexp(
         extended, "train", "data=sine", "model=cnn", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path

@@ -62,7 +62,7 @@ def korean_run(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_korean_memorisation_through_seqexp_generate(korean_run):
-    result = seqexp("generate", f"run={korean_run}", "prompt='경마장에'", "words=4")
+    result = seqexp("generate", str(korean_run), "prompt='경마장에'", "words=4")  # the run dir first
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "경마장에 있는 말이 뛰고 있다"
     # the run itself: training metrics include perplexity, samples.txt holds the configured prompts
@@ -151,7 +151,7 @@ def test_a_checkpoint_of_another_vocabulary_is_refused(korean_run, tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ([], r"needs run=\.\.\."),
+        ([], r"needs a run directory, as its first argument: `seqexp generate <run dir> prompt=how"),
         (["run=nowhere/run"], r"run=nowhere/run is not a directory"),
         (["run=RUN", "prompt=null"], r"needs prompt=\.\.\."),
         (["run=RUN", "words=0"], r"words=0 must be a whole number from 1 to 1000"),

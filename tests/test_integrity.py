@@ -251,6 +251,7 @@ def test_a_kill_during_the_test_evaluation_resumes_without_training_again(tmp_pa
     assert not (run / "backup").exists()  # deleted once metrics.json said completed
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_a_full_disk_ends_with_one_sentence_and_the_run_resumes_once_freed(tmp_path, tiny, capsys):
     run = tmp_path / "run"
     run.mkdir()

@@ -197,10 +197,13 @@ def test_runs_formats(outputs, capsys):
     assert "┃" in drawn and "2026-01-07/running" in drawn
 
 
-def test_diff_shows_config_keys_metrics_and_environment(outputs, capsys):
+def test_diff_shows_config_keys_metrics_and_environment(outputs, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where diff writes its figure
     assert main(["diff", str(outputs / GRU), str(outputs / GRU_DROPOUT)]) == 0
     out = capsys.readouterr().out
     config, metrics_part, env_part = out.split("\n\n")[:3]
+    figure = f"diff_{GRU.split('/')[1]}_{GRU_DROPOUT.split('/')[1]}.png"  # named by the run folders
+    assert out.splitlines()[-1].endswith(f": {figure}") and (tmp_path / figure).stat().st_size > 10_000
     lines = {line.split()[0]: line.split()[1:] for line in config.splitlines()[2:]}
     assert sorted(lines) == ["model.dropout", "note", "paths.run_dir", "tags", "trainer.seed"]
     assert "composed config (.hydra/config.yaml): 5 key(s) differ" in config

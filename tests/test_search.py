@@ -251,7 +251,7 @@ def test_pruned_search_killed_and_resumed_ends_with_exactly_its_trials(jena_csv,
         assert_png(root / f"{name}.png")
 
     # extend the finished search: 2 more trials, nothing trained again
-    code, err = finish(start("resume", str(root), "n_trials=18", cwd=tmp_path))
+    code, err = finish(start("resume", str(root), "hparams_search.n_trials=18", cwd=tmp_path))
     assert code == 0, err[-3000:]
     assert "16 trial(s) ended and kept, 0 to resume (none), 2 to start" in err
     assert len(load(root).trials) == 18 and len(summary_rows(root)) == 18

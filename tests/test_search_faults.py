@@ -165,6 +165,7 @@ def test_a_torn_search_yaml_is_named(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_grid_search_runs_every_combination_once(jena_csv, tmp_path, capsys):
     root = tmp_path / "grid"
     args = search_args(jena_csv, root, *GRID, "hparams_search.sampler=grid", "hparams_search.n_trials=2")
@@ -176,13 +177,22 @@ def test_grid_search_runs_every_combination_once(jena_csv, tmp_path, capsys):
     assert len((root / "summary.csv").read_text().splitlines()) == 3
     capsys.readouterr()
 
-    assert main(["resume", str(root), "n_trials=4"]) == 2  # past the grid: nothing re-trained
+    # past the grid: nothing re-trained; the setting has its start name (the bare one reads the same)
+    for setting in ("hparams_search.n_trials=4", "n_trials=4"):
+        assert main(["resume", str(root), setting]) == 2
+        err = capsys.readouterr().err
+        assert "seqexp: error: hparams_search.n_trials=4 is more than the 2 combinations of the grid" in err
+    assert main(["resume", str(root), "hparams_search.sampler=tpe"]) == 2
     err = capsys.readouterr().err
-    assert "n_trials=4 is more than the 2 combinations of the grid" in err
+    assert (
+        "hparams_search.sampler=tpe cannot change here; give hparams_search.n_trials=N or "
+        "hparams_search.n_jobs=N" in err
+    )
     assert len(load(root).trials) == 2
     assert yaml.safe_load((root / "search.yaml").read_text())["search"]["n_trials"] == 2
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_a_full_disk_leaves_the_trial_resumable(jena_csv, tmp_path, capsys, monkeypatch):
     import seqexp.run.train as train_module
     from seqexp.run.record import RunRecord, write_record
@@ -237,6 +247,7 @@ def test_liveness_rule(tmp_path):
         sleeper.wait()
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_resume_beside_a_live_worker_leaves_its_trial_alone(jena_csv, tmp_path, capsys):
     root = tmp_path / "live"
     args = search_args(

@@ -14,6 +14,7 @@ from seqexp.cli import main
 from seqexp.errors import SeqexpError
 from seqexp.run.record import record_failure
 from seqexp.summary.sweep import NO_METRICS, summarize
+from tests.conftest import BOX
 from tests.test_sweep_helpers import (
     assert_complete,
     assert_png,
@@ -48,7 +49,11 @@ def test_grid_sweep_writes_summary_matching_each_job(tmp_path):
     assert "4 jobs: 4 completed." in md
     assert f"**Best:** `{rows[0]['job']}` ({rows[0]['overrides']})" in md
     assert all(f"`{r.name}`" in md for r in runs)
-    assert md.strip() in result.stdout  # the table is printed when the sweep ends
+    # the table is printed when the sweep ends: plain text into a pipe (no Markdown, no box)
+    printed = [line.split() for line in result.stdout.splitlines()]
+    assert all([r["rank"], r["job"]] in [line[:2] for line in printed] for r in rows)
+    assert "4 jobs: 4 completed." in result.stdout and "|---|" not in result.stdout
+    assert not BOX.search(result.stdout)
 
     # An interrupted sweep: one job never wrote metrics.json. `seqexp summarize` rebuilds the
     # summary from the directories alone, and does so without importing TensorFlow.
@@ -63,7 +68,8 @@ def test_grid_sweep_writes_summary_matching_each_job(tmp_path):
         [sys.executable, "-c", code, str(sweep_dir)], capture_output=True, text=True, timeout=600
     )
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "summary.md" in rebuilt.stdout
+    assert "summary.md" in rebuilt.stdout and not BOX.search(rebuilt.stdout)
+    assert "4 jobs: 3 completed, 1 unknown." in rebuilt.stdout
     rows = summary_rows(sweep_dir)
     assert len(rows) == 4
     assert_rows_match_metrics(sweep_dir, [r for r in rows if r["job"] != runs[3].name])

@@ -250,7 +250,7 @@ def test_an_unreachable_tracking_server_is_a_clear_error(make_cfg, tmp_path):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("logger.name=wandb", "logger.name='wandb' is not a logger; choose logger=none"),
+        ("logger.name=comet", "logger.name='comet' is not a logger; choose logger=none"),
         ("+logger.project=x", "logger.project is not a key of logger=mlflow"),
         ("logger.experiment=''", "logger.experiment='' must name an MLflow experiment"),
         ("logger.tracking_uri=localhost", "logger.tracking_uri='localhost' is not a tracking URI"),

@@ -59,6 +59,7 @@ def test_recurrent_model_beats_naive_baseline_on_predictable_series(make_cfg, tm
     assert test_mae < 0.5 * naive
 
 
+@pytest.mark.slow  # real processes or several trainings: make test-slow
 def test_same_seed_gives_identical_history(make_cfg, jena_csv, tmp_path):
     runs = []
     for name in ("first", "second"):

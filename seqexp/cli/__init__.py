@@ -3,9 +3,10 @@
 A command module defines DESCRIPTION (one line for `seqexp --help`), ORDER (its place in that
 list) and `run(args) -> exit code`; Hydra commands (train, predict, export, generate) also define
 APP (seqexp.cli.hydra_app.HydraApp) for shell completion; hydra_app runs them, __main__ is
-`python -m seqexp.cli`. Commands are found by listing this package, so adding one is adding a
-module. Nothing here imports TensorFlow: `seqexp --help`, `seqexp train --help` and
-`seqexp train --cfg job` answer in a fraction of a second.
+`python -m seqexp.cli`; _help gives the argparse commands the one help layout. Commands are
+found by listing this package (modules without a leading _), so adding one is adding a module.
+Nothing here imports TensorFlow: `seqexp --help`, `seqexp train --help` and `seqexp train --cfg job`
+answer in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -17,25 +18,23 @@ import sys
 
 from seqexp.errors import SeqexpError
 
-USAGE = """usage: seqexp <command> [hydra overrides and flags]
+USAGE = """usage: seqexp <command> [run or sweep dir] [key=value ...] [flags]
+
+Train, search, resume and compare deep-learning runs on sequences, text and images. A command
+that reads a run or sweep directory takes it as its first argument (`seqexp predict RUN
+input=x.csv`, `seqexp diff RUN_A RUN_B`); every setting is key=value (Hydra commands: train,
+predict, export, generate) or --option (the others). Every command takes --help.
 
 commands:
 {commands}
 
-Every command takes --help. train, predict, export and generate are Hydra apps: --help lists
-their config groups and options, and --cfg job, --info and hydra.run.dir=... work; train also
-takes -m/--multirun, hydra.sweep.dir=... and hydra/launcher=....
-`seqexp search hparams_search=<name>` runs an Optuna search; `seqexp resume <dir>` continues an
-interrupted run, sweep or search; `seqexp summarize <dir>` rebuilds a sweep's summary;
-`seqexp runs` lists every run under outputs/ and `seqexp diff RUN_A RUN_B` compares two;
-`seqexp predict`, `seqexp export` and `seqexp generate` use a trained model.
 examples:
   seqexp train experiment=smoke
-  seqexp train model=lstm_dropout data=jena
   seqexp train -m model=lstm_dropout model.dropout=0.1,0.2,0.3 data.step=3,6
-  seqexp search hparams_search=recurrent_tpe model=lstm_dropout hparams_search.pruner=hyperband
+  seqexp search hparams_search=recurrent_tpe model=lstm_dropout hparams_search.n_trials=30
   seqexp resume outputs/2026-01-31/12-00-00-000000_jena_gru
   seqexp runs --data jena --sort val_mae --limit 5
+  seqexp predict outputs/2026-01-31/12-00-00-000000_jena_gru input=new_rows.csv
 """
 
 

@@ -34,10 +34,13 @@ class HydraApp:
     target: str  # "module:function", the job run per composed config
     config_name: str  # conf/<config_name>.yaml
     check: str | None = None  # "module:function" that refuses bad values before the job imports TF
+    run_dir_first: bool = False  # `seqexp <command> RUN ...`: the command reads a run directory
 
     def run(self, args: list[str]) -> int:
         from seqexp.config import launchers
 
+        if self.run_dir_first:
+            args = run_dir_as_override(args, self.config_name)
         launchers.register()  # seqexp's joblib and ray presets, under the plugins' own names
         sys.argv = ["seqexp", *args]  # Hydra parses sys.argv; its completion installs for argv[0]
         refuse_bad_command_line(args, self.config_name)
@@ -57,6 +60,49 @@ class HydraApp:
         finally:  # the run locks seqexp.run.guard took, however the app ended
             release_all()
         return sweep_exit_code()
+
+
+# Hydra's flags that take the next word as their value (`--cfg job`, `-cn predict`, `--info plugins`)
+VALUE_FLAGS = ("-c", "--cfg", "-p", "--package", "-cp", "--config-path", "-cn", "--config-name",
+               "-cd", "--config-dir", "--experimental-rerun")  # fmt: skip
+KEYED = {"predict": "input", "generate": "prompt", "export": "format"}  # a bare word's likely key
+INFO_FLAGS, INFO_VALUES = (
+    ("-i", "--info"),
+    ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath"),
+)
+
+
+def run_dir_as_override(args: list[str], command: str) -> list[str]:
+    """`seqexp predict RUN input=x.csv` as Hydra reads it: the one word without `=` (not a
+    flag's value) is the run directory, passed on as run='RUN' (quoted: any folder name). The
+    run directory given twice, or a second bare word, is refused naming the right form."""
+    from seqexp.run.rundir import quoted_override
+
+    bare = []
+    for i, arg in enumerate(args):
+        after = args[i - 1] if i else ""
+        if arg.startswith("-") or after in VALUE_FLAGS or (after in INFO_FLAGS and arg in INFO_VALUES):
+            continue
+        if "=" not in arg or os.path.isdir(arg):  # a folder named `a=1` is still a folder
+            bare.append(i)
+    if not bare:
+        return args
+    path, where = args[bare[0]], bare[0]
+    rest = args[:where] + args[where + 1 :]
+    if len(bare) > 1:
+        extra = args[bare[1]]
+        raise SeqexpError(
+            f"{extra!r} has no key: only the run directory is given without one, as the first "
+            f"argument (`seqexp {command} {path} ...`); every other setting is key=value (e.g. "
+            f"{KEYED.get(command, 'key')}={extra})."
+        )
+    twice = [a for a in rest if a.split("=", 1)[0].lstrip("+~") == "run" and "=" in a]
+    if twice:
+        raise SeqexpError(
+            f"The run directory is given twice: {path} (the first argument) and {twice[0]}. "
+            f"Give it once, as the first argument: `seqexp {command} {path} ...`."
+        )
+    return [*args[:where], quoted_override("run", path), *args[where + 1 :]]
 
 
 GRAMMAR_LINK = re.compile(r"\s*See https://hydra\.cc\S* for details\.?")
@@ -197,7 +243,6 @@ def job_runner(target: str, check: str | None = None):
     """The Hydra task function: import the job lazily, turn user errors into exit code 2."""
 
     def run(cfg: DictConfig):
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ info and warning chatter
         from hydra.core.hydra_config import HydraConfig
         from hydra.types import RunMode
 
@@ -212,7 +257,9 @@ def job_runner(target: str, check: str | None = None):
         try:
             if check is not None:
                 _function(check)(cfg)  # every bad value in one message, before TensorFlow loads
-            return _function(target)(cfg)
+            with backend.quiet_start():  # the job's module loads Keras
+                job = _function(target)
+            return job(cfg)
         except KeyboardInterrupt as err:
             from seqexp.interrupt import as_interrupted
 

@@ -1,13 +1,13 @@
 """`seqexp resume <run dir>`: continue an interrupted run with the overrides it started with;
 `seqexp resume <sweep dir>`: continue a killed `-m` sweep (its job list, seqexp.sweep);
-`seqexp resume <search dir> [n_trials=N]`: continue (or extend) a search (seqexp.search)."""
+`seqexp resume <search dir> [hparams_search.n_trials=N]`: continue (or extend) a search (seqexp.search)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from seqexp.cli._help import command_parser
 from seqexp.cli.train import APP
 from seqexp.errors import SeqexpError
 from seqexp.run.environment import changes_since, read_env
@@ -20,11 +20,17 @@ ORDER = 2
 
 
 def run(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="seqexp resume",
-        description="Continue an interrupted (Ctrl-C, SIGTERM, killed) run in its own directory "
-        "from its last finished epoch, with the config it started with; history.csv, "
-        "the curves and metrics.json continue where they stopped.",
+    parser = command_parser(
+        "resume",
+        "Continue an interrupted (Ctrl-C, SIGTERM, killed) run in its own directory from its last "
+        "finished epoch, with the config it started with; history.csv, the curves and metrics.json "
+        "continue where they stopped. A sweep dir continues its unfinished jobs; a search dir "
+        "continues its trials, or runs more of them with hparams_search.n_trials=N.",
+        [
+            "seqexp resume outputs/2026-01-31/12-00-00-000000_jena_gru",
+            "seqexp resume outputs/multirun/2026-01-31/12-00-00-000000",
+            "seqexp resume <search dir> hparams_search.n_trials=80 hparams_search.n_jobs=2",
+        ],
     )
     parser.add_argument(
         "run_dir",
@@ -33,7 +39,10 @@ def run(args: list[str]) -> int:
         "or a search dir (it holds search.yaml)",
     )
     parser.add_argument(
-        "settings", nargs="*", help="search dir only: n_trials=N (raise the target), n_jobs=N (workers)"
+        "settings",
+        nargs="*",
+        help="search dir only: hparams_search.n_trials=N (raise the target), "
+        "hparams_search.n_jobs=N (workers)",
     )
     given = parser.parse_args(args)
     run_dir = given.run_dir

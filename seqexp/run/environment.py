@@ -9,6 +9,12 @@ the seed and determinism setting. `version_changes` names what differs between t
 
 Only `capture` imports TensorFlow (inside the function); the rest reads plain JSON, so
 `seqexp runs`, `seqexp diff` and `seqexp resume` use it without TensorFlow.
+
+A dirty checkout's change is kept beside env.json (`keep_patch`): `git diff HEAD --binary` as
+code.patch, which `git apply` puts back onto the recorded commit. Tracked files only, as
+W&B's diff.patch: untracked files are named in env.json (`git.untracked`), not copied, because an
+unignored outputs/ or data folder would fill the patch with checkpoints and datasets. The patch
+is cut at PATCH_LIMIT bytes (a whole line last), and env.json says so.
 """
 
 from __future__ import annotations
@@ -23,9 +29,12 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from seqexp.atomic import write_text
+from seqexp.atomic import replacing, write_text
 
 ENV = "env.json"
+PATCH = "code.patch"
+PATCH_LIMIT = 1_000_000  # bytes of code.patch at most: a code change, not a dataset
+UNTRACKED_NAMED = 100  # untracked files or folders named in env.json at most
 # Distributions whose versions can change a result; Hydra's plugins in use are added to them.
 PACKAGES = ("seqexp", "tensorflow", "keras", "hydra-core", "omegaconf", "numpy")
 
@@ -77,11 +86,77 @@ def git_state(*places: tuple[Path, str]) -> dict | None:
     return None
 
 
-def git_here() -> dict | None:
-    """The git state of the working directory's checkout, else of the seqexp package's."""
+def checkouts() -> tuple[tuple[Path, str], ...]:
+    """Where a run's code may be in git: the working directory, else the seqexp package."""
     import seqexp
 
-    return git_state((Path.cwd(), "cwd"), (Path(seqexp.__file__).resolve().parent, "package"))
+    return (Path.cwd(), "cwd"), (Path(seqexp.__file__).resolve().parent, "package")
+
+
+def git_here() -> dict | None:
+    """The git state of the working directory's checkout, else of the seqexp package's."""
+    return git_state(*checkouts())
+
+
+def git_patch(place: Path, limit: int = PATCH_LIMIT) -> tuple[bytes, bool]:
+    """`git diff HEAD --binary` of the checkout at `place` (tracked files: staged and not) and
+    whether it was cut: at most `limit` bytes, ending with a whole line. Git is stopped once the
+    limit is passed, so a huge diff costs no more than a small one."""
+    with subprocess.Popen(
+        ["git", "-C", str(place), "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as git:
+        text = git.stdout.read(limit + 1)
+        cut = len(text) > limit
+        if cut:
+            git.kill()
+            text = text[: text.rfind(b"\n", 0, limit) + 1]
+    return text, cut
+
+
+def untracked(place: Path) -> list[str]:
+    """The checkout's untracked, not ignored files (a wholly untracked folder as one name/), from
+    its top folder however deep `place` is."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(place), "ls-files", "--others", "--exclude-standard", "--directory"]
+            + ["--full-name", "-z", "--", ":/"],  # the whole checkout's, named from its top
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [name.decode(errors="replace") for name in listed.stdout.split(b"\0") if name]
+
+
+def keep_patch(run_dir: Path, env: dict, limit: int = PATCH_LIMIT) -> dict:
+    """Save a dirty checkout's diff in the run directory and say so in env's `git`: `patch` (the
+    file: code.patch; a resumed run's session its own code.resume-N.patch), `patch_bytes`,
+    `patch_limit_bytes`, `patch_cut`; `untracked` names the files the patch leaves out."""
+    git = env.get("git")
+    if not git:
+        return env
+    place = {label: path for path, label in checkouts()}[git["checkout"]]
+    git = {**git}
+    others = untracked(place)
+    if others:
+        git["untracked"] = others[:UNTRACKED_NAMED]
+        git["untracked_count"] = len(others)
+    if git.get("dirty"):
+        try:
+            text, cut = git_patch(place, limit)
+        except OSError:
+            text, cut = b"", False
+        if text or cut:
+            before = read_env(run_dir)  # a resumed run: sessions before this one
+            sessions = 0 if before is None else 1 + len(before.get("previous") or [])
+            name = PATCH if not sessions else f"code.resume-{sessions}.patch"
+            Path(run_dir).mkdir(parents=True, exist_ok=True)
+            with replacing(Path(run_dir) / name) as tmp:
+                tmp.write_bytes(text)
+            git.update(patch=name, patch_bytes=len(text), patch_limit_bytes=limit, patch_cut=cut)
+    return {**env, "git": git}
 
 
 def hydra_facts() -> dict:

@@ -169,3 +169,23 @@ def _targets_in(value) -> list:
     if isinstance(value, list):
         return [t for v in value for t in _targets_in(v)]
     return []
+
+
+def run_context() -> tuple[list[str], str | None]:
+    """(the command-line overrides, the sweep directory or None) of the current Hydra job: what
+    the trackers (MLflow, W&B) tag a run with and group a sweep's jobs by."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized():
+        return [], None
+    hydra = HydraConfig.get()
+    overrides = [str(o) for o in hydra.overrides.task]
+    sweep = str(Path(hydra.sweep.dir).resolve()) if hydra.mode == RunMode.MULTIRUN else None
+    return overrides, sweep
+
+
+def sweep_name(sweep_dir: str) -> str:
+    """A sweep by its folder and the one above (`2026-12-05/07-10-00` under multirun/): MLflow's
+    parent run and the W&B group of its jobs are named after it."""
+    return f"{Path(sweep_dir).parent.name}/{Path(sweep_dir).name}"

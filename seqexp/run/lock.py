@@ -81,6 +81,19 @@ def release_all() -> None:
         release(path.parent)
 
 
+def live_holder(run_dir: Path) -> dict | None:
+    """The process that holds the run directory's lock ({pid, host, since}; {} when its lock is
+    being written this instant), or None when no process holds it (no lock, or a stale one).
+    This process counts as a holder only inside its own `locked` block."""
+    path = Path(run_dir).resolve() / LOCK
+    if path in _held:
+        return {"pid": os.getpid(), "host": socket.gethostname()}
+    if not path.exists():
+        return None
+    holder = _read_lock(path)
+    return None if _stale(path, holder) else holder or {}
+
+
 def _read_lock(path: Path) -> dict | None:
     try:
         holder = json.loads(path.read_text(encoding="utf-8"))

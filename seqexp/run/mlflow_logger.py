@@ -32,7 +32,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from seqexp.errors import SeqexpError
-from seqexp.run.identity import flatten
+from seqexp.run.identity import flatten, run_context, sweep_name
 from seqexp.run.record import RunRecord, Status, read_record
 
 log = logging.getLogger(__name__)
@@ -183,19 +183,6 @@ def git_tags() -> dict[str, str]:
     return {"mlflow.source.git.commit": state["commit"], "git_dirty": str(state["dirty"]).lower()}
 
 
-def run_context() -> tuple[list[str], str | None]:
-    """(the command-line overrides, the sweep directory or None) of the current Hydra job."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    if not HydraConfig.initialized():
-        return [], None
-    hydra = HydraConfig.get()
-    overrides = [str(o) for o in hydra.overrides.task]
-    sweep = str(Path(hydra.sweep.dir).resolve()) if hydra.mode == RunMode.MULTIRUN else None
-    return overrides, sweep
-
-
 class MlflowRun:
     """One seqexp run as one MLflow run (a tracker of seqexp.run.tracking.Tracking)."""
 
@@ -325,7 +312,7 @@ class SweepParent(Callback):
             "overrides": " ".join(overrides),
             **git_tags(),
         }
-        name = logger.get("run_name") or f"sweep {Path(sweep).parent.name}/{Path(sweep).name}"
+        name = logger.get("run_name") or f"sweep {sweep_name(sweep)}"
         self.run_id = client.create_run(experiment, run_name=name, tags=tags).info.run_id
         self.client = client
         log.info("logger=mlflow: sweep parent run %s in %s", self.run_id, client.tracking_uri)

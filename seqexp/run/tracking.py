@@ -1,5 +1,6 @@
 """What a run reports to the comparison tools: TensorBoard's HParams tab (seqexp.run.hparams,
-when the tensorboard callback is on) and MLflow (seqexp.run.mlflow_logger, when logger=mlflow).
+when the tensorboard callback is on), MLflow (seqexp.run.mlflow_logger, when logger=mlflow) or
+Weights & Biases (seqexp.run.wandb_logger, when logger=wandb).
 
 train.py holds one `Tracking` object per run: `start()` before training, `callback()` (a Keras
 callback that hands each epoch's logs on) during it, and `end(record)` however the run ends,
@@ -7,7 +8,7 @@ with the run's last record (seqexp.run.record) from the training code, so a fail
 or pruned run is reported with its status.
 A tracker's failure at the end is logged, never raised: it must not hide how the run ended.
 
-This module imports neither TensorFlow nor MLflow until a run needs them.
+This module imports neither TensorFlow nor MLflow nor wandb until a run needs them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from seqexp.run.record import RunRecord
 
 log = logging.getLogger(__name__)
 
-LOGGERS = ("none", "mlflow")  # the options of conf/logger
+LOGGERS = ("none", "mlflow", "wandb")  # the options of conf/logger
 
 
 def check_logger(logger) -> str:
@@ -31,8 +32,8 @@ def check_logger(logger) -> str:
     name = "none" if logger is None else logger.get("name")
     if name not in LOGGERS:
         raise SeqexpError(
-            f"logger.name={name!r} is not a logger; choose logger=none (the default) "
-            f"or logger=mlflow (conf/logger/)."
+            f"logger.name={name!r} is not a logger; choose logger=none (the default), "
+            "logger=mlflow or logger=wandb (conf/logger/)."
         )
     return name
 
@@ -46,17 +47,22 @@ class Tracking:
 
     @classmethod
     def for_run(cls, cfg: DictConfig, run_dir: Path, data: str, model: str) -> Tracking:
-        """TensorBoard HParams when the tensorboard callback is on; MLflow when logger=mlflow."""
+        """TensorBoard HParams when the tensorboard callback is on; MLflow or W&B as logger= says."""
         trackers = []
         board = cfg.callbacks.get("tensorboard")
         if board is not None and board.get("enabled", True):
             trackers.append(
                 TensorBoardHParams(Path(board.log_dir), session_name(cfg, run_dir), hparams(cfg, data, model))
             )
-        if check_logger(cfg.get("logger")) == "mlflow":
+        logger = check_logger(cfg.get("logger"))
+        if logger == "mlflow":
             from seqexp.run.mlflow_logger import MlflowRun
 
             trackers.append(MlflowRun(cfg, run_dir, data, model))
+        elif logger == "wandb":
+            from seqexp.run.wandb_logger import WandbRun
+
+            trackers.append(WandbRun(cfg, run_dir))
         return cls(trackers, run_dir)
 
     def start(self) -> None:

@@ -32,7 +32,8 @@ from seqexp.models.heads import TASK_HEADS
 from seqexp.models.metrics import resolve
 from seqexp.run.build import build, steps_per_execution, xla_speeds_up
 from seqexp.run.callbacks import callback_monitors
-from seqexp.run.environment import capture, key_facts, write_env
+from seqexp.run.console import closing, device_line, header
+from seqexp.run.environment import capture, keep_patch, key_facts, write_env
 from seqexp.run.identity import config_identity, read_identity, write_identity
 from seqexp.run.lock import locked
 from seqexp.run.monitor import Monitor, logged_names, settle
@@ -47,7 +48,8 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def run_log(path: Path):
-    """Send every log record of the run to train.log as well as the console."""
+    """Send every log record of the run to train.log as well as the console; yields a function
+    that writes a message to train.log only (the composed config: too long for a console)."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] %(message)s"))
     root = logging.getLogger()
@@ -55,7 +57,9 @@ def run_log(path: Path):
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
     try:
-        yield
+        yield lambda msg, *args: handler.handle(
+            log.makeRecord(log.name, logging.INFO, __file__, 0, msg, args, None)
+        )
     except SeqexpError as err:  # into train.log only: the CLI shows it on the terminal once
         handler.handle(log.makeRecord(log.name, logging.ERROR, __file__, 0, "%s", (err,), None))
         raise
@@ -146,8 +150,13 @@ def train(cfg: DictConfig, more_callbacks=None) -> float:
         if checkpoint is not None:
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
         recorder = Recorder(run_dir)
-        with run_log(run_dir / "train.log"), stop_on_signals():
-            log.info("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
+        with run_log(run_dir / "train.log") as file_only, stop_on_signals():
+            file_only("Composed config:\n%s", OmegaConf.to_yaml(cfg, resolve=True))
+            startup = backend.take_startup_messages()  # kept off the console (backend.quiet_start)
+            if startup:
+                file_only("The backend's start-up messages:\n%s", startup.rstrip())
+            for line in header(cfg, run_dir, *run_names(cfg)):
+                log.info("%s", line)
             try:
                 tracking.start()
                 return _train(cfg, recorder, labels, tracking, more_callbacks)
@@ -199,7 +208,9 @@ def _train(
             jit_compile=xla,
         )
     # env.json in full, its gist in the record
-    record = recorder.write(record.but(env=key_facts(write_env(run_dir, capture(cfg, xla)))))
+    env = write_env(run_dir, keep_patch(run_dir, capture(cfg, xla)))
+    log.info("%s", device_line(env))
+    record = recorder.write(record.but(env=key_facts(env)))
     lines = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), expand_nested=True)
     write_text(run_dir / "model_summary.txt", "\n".join(lines) + "\n")
@@ -406,27 +417,6 @@ def _finish(
     )
     reference = compare_reference(labels["reference"], record)
     record = recorder.write(record.but(reference=reference))
-    log.info(
-        "Best %s = %.4f (epoch %s); test: %s",
-        monitor.name,
-        best_metrics[monitor.name],
-        record.best_epoch,
-        _fmt(record.test),
-    )
-    for key, value in record.best.items():
-        log.info("  best-epoch %s = %.4f", key, value)
-    if reference is not None:
-        ours, difference = reference["ours"], reference["difference"]
-        log.info(
-            "%s: ours %s, %s %s (difference %s)",
-            reference["metric"],
-            "not logged" if ours is None else f"{ours:.4f}",
-            reference["source"],
-            reference["value"],
-            "–" if difference is None else f"{difference:+.4f}",
-        )
+    for line in closing(record, monitor.name, recorder.run_dir):
+        log.info("%s", line)
     return float(best_metrics[monitor.name]), record
-
-
-def _fmt(metrics: dict) -> str:
-    return ", ".join(f"{k}={v:.4f}" for k, v in metrics.items())

@@ -172,7 +172,7 @@ def check_storage_folder(url: str) -> None:
 
 def open_storage(url: str):
     """An RDB URL (sqlite:///x.db, postgresql://...) or an Optuna journal file on any filesystem
-    the workers share (its lock is a file created with O_EXCL, which NFS honours)."""
+    the workers share (its lock is a file created with O_EXCL, atomic on NFS v3 or later)."""
     import optuna
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
 

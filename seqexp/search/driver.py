@@ -4,7 +4,7 @@ start   compose the train config with hparams_search=<name>, check it, create th
         the search dir (hydra.sweep.dir), write search.yaml, run the workers, write the reports.
 resume  the trials RUNNING when the search stopped (Ctrl-C, SIGTERM, SIGKILL, a lost node) are
         adopted and continue from their run directory's backup; missing trials run; finished
-        ones are kept. `n_trials=` raises the target of a finished search.
+        ones are kept. `hparams_search.n_trials=` raises the target of a finished search.
 join    one more set of workers on a running search (another machine sharing the search dir).
 
 Workers: n_jobs=1 runs in this process; launcher=local starts n_jobs processes here, each with
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -129,7 +130,17 @@ def _start(args: list[str]) -> int:
         f"study in {state['storage']}",
         file=sys.stderr,
     )
+    print(dashboard_hint(state["storage"]), file=sys.stderr)
     return run_workers(root, state, [])
+
+
+def dashboard_hint(storage: str) -> str:
+    """How to watch the study live: optuna-dashboard opens the journal file (a path) or the RDB
+    URL as given, the way its CLI guesses the storage (docs/sweeps.md)."""
+    return (
+        f"seqexp: watch it live: optuna-dashboard {shlex.quote(storage)}   "
+        "(pip install -e '.[dashboard]'; http://127.0.0.1:8080)"
+    )
 
 
 def warn_shared_sqlite(cfg, search) -> None:
@@ -164,7 +175,8 @@ def refuse_inside_run(root: Path) -> None:
 
 
 def updated(root: Path, args: list[str], allowed: tuple[str, ...]) -> dict:
-    """search.yaml with the settings given (`n_trials=30` or `hparams_search.n_trials=30`)."""
+    """search.yaml with the settings given: `hparams_search.n_trials=30`, the name the setting has
+    when a search starts (the bare `n_trials=30` is read the same)."""
     from seqexp.run.identity import check_replayable
     from seqexp.search.config import Search
     from seqexp.search.space import parse, possible_overrides
@@ -177,7 +189,7 @@ def updated(root: Path, args: list[str], allowed: tuple[str, ...]) -> dict:
         key, sep, value = arg.removeprefix(f"{GROUP}.").partition("=")
         if not sep or key not in allowed:
             raise SeqexpError(
-                f"{arg} cannot change here; give {' or '.join(f'{k}=N' for k in allowed)}"
+                f"{arg} cannot change here; give {' or '.join(f'{GROUP}.{k}=N' for k in allowed)}"
                 " (the rest of the search is fixed in search.yaml)."
             )
         state["search"][key] = yaml.safe_load(value)
@@ -227,7 +239,7 @@ def _resume(root: Path, args: list[str]) -> int:
     trials = study.get_trials(deepcopy=False)
     if len(trials) > state["search"]["n_trials"]:
         raise SeqexpError(
-            f"n_trials={state['search']['n_trials']} is fewer than the "
+            f"{GROUP}.n_trials={state['search']['n_trials']} is fewer than the "
             f"{len(trials)} trials the study already has; give at least that."
         )
     write_text(root / STATE, yaml.safe_dump(state, sort_keys=False))
@@ -244,6 +256,7 @@ def _resume(root: Path, args: list[str]) -> int:
         f"{state['search']['n_trials'] - len(trials)} to start{left}.",
         file=sys.stderr,
     )
+    print(dashboard_hint(state["storage"]), file=sys.stderr)
     return run_workers(root, state, orphans)
 
 

@@ -97,7 +97,9 @@ def claim(root: Path, study):
     from optuna.trial import TrialState
 
     with claim_lock(root):
-        n_trials = read_state(root)["search"]["n_trials"]  # `seqexp resume ... n_trials=` raises it
+        n_trials = read_state(root)["search"][
+            "n_trials"
+        ]  # `seqexp resume ... hparams_search.n_trials=` raises it
         started = [t for t in study.get_trials(deepcopy=False) if t.state != TrialState.WAITING]
         if len(started) >= n_trials:
             return None

@@ -1,4 +1,4 @@
-"""`seqexp export run=<run dir> format=saved_model|onnx|litert`: the run's serving model
+"""`seqexp export <run dir> format=saved_model|onnx|litert`: the run's serving model
 (the dataset's preprocessing inside, seqexp.data.serving) through Keras' `model.export`, plus
 export.json.
 
@@ -6,6 +6,8 @@ Each export goes to its own folder (default <run>/export/<format>/), written bes
 name and renamed into place, so a failed export never leaves half a model. Export deletes nothing
 it did not write: an output that is the run directory (or holds it), an existing file, or a
 folder with other files is refused; an earlier export is replaced only with overwrite=true.
+Every format needs TensorFlow in the exporting process, whatever backend trained the run: a
+machine without it (a JAX-only one) gets one refusal naming the run's backend.
 - saved_model: raw inputs, text included (a text dataset takes strings); TensorFlow only;
 - onnx (tf2onnx): raw numbers; text datasets take token ids (ONNX has no string ops);
 - litert (TFLite builtins only, so the plain LiteRT interpreter runs it without TensorFlow's
@@ -36,6 +38,13 @@ log = logging.getLogger(__name__)
 FORMATS = {"saved_model": "saved_model", "onnx": "model.onnx", "litert": "model.tflite"}
 MARK = "seqexp export"  # export.json's written_by: who made the folder
 KERAS_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
+# Why each format needs TensorFlow in the exporting process, whatever backend trained the run
+# (`seqexp export` loads the checkpoint on TensorFlow's Keras)
+NEEDS_TENSORFLOW = {
+    "saved_model": "a SavedModel is TensorFlow's own format",
+    "litert": "Keras converts to LiteRT with TensorFlow's converter",
+    "onnx": "seqexp converts to ONNX with tf2onnx, which runs on TensorFlow",
+}
 NEEDS = {  # format -> (module, what to install)
     "onnx": ("tf2onnx", "pip install 'seqexp[onnx]' (tf2onnx and onnxruntime)"),
 }
@@ -116,8 +125,8 @@ def export(cfg: DictConfig) -> Path:
 
     if cfg.get("run") is None:
         raise SeqexpError(
-            "seqexp export needs run=...: e.g. seqexp export "
-            "run=outputs/<date>/<time>_<data>_<model> format=onnx."
+            "seqexp export needs a run directory, as its first argument: `seqexp export <run dir> "
+            "format=onnx` (e.g. seqexp export outputs/<date>/<time>_<data>_<model> format=onnx)."
         )
     fmt = cfg.format
     if fmt not in FORMATS:
@@ -126,6 +135,7 @@ def export(cfg: DictConfig) -> Path:
     if not isinstance(overwrite, bool):
         raise SeqexpError(f"overwrite={overwrite!r} must be true or false.")
     run_dir = check_run_dir(cfg.run)
+    refuse_without_tensorflow(fmt, run_dir)
     out = Path(str(cfg.output)).expanduser() if cfg.output else run_dir / "export" / fmt
     check_output(out, run_dir, overwrite)
     make_parent(out)
@@ -154,6 +164,25 @@ def export(cfg: DictConfig) -> Path:
     log.info("Exported %s (%s) to %s", run.path, fmt, out)
     print(out / FORMATS[fmt])
     return out
+
+
+def refuse_without_tensorflow(fmt: str, run_dir: Path) -> None:
+    """Refuse, before anything is loaded or written, an export on a machine without TensorFlow
+    (a JAX-only one): every format is written through TensorFlow here (NEEDS_TENSORFLOW)."""
+    from seqexp import backend
+    from seqexp.run.environment import read_env
+
+    if backend.installed("tensorflow"):
+        return
+    trained_on = (read_env(run_dir) or {}).get("backend") or backend.DEFAULT
+    raise SeqexpError(
+        f"format={fmt} needs TensorFlow, and TensorFlow is not installed here: "
+        f"{NEEDS_TENSORFLOW[fmt]}, whatever backend trained the run. This run was trained with "
+        f"trainer.backend={trained_on}; its checkpoint (.keras) is backend-neutral and exports in "
+        f"every format ({', '.join(FORMATS)}) where TensorFlow is installed: `pip install "
+        f"tensorflow` here (seqexp's default install has it), or copy the run directory to a "
+        f"machine that has it and run `seqexp export run=<run dir> format={fmt}` there."
+    )
 
 
 def put_in_place(staging: Path, out: Path) -> None:

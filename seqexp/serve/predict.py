@@ -1,4 +1,4 @@
-"""`seqexp predict run=<run dir> input=<path>`: the run's model on new inputs, read and
+"""`seqexp predict <run dir> input=<path>`: the run's model on new inputs, read and
 preprocessed as the dataset's own module declares (seqexp.data.serving), printed as a table or
 written as csv / json.
 
@@ -15,8 +15,6 @@ import io
 import json
 import logging
 import os
-import shutil
-import sys
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -26,20 +24,25 @@ from seqexp.config.types import MAX_WORDS
 from seqexp.data.serving import Options
 from seqexp.errors import SeqexpError
 from seqexp.serve.model import make_parent
+from seqexp.table import on_terminal
+from seqexp.table import render as table_text
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "md")  # the names the listing commands use (seqexp.table)
 TABLE_ROWS = 20  # rows a terminal shows; output= writes them all
 
 
 def check_options(cfg: DictConfig) -> tuple[list[Path], Options]:
-    for key in ("run", "input"):
-        if cfg.get(key) is None:
-            raise SeqexpError(
-                f"seqexp predict needs {key}=...: e.g. seqexp predict run=outputs/<date>/"
-                f"<time>_<data>_<model> input=new_rows.csv."
-            )
+    if cfg.get("run") is None:
+        raise SeqexpError(
+            "seqexp predict needs a run directory, as its first argument: `seqexp predict <run dir> "
+            "input=new_rows.csv` (e.g. seqexp predict outputs/<date>/<time>_<data>_<model> input=...)."
+        )
+    if cfg.get("input") is None:
+        raise SeqexpError(
+            f"seqexp predict needs input=...: e.g. `seqexp predict {cfg.run} input=new_rows.csv`."
+        )
     if cfg.format not in FORMATS:
         raise SeqexpError(f"format={cfg.format!r} is not allowed; choose one of {list(FORMATS)}.")
     if not isinstance(cfg.lines, bool):
@@ -111,34 +114,28 @@ def continue_lines(run, inputs: list[Path], options: Options) -> list[dict]:
 
 
 def render(rows: list[dict], fmt: str, terminal: bool = False) -> str:
-    """The document: json, csv, or (`table` on a terminal) the first TABLE_ROWS rows boxed."""
+    """The document: json, csv, md, or (`table` on a terminal) the first TABLE_ROWS rows boxed."""
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "md":
+        return table_text(list(rows[0]), [[str(v) for v in row.values()] for row in rows], "md")
     if fmt == "csv" or not terminal:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(*rows[0])
-    for row in rows[:TABLE_ROWS]:
-        table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row.values()))
-    out = io.StringIO()
-    Console(file=out, width=shutil.get_terminal_size().columns).print(table)
+    shown = [
+        [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row.values()] for row in rows[:TABLE_ROWS]
+    ]
+    text = table_text(list(rows[0]), shown, "table", terminal=True)
     left = len(rows) - TABLE_ROWS
     if left > 0:
-        out.write(
+        text += (
             f"... {left} more row(s) not shown ({len(rows)} in all); output=predictions.csv "
             f"writes them all.\n"
         )
-    return out.getvalue()
-
-
-def on_terminal() -> bool:
-    return sys.stdout.isatty()
+    return text
 
 
 def predict(cfg: DictConfig) -> list[dict]:

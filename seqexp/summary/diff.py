@@ -3,6 +3,8 @@ environment of the two runs side by side. Reads run directories only (no TensorF
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -10,8 +12,9 @@ from seqexp.errors import SeqexpError
 from seqexp.readback import DamagedFile, yaml_object
 from seqexp.run.identity import flatten
 from seqexp.run.rundir import RUN_MARKERS
-from seqexp.summary.runs import Run, fmt, render
+from seqexp.summary.runs import Run, fmt
 from seqexp.summary.values import number
+from seqexp.table import render
 
 
 def _cell(value) -> str:
@@ -75,7 +78,7 @@ def diff(a: Run, b: Run) -> dict:
         ref = run.reference
         if ref:
             out.update({f"reference.{k}": ref.get(k) for k in ("metric", "value", "ours", "difference")})
-        out.update(tags=",".join(run.tags) or None, note=run.get("note"))
+        out.update(tags=",".join(run.tags) or None, note=run.note)  # labels set after the run included
         return out
 
     return {
@@ -86,15 +89,26 @@ def diff(a: Run, b: Run) -> dict:
     }
 
 
-def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> str:
+def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False, plot: Path | None = None) -> str:
+    """The difference as table (rich/plain), csv (section,key,a,b), json or md; `plot`: the figure
+    of both runs' curves, named at the end (json: "plot")."""
     parts = diff(a, b)
     problems = parts.pop("config_problems")
+    if form == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["section", "key", str(a.path), str(b.path)])
+        cell = lambda v: "" if v is None else _cell(v)  # noqa: E731 - a missing value is an empty field
+        writer.writerows([name, key, cell(x), cell(y)] for name, rows in parts.items() for key, x, y in rows)
+        writer.writerows(["config_not_compared", side, why, ""] for side, why in problems.items())
+        return out.getvalue()
     if form == "json":
         return (
             json.dumps(
                 {
                     "a": str(a.path),
                     "b": str(b.path),
+                    "plot": None if plot is None else str(plot),
                     **{k: [{"key": key, "a": x, "b": y} for key, x, y in v] for k, v in parts.items()},
                     "config_not_compared": problems,
                 },
@@ -122,4 +136,6 @@ def diff_text(a: Run, b: Run, form: str = "table", terminal: bool = False) -> st
         mark = (lambda x, y: "" if x == y else " *") if name != "config" else (lambda x, y: "")
         lines = [[key + mark(x, y), _cell(x), _cell(y)] for key, x, y in rows]
         out.append(render(headers, lines, "md" if form == "md" else "table", titles[name], terminal))
+    if plot is not None:
+        out.append(f"curves (loss and monitored metric, training and validation): {plot}\n")
     return "\n".join(out)

@@ -6,7 +6,7 @@ composed config (.hydra/config.yaml) is read only for `--where` and `diff`, so a
 list in a fraction of a second. A folder with no metrics.json, a torn or hand-edited one, or a
 run still running is listed with that state: nothing here raises on a broken folder.
 
-Plain files only: neither TensorFlow nor matplotlib is imported; rich only to draw on a terminal.
+Plain files only: neither TensorFlow nor matplotlib is imported (seqexp.table draws the table).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import io
 import json
 import math
 import operator
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,15 +26,16 @@ import yaml
 from seqexp.errors import SeqexpError
 from seqexp.readback import DamagedFile
 from seqexp.run.environment import read_env
+from seqexp.run.labels import Labels, read_labels
 from seqexp.run.monitor import best_mode
 from seqexp.run.record import checked_record, metric_value
 from seqexp.run.rundir import find_run_dirs
 from seqexp.summary.values import number
+from seqexp.table import render
 
 NO_METRICS = "no metrics.json"
 UNREADABLE = "unreadable metrics.json"
 UNREADABLE_FOLDER = "unreadable folder"  # cannot be listed (another user's): listed, not left out
-FORMATS = ("table", "csv", "json", "md")
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: 10x faster
 
 
@@ -56,13 +56,14 @@ class Run:
     metrics: dict = field(default_factory=dict)
     state: str = NO_METRICS  # the status in metrics.json, or why there is none
     reason: str = ""
+    labels: Labels = field(default_factory=Labels)  # tags, note, archived set after the run
     _config: dict | None = field(default=None, repr=False)
     _settings: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def read(cls, path: Path, root: Path) -> Run:
         name = path.relative_to(root).as_posix() if path != root else path.name
-        run = cls(path, name)
+        run = cls(path, name, labels=read_labels(path))
         try:
             record = checked_record(path)
         except DamagedFile as err:
@@ -121,8 +122,17 @@ class Run:
 
     @property
     def tags(self) -> list[str]:
+        """The launch-time tags (metrics.json) with those added and removed since (labels.json)."""
         tags = self.metrics.get("tags")
-        return [str(t) for t in tags] if isinstance(tags, list) else []
+        return self.labels.tags_of([str(t) for t in tags] if isinstance(tags, list) else [])
+
+    @property
+    def note(self) -> str | None:
+        return self.labels.note_of(self.get("note"))
+
+    @property
+    def archived(self) -> bool:
+        return self.labels.archived
 
     @property
     def reference(self) -> dict:
@@ -176,7 +186,8 @@ class Run:
             "tags": ",".join(self.tags), "reference_metric": ref.get("metric") or "",
             "ours": number(ref.get("ours")), "book": number(ref.get("value")),
             "difference": number(ref.get("difference")), "source": ref.get("source") or "",
-            "note": self.get("note") or "", "overrides": " ".join(self.overrides), "reason": self.reason,
+            "note": self.note or "", "archived": self.archived, "overrides": " ".join(self.overrides),
+            "reason": self.reason,
         }  # fmt: skip
         if extra and extra not in row:
             row[extra] = self.value(extra)
@@ -263,8 +274,12 @@ class Where:
         return same if self.op == "==" else not same
 
 
-def select(runs: list[Run], data=(), model=(), status=(), tags=(), where=()) -> list[Run]:
-    """The runs every given filter keeps (several values of one filter: any of them)."""
+ARCHIVED = ("hide", "only", "all")
+
+
+def select(runs: list[Run], data=(), model=(), status=(), tags=(), where=(), archived="hide") -> list[Run]:
+    """The runs every given filter keeps (several values of one filter: any of them); archived
+    runs are hidden, the only ones kept, or kept with the others (`archived`: one of ARCHIVED)."""
     tests = [Where.parse(w) for w in where]
     keys = tuple(dict.fromkeys(test.key for test in tests))
     kept = [
@@ -274,6 +289,7 @@ def select(runs: list[Run], data=(), model=(), status=(), tags=(), where=()) -> 
         and (not model or r.get("model") in model)
         and (not status or r.state in status)
         and all(t in r.tags for t in tags)
+        and (archived == "all" or r.archived == (archived == "only"))
     ]
     for test in tests:
         if not any(r.settings(keys)[test.key][0] for r in kept):
@@ -344,13 +360,20 @@ def fmt(value) -> str:
     return str(value)
 
 
+def _yes(value: bool) -> str:
+    return "yes" if value else "–"
+
+
 def _signed(value) -> str:
     return "–" if value is None else f"{value:+.4g}"
 
 
+CELLS = {"difference": _signed, "archived": _yes}  # columns not drawn by fmt
+
+
 def table_columns(rows: list[dict], extra: str | None) -> list[tuple[str, str]]:
     """The columns worth showing: the sort metric's own column, the reference columns only when
-    a run has a reference, the note when one has a note."""
+    a run has a reference, the note when one has a note, archived when one is."""
     columns = list(COLUMNS)
     if extra and extra not in dict(COLUMNS) and any(extra in row for row in rows):
         columns.insert(columns.index(("test", "test")) + 1, (extra, extra))
@@ -358,46 +381,9 @@ def table_columns(rows: list[dict], extra: str | None) -> list[tuple[str, str]]:
         columns = [c for c in columns if c[0] not in ("reference_metric", "ours", "book", "difference")]
     if any(row["note"] for row in rows):
         columns.insert(-1, ("note", "note"))  # the overrides, the longest cell, stay last
+    if any(row["archived"] for row in rows):
+        columns.insert(columns.index(("status", "status")) + 1, ("archived", "archived"))
     return columns
-
-
-def render(
-    headers: list[str], lines: list[list[str]], form: str, title: str | None = None, terminal: bool = False
-) -> str:
-    """Text of a table: rich on a terminal, aligned plain text when piped, or Markdown."""
-    if form == "md":
-        out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in lines]
-        return ("" if title is None else f"**{title}**\n\n") + "\n".join(out) + "\n"
-    if terminal:
-        from rich.console import Console
-        from rich.table import Table
-
-        # The first column (a run's folder, a key) is copied into other commands: never cut or
-        # wrapped; long override lists wrap within a bounded width.
-        table = Table(title=title, title_justify="left", header_style="bold")
-        for i, heading in enumerate(headers):
-            first = max([len(heading), *(len(line[0]) for line in lines)]) if i == 0 else None
-            table.add_column(
-                heading, min_width=first, max_width=60 if heading == "overrides" else None, overflow="fold"
-            )
-        for line in lines:
-            table.add_row(*line)
-        console = Console(file=io.StringIO(), force_terminal=True, width=_width())
-        console.print(table)
-        return console.file.getvalue()
-    # no lines (two runs without env facts): the headers' widths
-    widths = [max([len(h), *(len(line[i]) for line in lines)]) for i, h in enumerate(headers)]
-    text = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    text += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
-    return ("" if title is None else f"{title}\n") + "\n".join(text) + "\n"
-
-
-def _width() -> int:
-    try:
-        return os.get_terminal_size().columns
-    except OSError:
-        return 200
 
 
 def runs_text(runs: list[Run], form: str = "table", extra: str | None = None, terminal: bool = False) -> str:
@@ -413,8 +399,5 @@ def runs_text(runs: list[Run], form: str = "table", extra: str | None = None, te
         writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
         return out.getvalue()
     columns = table_columns(rows, extra)
-    lines = [
-        [_signed(row[key]) if key == "difference" else fmt(row.get(key)) for key, _ in columns]
-        for row in rows
-    ]
+    lines = [[CELLS.get(key, fmt)(row.get(key)) for key, _ in columns] for row in rows]
     return render([heading for _, heading in columns], lines, form, terminal=terminal)

@@ -26,6 +26,7 @@ from seqexp.run.monitor import best_mode
 from seqexp.run.record import Status, checked_record
 from seqexp.run.rundir import find_run_dirs, read_history
 from seqexp.summary.values import number, short
+from seqexp.table import on_terminal, render
 
 log = logging.getLogger(__name__)
 
@@ -255,27 +256,23 @@ def write_csv(summary: Summary, path: Path) -> Path:
     return path
 
 
-def markdown(summary: Summary) -> str:
+def headline(summary: Summary) -> tuple[str, list[str]]:
+    """The monitored metric and the lines above the table: job counts, the best job, the best
+    Optuna trial (names in `backticks`, labels in **bold**, as Markdown writes them)."""
     jobs = summary.jobs
     counts = {}
     for job in jobs:
         counts[job.status] = counts.get(job.status, 0) + 1
     monitor = next((j.monitor for j in jobs if j.best is not None), None)
     monitor = monitor or next((j.monitor for j in jobs if j.monitor), "value")
-    lines = [
-        f"# Sweep summary: {summary.root}",
-        "",
-        f"{len(jobs)} jobs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".",
-        "",
-    ]
+    lines = [f"{len(jobs)} jobs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + "."]
     top = jobs[0] if jobs and jobs[0].best is not None else None
     if top is not None:
-        lines += [
+        lines.append(
             f"**Best:** `{top.name}` ({top.label}): {monitor} = {_fmt(top.best)} at epoch "
             f"{top.metrics.get('best_epoch')}, test {monitor.removeprefix('val_')} = "
-            f"{_fmt(top.test)}.",
-            "",
-        ]
+            f"{_fmt(top.test)}."
+        )
     if summary.optuna:
         best_params = summary.optuna.get("best_params") or {}
         params = ", ".join(f"{k}={v}" for k, v in best_params.items())
@@ -289,7 +286,13 @@ def markdown(summary: Summary) -> str:
             None,
         )
         where = f", run `{trial.name}`" if trial else ""
-        lines += [f"**Best Optuna trial:** {params} (value {_fmt(value)}{where}).", ""]
+        lines.append(f"**Best Optuna trial:** {params} (value {_fmt(value)}{where}).")
+    return monitor, lines
+
+
+def table(summary: Summary, monitor: str) -> tuple[list[str], list[list[str]]]:
+    """The headers and cells of the summary table, one row per job, best first."""
+    jobs = summary.jobs
     test_name = (monitor or "").removeprefix("val_")
     header = [
         "rank",
@@ -304,14 +307,13 @@ def markdown(summary: Summary) -> str:
     references = any(job.reference for job in jobs)  # ours beside the book's, where a preset has one
     if references:
         header += ["metric", "ours", "book", "ours − book", "source"]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for position, job in enumerate(jobs, start=1):
-        status = job.status if job.ok else f"**{job.status}**"
         cells = [
             str(position) if job.best is not None and job.ok else "–",
-            f"`{job.name}`",
+            job.name,
             job.label,
-            status,
+            job.status,
             _fmt(job.metrics.get("best_epoch")),
             _fmt(job.best),
             _fmt(job.test),
@@ -326,7 +328,19 @@ def markdown(summary: Summary) -> str:
                 _signed(number(ref.get("difference"))),
                 ref.get("source") or "–",
             ]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        rows.append(cells)
+    return header, rows
+
+
+def markdown(summary: Summary) -> str:
+    monitor, heads = headline(summary)
+    lines = [f"# Sweep summary: {summary.root}", ""]
+    lines += [x for head in heads for x in (head, "")]
+    header, rows = table(summary, monitor)
+    for job, cells in zip(summary.jobs, rows, strict=True):
+        cells[1] = f"`{cells[1]}`"
+        cells[3] = cells[3] if job.ok else f"**{cells[3]}**"
+    lines.append(render(header, rows, "md").rstrip("\n"))
     if summary.failed:
         lines += ["", "## Failed jobs", ""]
         lines += [f"- `{job.name}` ({job.label}): {job.status_text}" for job in summary.failed]
@@ -337,6 +351,19 @@ def markdown(summary: Summary) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def summary_text(summary: Summary, terminal: bool = False) -> str:
+    """What `seqexp summarize` and the end of a sweep print: the headline, the table (rich on a
+    terminal, plain text in a pipe), the failed jobs and the files written."""
+    monitor, heads = headline(summary)
+    heads = [h.replace("**", "").replace("`", "") for h in heads]
+    out = [f"Sweep summary: {summary.root}", *heads, ""]
+    header, rows = table(summary, monitor)
+    out.append(render(header, rows, "table", terminal=terminal).rstrip("\n"))
+    out += [f"failed: {job.name} ({job.label}): {job.status_text}" for job in summary.failed]
+    out.append("wrote " + ", ".join(str(p) for p in summary.files))
+    return "\n".join(out) + "\n"
 
 
 def summarize(root: Path | str, out_dir: Path | str | None = None) -> Summary:
@@ -387,7 +414,7 @@ class SweepSummary(Callback):
         except Exception:  # never lose a finished sweep to a summary bug; `summarize` can redo it
             log.error("Could not write the sweep summary:\n%s", traceback.format_exc())
             return
-        print(LAST_SUMMARY.files[1].read_text())  # the table, ours beside the book's, at the end of the sweep
-        log.info("Sweep summary: %s", ", ".join(str(p) for p in LAST_SUMMARY.files))
+        # the table, ours beside the book's, at the end of the sweep
+        print(summary_text(LAST_SUMMARY, terminal=on_terminal()), end="", flush=True)
         for job in LAST_SUMMARY.failed:
             log.error("Failed job %s (%s): %s", job.name, job.label, job.status_text)

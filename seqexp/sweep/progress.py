@@ -48,6 +48,18 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+def outcome(report: dict) -> str:
+    """A finished job's numbers as a run's closing lines say them (seqexp.run.console): the best
+    monitored value and its epoch, the test split's value of the same metric."""
+    monitor = report.get("monitor")
+    best = (report.get("best") or {}).get(monitor)
+    if not isinstance(best, int | float):
+        return ""
+    test = (report.get("test") or {}).get(str(monitor).removeprefix("val_"))
+    tested = f", test {str(monitor).removeprefix('val_')} {test:.4f}" if isinstance(test, int | float) else ""
+    return f"best {monitor} {best:.4f} at epoch {report.get('best_epoch')}{tested}"
+
+
 class Progress:
     """Watch the folders of the jobs about to run; `done` jobs were finished before, `slots` is
     how many jobs the launcher runs at a time, `durations` the wall times of finished jobs."""
@@ -104,11 +116,7 @@ class Progress:
             return
         job.ended = True
         if status in FINISHED:
-            monitor = report.get("monitor")
-            best = (report.get("best") or {}).get(monitor)
-            value = (
-                f"best {monitor} {best:.4g} at epoch {report.get('best_epoch')}" if best is not None else ""
-            )
+            value = outcome(report)
             wall = report.get("wall_time_s")
             if isinstance(wall, int | float):
                 self.durations.append(float(wall))

@@ -1,4 +1,4 @@
-"""`seqexp generate run=<run dir> prompt=how words=10`: continue prompts with a trained text model.
+"""`seqexp generate <run dir> prompt=how words=10`: continue prompts with a trained text model.
 
 The run directory of a next-token run holds everything needed: `vocabulary.json` (the tokens, the
 input length and the preprocessing the prompts must go through) and the run's best checkpoint.
@@ -154,13 +154,17 @@ def load_run(run: str | Path, checkpoint: str | None = None):
 
 
 def check_options(cfg: DictConfig) -> list[str]:
-    for key in ("run", "prompt"):
-        if OmegaConf.is_missing(cfg, key) or cfg.get(key) is None:
-            raise SeqexpError(
-                f"seqexp generate needs {key}=...: e.g. seqexp generate run=outputs/<date>/"
-                "<time>_headlines_text_lstm prompt=how words=10 (several prompts: prompt='[how,"
-                "new york]')."
-            )
+    if OmegaConf.is_missing(cfg, "run") or cfg.get("run") is None:
+        raise SeqexpError(
+            "seqexp generate needs a run directory, as its first argument: `seqexp generate "
+            "<run dir> prompt=how words=10` (e.g. seqexp generate outputs/<date>/<time>_headlines_"
+            "text_lstm prompt=how; several prompts: prompt='[how,new york]')."
+        )
+    if OmegaConf.is_missing(cfg, "prompt") or cfg.get("prompt") is None:
+        raise SeqexpError(
+            f"seqexp generate needs prompt=...: e.g. `seqexp generate {cfg.run} prompt=how words=10` "
+            "(several prompts: prompt='[how,new york]')."
+        )
     prompts = cfg.prompt if OmegaConf.is_list(cfg.prompt) else [cfg.prompt]
     prompts = [str(p) for p in prompts]
     if not prompts:

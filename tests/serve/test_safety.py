@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,7 +126,7 @@ def test_a_terminal_gets_a_short_table_that_says_how_to_get_every_row(
     monkeypatch.setattr(predict_module, "on_terminal", lambda: True, raising=False)
     monkeypatch.setenv("COLUMNS", "100")
     predict(compose_cmd("predict", f"run={jena_run}", f"input={new_rows}"))
-    shown = capsys.readouterr().out
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # the columns seen, not the styles
     assert max(map(len, shown.splitlines())) <= 100
     data_lines = [line for line in shown.splitlines() if line.startswith("│")]
     assert len(data_lines) == TABLE_ROWS

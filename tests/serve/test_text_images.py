@@ -21,6 +21,9 @@ from tests.data.test_headlines import write_articles
 from tests.serve.conftest import as_legacy
 from tests.serve.test_jena import compose_cmd
 
+# One module fixture trains four runs (imdb-raw builds a SavedModel): make test-slow.
+pytestmark = pytest.mark.slow
+
 SHORT = ["trainer.epochs=1", "trainer.steps_per_epoch=2", "trainer.validation_steps=2"]
 TOLERANCE = 1e-5  # probabilities, float32 kernels of another runtime
 
