@@ -12,7 +12,7 @@ install:  ## virtualenv + seqexp (editable) + dev tools
 
 # Two pytest workers: the tests are mostly single-threaded TF startup and tiny fits. `make test`
 # leaves out the tests marked slow (real sweeps, searches, launchers, kills through processes):
-# about 9 min on 2 idle CPU cores (README.md says the same); `make test-slow` runs those, and CI
+# about 7 min on 2 idle CPU cores (README.md says the same); `make test-slow` runs those, and CI
 # (.ci/run) runs both. No verdict depends on load.
 test:  ## the suite without the slow tests, with coverage (it fails under the floor in pyproject.toml)
 	$(BIN)/pytest -n 2 -m "not slow" --cov=seqexp --cov-report=term:skip-covered

@@ -31,7 +31,10 @@ def with_config(run: Path, text: str) -> Path:
         ("- a list\n", "it holds a list, not a mapping"),
     ],
 )
-def test_diff_does_not_call_every_key_absent_when_a_config_is_unreadable(tmp_path, capsys, broken, problem):
+def test_diff_does_not_call_every_key_absent_when_a_config_is_unreadable(
+    tmp_path, monkeypatch, capsys, broken, problem
+):
+    monkeypatch.chdir(tmp_path)  # diff's figure lands in the working folder
     a = with_config(hand_made_run(tmp_path / "a"), "model:\n  units: 32\ndata:\n  step: 6\n")
     b = hand_made_run(tmp_path / "b")
     if broken is not None:

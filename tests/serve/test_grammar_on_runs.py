@@ -37,8 +37,9 @@ def stdout_of(args: list[str], capsys) -> str:
 
 
 def test_every_directory_taking_command_takes_its_directory_first(
-    jena_run, sweep_dir, new_rows, tmp_path, capsys
+    jena_run, sweep_dir, new_rows, tmp_path, monkeypatch, capsys
 ):
+    monkeypatch.chdir(tmp_path)  # diff's figure lands in the working folder
     listed = json.loads(stdout_of(["runs", str(sweep_dir), "--format", "json"], capsys))
     assert sorted(row["run"] for row in listed) == ["0_jena_gru", "1_jena_gru"]
     compared = json.loads(
@@ -84,8 +85,9 @@ LISTINGS = {
 
 @pytest.mark.parametrize("name", LISTINGS)
 def test_a_listing_is_plain_text_in_a_pipe_and_a_table_on_a_terminal(
-    name, jena_run, sweep_dir, new_rows, monkeypatch, capsys
+    name, jena_run, sweep_dir, new_rows, tmp_path, monkeypatch, capsys
 ):
+    monkeypatch.chdir(tmp_path)  # diff's figure lands in the working folder
     args = LISTINGS[name](jena_run, sweep_dir, new_rows)
     as_terminal(monkeypatch, False)
     piped = stdout_of(args, capsys)
