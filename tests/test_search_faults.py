@@ -155,6 +155,17 @@ def test_a_handed_over_search_dir_runs_no_code(tmp_path, capsys):
     assert "imports 'os.system'" in capsys.readouterr().err
 
 
+def test_a_search_folder_without_its_search_yaml_is_named_as_a_search(tmp_path, capsys):
+    root = tmp_path / "s"
+    root.mkdir()
+    (root / "study.journal").write_text("")  # what is left once search.yaml is deleted
+    assert main(["resume", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert f"seqexp: error: {root} holds a search's study (study.journal) but not its search.yaml" in err
+    assert "overrides.yaml" not in err and "Traceback" not in err
+    assert sorted(p.name for p in root.iterdir()) == ["study.journal"]  # nothing written
+
+
 def test_a_torn_search_yaml_is_named(tmp_path, capsys):
     root = tmp_path / "s"
     root.mkdir()

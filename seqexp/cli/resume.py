@@ -13,6 +13,8 @@ from seqexp.errors import SeqexpError
 from seqexp.run.environment import changes_since, read_env
 from seqexp.run.record import FINISHED
 from seqexp.run.rundir import check_resumable, quoted_override, read_metrics
+from seqexp.search.config import JOURNAL
+from seqexp.search.worker import STATE
 from seqexp.sweep.joblist import JOBS, resume_command
 
 DESCRIPTION = "continue an interrupted run, or a sweep, in its own directory"
@@ -46,10 +48,17 @@ def run(args: list[str]) -> int:
     )
     given = parser.parse_args(args)
     run_dir = given.run_dir
-    if (run_dir / "search.yaml").exists():
+    if (run_dir / STATE).exists():
         from seqexp.search.driver import resume
 
         return resume(run_dir, given.settings)
+    if (run_dir / JOURNAL).exists():  # a search folder that lost what was asked
+        raise SeqexpError(
+            f"{run_dir} holds a search's study ({JOURNAL}) but not its {STATE}, which says what "
+            f"the search trains and how (overrides, space, n_trials), so it cannot be continued. "
+            f"Put {STATE} back (from a backup or a copy of the folder), or start a new search with "
+            f"`seqexp search ...`; its trials' run folders stay readable by `seqexp runs {run_dir}`."
+        )
     if given.settings:
         parser.error(
             f"{' '.join(given.settings)}: settings are for a search dir, and {run_dir} holds no search.yaml"

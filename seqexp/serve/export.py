@@ -149,7 +149,11 @@ def export(cfg: DictConfig) -> Path:
             ) from None
     run = load_run(run_dir, cfg.checkpoint)
     model = serving_model(run, text=fmt == "saved_model")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))  # ours alone
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))  # ours alone
+    except OSError as err:
+        err.filename = str(out)  # the user's output, not the hidden staging name it was to be
+        raise
     try:
         write(model, fmt, staging / FORMATS[fmt])
         info = describe(run, fmt, model)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from seqexp.data.serving import Serving, load_serving
 from seqexp.errors import SeqexpError, disk_failure
-from seqexp.run.record import run_checkpoint
+from seqexp.run.record import read_record, run_checkpoint
 
 
 @dataclass
@@ -47,6 +47,12 @@ def load_run(run, checkpoint: str | None = None) -> Run:
     run = check_run_dir(run)
     serving = load_serving(run)
     ckpt = run / (checkpoint or run_checkpoint(run))
+    if not ckpt.exists() and checkpoint is None and (record := read_record(run)) and record.checkpoint:
+        raise SeqexpError(
+            f"run={run} kept its best weights at {ckpt}, and that file is gone (deleted, or moved "
+            f"out of the run folder): put it back, or point checkpoint=<path inside the run> at "
+            f"another .keras file."
+        )
     if not ckpt.exists():
         raise SeqexpError(
             f"run={run} has no checkpoint at {ckpt}: the model has no trainable weights (the naive "

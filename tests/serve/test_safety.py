@@ -145,3 +145,36 @@ def test_an_output_whose_folder_cannot_be_made_is_named_before_the_model_runs(
         assert code == 2 and "Traceback" not in err
         assert f"seqexp: error: output={output}: its folder {blocker} cannot be made" in err
     assert blocker.read_text() == "a file, not a folder"
+
+
+def test_an_output_folder_that_cannot_be_written_is_named_not_its_staging_folder(
+    jena_run, tmp_path, capsys, monkeypatch
+):
+    import errno
+    import tempfile
+
+    def read_only(prefix=None, dir=None, **kwargs):  # what mkdtemp meets in a read-only folder
+        raise PermissionError(errno.EROFS, os.strerror(errno.EROFS), str(Path(dir) / f"{prefix}x1y2"))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    output = tmp_path / "exported"
+    code, err = run_cli(["export", f"run={jena_run}", "format=onnx", f"output={output}"], capsys)
+    assert code != 0 and "Traceback" not in err
+    assert f"({output})" in err and ".partial-" not in err, err
+    assert not output.exists()
+
+
+def test_a_deleted_checkpoint_is_named_as_deleted_not_as_checkpoints_off(
+    jena_run, new_rows, tmp_path, capsys
+):
+    import shutil
+
+    run = tmp_path / "copied"
+    shutil.copytree(jena_run, run)
+    best = run / json.loads((run / "metrics.json").read_text())["checkpoint"]
+    best.unlink()
+    for command in (["predict", str(run), f"input={new_rows}"], ["export", str(run), "format=onnx"]):
+        code, err = run_cli(command, capsys)
+        assert code == 2 and "Traceback" not in err
+        assert f"seqexp: error: run={run} kept its best weights at {best}, and that file is gone" in err
+        assert "callbacks.checkpoint.enabled=false" not in err
