@@ -238,7 +238,8 @@ def test_an_unknown_backend_is_refused_by_name(make_cfg):
 def test_torch_is_refused_from_the_command_line_naming_the_backends_allowed(tmp_path):
     """PyTorch is not a backend of seqexp (not tested, not installed in CI): `trainer.backend=torch`
     is one `seqexp: error:` paragraph, exit 2, before any backend loads (TensorFlow absent here)."""
-    done = seqexp("train", "trainer.backend=torch", env=without_tensorflow(tmp_path / "no_tf"))
+    run = f"hydra.run.dir={tmp_path / 'run'}"  # not the project's outputs/
+    done = seqexp("train", "trainer.backend=torch", run, env=without_tensorflow(tmp_path / "no_tf"))
     assert done.returncode == 2
     assert done.stderr.strip() == "seqexp: error: trainer.backend=torch must be one of tensorflow, jax."
 
