@@ -185,7 +185,7 @@ def refuse_without_tensorflow(fmt: str, run_dir: Path) -> None:
         f"trainer.backend={trained_on}; its checkpoint (.keras) is backend-neutral and exports in "
         f"every format ({', '.join(FORMATS)}) where TensorFlow is installed: `pip install "
         f"tensorflow` here (seqexp's default install has it), or copy the run directory to a "
-        f"machine that has it and run `seqexp export run=<run dir> format={fmt}` there."
+        f"machine that has it and run `seqexp export <run dir> format={fmt}` there."
     )
 
 
