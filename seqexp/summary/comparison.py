@@ -134,7 +134,7 @@ _NOT_CURVES = {"epoch", "learning_rate", "lr"}
 def diff_figure(runs: list[Curves], title: str = ""):
     """`seqexp diff`'s figure: one panel for the loss and one for the monitored metric, each with
     every run's training (dashed) and validation (solid) curve and its best epoch starred."""
-    from seqexp.reports.curves import integer_epochs, plt
+    from seqexp.reports.curves import plt
 
     metrics = _panel_metrics(runs)
     fig, axes = plt.subplots(1, len(metrics), figsize=(6.5 * len(metrics), 4.8), squeeze=False)
@@ -142,22 +142,14 @@ def diff_figure(runs: list[Curves], title: str = ""):
     for ax, metric in zip(axes[0], metrics, strict=True):
         draw_curves(ax, runs, metric, train=True, colors=colors)
         name = metric.removeprefix("val_")
-        integer_epochs(ax)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
-        ax.set_title(f"{name}: validation (solid), training (dashed)" if name != metric else name)
-        ax.grid(alpha=0.3)
-    _style_legend(fig, runs, colors, train=True)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+        _by_epoch(ax, name, f"{name}: validation (solid), training (dashed)" if name != metric else name)
+    return _finished(fig, runs, colors, True, title)
 
 
 def runs_figure(runs: list[Curves], title: str = ""):
     """`seqexp runs --plot`'s figure: the validation curve of the monitored metric of every run,
     one panel per monitored metric (runs of different tasks monitor different ones)."""
-    from seqexp.reports.curves import integer_epochs, plt
+    from seqexp.reports.curves import plt
 
     monitors = list(dict.fromkeys(run.monitor or "val_loss" for run in runs))[:4]
     fig, axes = plt.subplots(1, len(monitors), figsize=(max(8, 6.5 * len(monitors)), 5), squeeze=False)
@@ -165,12 +157,24 @@ def runs_figure(runs: list[Curves], title: str = ""):
     for ax, monitor in zip(axes[0], monitors, strict=True):
         shown = [run if (run.monitor or "val_loss") == monitor else Curves(run.label) for run in runs]
         draw_curves(ax, shown, None, train=False, colors=colors)
-        integer_epochs(ax)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(monitor)
-        ax.set_title(f"{monitor} by epoch")
-        ax.grid(alpha=0.3)
-    _style_legend(fig, runs, colors, train=False)
+        _by_epoch(ax, monitor, f"{monitor} by epoch")
+    return _finished(fig, runs, colors, False, title)
+
+
+def _by_epoch(ax, ylabel: str, title: str) -> None:
+    """A panel of curves by epoch: whole epochs on x, the metric's name on y, a light grid."""
+    from seqexp.reports.curves import integer_epochs
+
+    integer_epochs(ax)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+
+
+def _finished(fig, runs: list[Curves], colors, train: bool, title: str):
+    """The figure with its legend of runs below the panels and its title."""
+    _style_legend(fig, runs, colors, train=train)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
