@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.stats import ratio, run_measured, summary
-from benchmarks.whole import PROJECT, case_overrides
+from benchmarks.whole import PROJECT, case_overrides, override_value
 from seqexp import backend
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int, ways:
         ratios["step jax/tensorflow (seqexp)"] = ratio(step["seqexp jax"], step["seqexp tensorflow"])
     return {
         "steps_per_epoch": steps,
-        "validation_steps": int(next(o.split("=")[1] for o in overrides if "validation_steps=" in o)),
+        "validation_steps": int(override_value(overrides, "trainer.validation_steps")),
         "epochs": epochs,
         "repetitions": reps,
         "devices": devices,

@@ -123,9 +123,9 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
             )
     curves = {way: learning_curves(runs / f"{way}_0") for way in ("seqexp", "fast")}
     return {
-        "steps_per_epoch": int(_value(overrides, "trainer.steps_per_epoch")),
-        "validation_steps": int(_value(overrides, "trainer.validation_steps")),
-        "test_steps": int(_value(overrides, "trainer.test_steps")),
+        "steps_per_epoch": int(override_value(overrides, "trainer.steps_per_epoch")),
+        "validation_steps": int(override_value(overrides, "trainer.validation_steps")),
+        "test_steps": int(override_value(overrides, "trainer.test_steps")),
         "epochs": epochs,
         "epochs_run": epochs_seen,
         "repetitions": reps,
@@ -161,7 +161,8 @@ def bench_case(name: str, size: str, folder: Path, reps: int, epochs: int) -> di
     }
 
 
-def _value(overrides: list[str], key: str) -> str:
+def override_value(overrides: list[str], key: str) -> str:
+    """The value `key=...` has in a list of overrides."""
     return next(o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}="))
 
 
